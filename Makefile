@@ -19,7 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $(STAMP)
 
 run: setup
-	@test -f $(DATA_DIR)/appliance.toml || APPLIANCE_DATA_DIR=$(DATA_DIR) $(PY) -m appliance init
+	@APPLIANCE_DATA_DIR=$(DATA_DIR) $(PY) -m appliance init --if-needed
 	@APPLIANCE_DATA_DIR=$(DATA_DIR) exec $(PY) -m appliance run
 
 test-deps:

@@ -1,0 +1,158 @@
+"""`python -m appliance COMMAND`: init, run, check-config, reset-admin-password, console, backup,
+restore, version."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from appliance import config as config_mod
+from appliance.errors import ApplianceError, ConfigError, NotInitialisedError
+
+EXIT_CONFIG = 2
+
+
+def _load_config() -> config_mod.Config:
+    return config_mod.load()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """First boot: data directory, config, keys, TLS certificate, database, admin password."""
+    from appliance import accounts, datadir
+    from appliance.db import Database
+
+    root = config_mod.data_dir_from_env()
+    if datadir.DataDir(root).initialised:
+        if args.if_needed:
+            return 0
+        print(f"{root} is already initialised (use reset-admin-password for a new admin password)")
+        return 1
+    data, fingerprint = datadir.prepare(root)
+    cfg = _load_config()
+    db = Database(cfg.database_url)
+    with db.peewee.connection_context():
+        db.migrate()
+        password = accounts.ensure_admin()
+    db.close()
+    data.marker.write_text("1\n")
+    print(f"initialised {root}")
+    print(f"TLS certificate SHA-256 fingerprint: {fingerprint}")
+    if password:
+        print("log in as user 'admin' with this one-time password (you must change it at first login):")
+        print(f"admin password: {password}", flush=True)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the appliance until SIGTERM."""
+    from appliance.logs import setup_logging
+    from appliance.runtime import run_until_signal
+
+    cfg = _load_config()
+    setup_logging(cfg.get("log", "level"))
+    return asyncio.run(run_until_signal(cfg))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate the configuration and say so."""
+    cfg = _load_config()
+    print(f"configuration OK: {cfg.source}")
+    return 0
+
+
+def cmd_reset_admin_password(args: argparse.Namespace) -> int:
+    """Give a user (default: admin) a new one-time password."""
+    from appliance import accounts
+    from appliance.db import Database
+
+    cfg = _load_config()
+    db = Database(cfg.database_url)
+    with db.peewee.connection_context():
+        db.migrate()
+        password = accounts.reset_password(args.user)
+    db.close()
+    print(f"new one-time password for {args.user} (must be changed at next login):")
+    print(f"{'admin' if args.user == accounts.ADMIN_USERNAME else args.user} password: {password}")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """The serial console (not built yet)."""
+    print("The serial console is not built yet (operations issue). Use the web console, or\n"
+          "`python -m appliance reset-admin-password` for a new admin password.", file=sys.stderr)
+    return 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a backup archive."""
+    from appliance.backup import make_backup
+    from appliance.datadir import DataDir
+
+    cfg = _load_config()
+    path = make_backup(DataDir(cfg.data_dir), cfg.database_url, Path(args.dest) if args.dest else None)
+    print(f"backup written: {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup archive (stop the appliance first)."""
+    from appliance.backup import restore_backup
+    from appliance.datadir import DataDir
+
+    root = config_mod.data_dir_from_env()
+    cfg = config_mod.load(root) if (root / config_mod.CONFIG_FILE).exists() else None
+    url = cfg.database_url if cfg else f"sqlite:///{root / 'appliance.db'}"
+    restore_backup(Path(args.archive), DataDir(root), url)
+    print(f"restored {args.archive} into {root}")
+    return 0
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    """Print the version."""
+    from appliance.runtime import VERSION
+    print(f"appliance {VERSION}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    p = argparse.ArgumentParser(prog="python -m appliance", description="Contact-center appliance")
+    sub = p.add_subparsers(dest="command", required=True)
+    init = sub.add_parser("init", help="first boot: create the data directory and the admin password")
+    init.add_argument("--if-needed", action="store_true", help="do nothing when already initialised")
+    init.set_defaults(fn=cmd_init)
+    sub.add_parser("run", help="run the appliance").set_defaults(fn=cmd_run)
+    sub.add_parser("check-config", help="validate the configuration").set_defaults(fn=cmd_check_config)
+    reset = sub.add_parser("reset-admin-password", help="print a new one-time admin password")
+    reset.add_argument("--user", default="admin")
+    reset.set_defaults(fn=cmd_reset_admin_password)
+    sub.add_parser("console", help="serial console menu").set_defaults(fn=cmd_console)
+    backup = sub.add_parser("backup", help="write a backup archive")
+    backup.add_argument("--dest", help="directory (default: <data>/backups)")
+    backup.set_defaults(fn=cmd_backup)
+    restore = sub.add_parser("restore", help="restore a backup archive (appliance stopped)")
+    restore.add_argument("archive")
+    restore.set_defaults(fn=cmd_restore)
+    sub.add_parser("version", help="print the version").set_defaults(fn=cmd_version)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; configuration errors are one line and exit code 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    except NotInitialisedError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except ApplianceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

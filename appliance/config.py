@@ -1,0 +1,210 @@
+"""Configuration: one TOML file in the data directory plus APPLIANCE_<SECTION>_<KEY> overrides.
+
+Every key is declared once in SCHEMA with its type, default, check and a comment; `init` writes the
+file from SCHEMA with every key commented, and loading validates every value and flags unknown keys,
+so a typo stops start-up with one line naming the key and the file instead of being ignored.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from appliance.errors import ConfigError
+
+CONFIG_FILE = "appliance.toml"
+ENV_PREFIX = "APPLIANCE_"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its type, default, a check and the comment written by `init`."""
+
+    type: type
+    default: Any
+    doc: str
+    check: Callable[[Any], bool] | None = None
+    expected: str = ""
+
+    def describe(self) -> str:
+        """What a valid value looks like, for error messages."""
+        return self.expected or {int: "an integer", str: "a string", bool: "true or false",
+                                 float: "a number"}[self.type]
+
+
+def _port(v: int) -> bool:
+    return 0 <= v <= 65535
+
+
+PORT = "an integer port 0–65535 (0 picks a free port)"
+SCHEMA: dict[str, dict[str, Key]] = {
+    "database": {
+        "url": Key(str, "", "Empty: SQLite at <data_dir>/appliance.db. Or postgresql://user:pw@host/db",
+                   lambda v: v == "" or v.startswith(("postgresql://", "postgres://", "sqlite:///")),
+                   "empty, sqlite:///PATH or postgresql://…"),
+    },
+    "web": {
+        "host": Key(str, "0.0.0.0", "Address the HTTPS server listens on."),
+        "port": Key(int, 8443, "HTTPS port. Plain HTTP is never served.", _port, PORT),
+        "session_hours": Key(int, 12, "How long a login lasts.", lambda v: 1 <= v <= 168, "1–168"),
+    },
+    "security": {
+        "login_max_failures": Key(int, 5, "Failed logins before an account is locked.",
+                                  lambda v: 1 <= v <= 100, "1–100"),
+        "lockout_s": Key(int, 300, "How long a locked account stays locked, seconds.",
+                         lambda v: 1 <= v <= 86400, "1–86400"),
+        "login_rate_per_min": Key(int, 20, "Login attempts allowed per client address per minute.",
+                                  lambda v: 1 <= v <= 10000, "1–10000"),
+    },
+    "supervisor": {
+        "heartbeat_timeout_s": Key(float, 10.0, "A service silent this long is restarted.",
+                                   lambda v: 0.2 <= v <= 3600, "0.2–3600"),
+        "stop_timeout_s": Key(float, 10.0, "Bound on a clean stop of everything.",
+                              lambda v: 0.5 <= v <= 120, "0.5–120"),
+    },
+    "pbx": {
+        "adapter": Key(str, "simulator", "simulator (built in), ami or csta.",
+                       lambda v: v in ("simulator", "ami", "csta"), "simulator, ami or csta"),
+        "ami_url": Key(str, "", "tcp://host:5038 for the ami adapter."),
+    },
+    "mail": {
+        "smtp_port": Key(int, 2525, "Inbound SMTP listener port.", _port, PORT),
+    },
+    "snmp": {
+        "port": Key(int, 1161, "SNMP agent UDP port (161 needs root).", _port, PORT),
+        "community": Key(str, "", "v2c read-only community; empty: SNMPv3 only."),
+    },
+    "fax": {
+        "modems": Key(str, "emu://fax-a", "Comma-separated modem URLs (serial:///dev/ttyS1, emu://name)."),
+    },
+    "sms": {
+        "modems": Key(str, "emu://gsm-a", "Comma-separated GSM modem URLs."),
+    },
+    "console": {
+        "tty": Key(str, "", "Serial console device; empty: a pty in development."),
+    },
+    "backup": {
+        "keep_days": Key(int, 14, "Scheduled backups older than this are deleted.",
+                         lambda v: 1 <= v <= 3650, "1–3650"),
+        "hour": Key(int, 2, "Hour of day (0–23) of the daily backup; -1 disables it.",
+                    lambda v: -1 <= v <= 23, "-1–23"),
+    },
+    "log": {
+        "level": Key(str, "info", "debug, info, warning or error.",
+                     lambda v: v in ("debug", "info", "warning", "error"), "debug, info, warning or error"),
+    },
+}
+
+
+class Config:
+    """Validated configuration; `cfg.section("web")["port"]` or `cfg.get("web", "port")`."""
+
+    def __init__(self, data_dir: Path, values: dict[str, dict[str, Any]], source: str) -> None:
+        self.data_dir = data_dir
+        self.source = source
+        self._values = values
+
+    def get(self, section: str, key: str) -> Any:
+        """One value."""
+        return self._values[section][key]
+
+    def section(self, section: str) -> Mapping[str, Any]:
+        """All values of one section."""
+        return dict(self._values[section])
+
+    @property
+    def database_url(self) -> str:
+        """The effective database URL (SQLite in the data directory by default)."""
+        return self.get("database", "url") or f"sqlite:///{self.data_dir / 'appliance.db'}"
+
+
+def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
+    """APPLIANCE_DATA_DIR, default ./data."""
+    env = os.environ if env is None else env
+    return Path(env.get("APPLIANCE_DATA_DIR", "./data")).absolute()
+
+
+def _coerce(raw: Any, spec: Key, key: str, source: str, from_env: bool) -> Any:
+    value = raw
+    if from_env:
+        try:
+            if spec.type is bool:
+                if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                value = raw.lower() in ("true", "1", "yes")
+            else:
+                value = spec.type(raw)
+        except ValueError:
+            raise ConfigError(key, source, spec.describe(), raw) from None
+    elif spec.type is float and isinstance(raw, int) and not isinstance(raw, bool):
+        value = float(raw)
+    if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
+        raise ConfigError(key, source, spec.describe(), raw)
+    if spec.check and not spec.check(value):
+        raise ConfigError(key, source, spec.describe(), raw)
+    return value
+
+
+def load(data_dir: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read, merge and validate the configuration; raises ConfigError naming key and source."""
+    env = os.environ if env is None else env
+    data_dir = data_dir or data_dir_from_env(env)
+    path = data_dir / CONFIG_FILE
+    file_values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError("(syntax)", str(path), "valid TOML", str(exc)) from None
+    values: dict[str, dict[str, Any]] = {}
+    for section, table in file_values.items():
+        if section not in SCHEMA:
+            raise ConfigError(section, str(path), "a known section: " + ", ".join(SCHEMA))
+        if not isinstance(table, dict):
+            raise ConfigError(section, str(path), "a [section] table", table)
+        for key in table:
+            if key not in SCHEMA[section]:
+                raise ConfigError(f"{section}.{key}", str(path),
+                                  "a known key: " + ", ".join(SCHEMA[section]))
+    for section, keys in SCHEMA.items():
+        values[section] = {}
+        for key, spec in keys.items():
+            env_name = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+            if env_name in env:
+                values[section][key] = _coerce(env[env_name], spec, env_name, "the environment", True)
+            elif key in file_values.get(section, {}):
+                values[section][key] = _coerce(file_values[section][key], spec, f"{section}.{key}",
+                                               str(path), False)
+            else:
+                values[section][key] = spec.default
+    # Unknown APPLIANCE_* variables are typos as surely as unknown file keys are.
+    known = {f"{ENV_PREFIX}{s.upper()}_{k.upper()}" for s, ks in SCHEMA.items() for k in ks}
+    known |= {"APPLIANCE_DATA_DIR"} | {n for n in env if n.startswith("APPLIANCE_HW_")}
+    for name in env:
+        if name.startswith(ENV_PREFIX) and name not in known and not name.startswith("APPLIANCE_TEST_"):
+            raise ConfigError(name, "the environment", "a known APPLIANCE_<SECTION>_<KEY> variable")
+    return Config(data_dir, values, str(path))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(v)
+
+
+def render_default_file() -> str:
+    """The configuration file `init` writes: every key present, commented out, with its default."""
+    lines = ["# Appliance configuration. Every key is shown with its default, commented out.",
+             "# Uncomment to change. Each key can also be set by the environment variable",
+             "# APPLIANCE_<SECTION>_<KEY>, which wins over this file.", ""]
+    for section, keys in SCHEMA.items():
+        lines.append(f"[{section}]")
+        for key, spec in keys.items():
+            lines.append(f"# {spec.doc}")
+            lines.append(f"# {key} = {_toml_value(spec.default)}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Pure domain logic: decisions without I/O (no sockets, no database, no event loop required)."""

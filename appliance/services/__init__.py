@@ -1,0 +1,1 @@
+"""Supervised services, one module each; `registry.build_specs` lists them in start order."""

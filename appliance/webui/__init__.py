@@ -1,0 +1,1 @@
+"""The embedded web UI: admin console, agent desk, wallboard and REST API (aiohttp)."""

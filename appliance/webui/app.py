@@ -1,0 +1,41 @@
+"""Builds the aiohttp application: middlewares, sessions, templates, routes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp_session import setup as setup_session
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from appliance.bus import Bus
+from appliance.config import Config
+from appliance.db import Database
+from appliance.metrics import Metrics
+from appliance.supervisor import Supervisor
+from appliance.webui import keys, routes_admin, routes_auth
+from appliance.webui.security import LoginRateLimiter, authenticate, security_headers
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "appliance_session"
+
+
+def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervisor: Supervisor,
+               session_key: bytes) -> web.Application:
+    """The whole web application."""
+    app = web.Application(middlewares=[security_headers], client_max_size=32 * 1024 * 1024)
+    app[keys.CONFIG], app[keys.DB], app[keys.BUS] = config, db, bus
+    app[keys.METRICS], app[keys.SUPERVISOR] = metrics, supervisor
+    app[keys.LOGIN_LIMITER] = LoginRateLimiter(config.get("security", "login_rate_per_min"))
+    storage = EncryptedCookieStorage(session_key, cookie_name=SESSION_COOKIE, secure=True, httponly=True,
+                                     samesite="Strict",
+                                     max_age=config.get("web", "session_hours") * 3600)
+    setup_session(app, storage)
+    app.middlewares.append(authenticate)
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
+                         autoescape=jinja2.select_autoescape(default=True))
+    app.router.add_routes(routes_auth.routes)
+    app.router.add_routes(routes_admin.routes)
+    app.router.add_static("/static/", HERE / "static", name="static")
+    return app

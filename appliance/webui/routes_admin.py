@@ -1,0 +1,64 @@
+"""The admin console's service page and health endpoints."""
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from appliance.webui.keys import METRICS, SUPERVISOR
+from appliance.webui.security import csrf_token, require_role
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """Public liveness: states and restart counts only, nothing sensitive."""
+    sup = request.app[SUPERVISOR]
+    services = {s["name"]: {"state": s["state"], "restarts": s["restarts"]} for s in sup.snapshot()}
+    return web.json_response({"status": "degraded" if sup.degraded else "ok", "services": services})
+
+
+@routes.get("/metrics")
+@require_role("admin")
+async def metrics(request: web.Request) -> web.Response:
+    """Every metric in the Prometheus text format."""
+    return web.Response(text=request.app[METRICS].prometheus_text(), content_type="text/plain")
+
+
+@routes.get("/admin")
+@require_role("admin")
+@aiohttp_jinja2.template("admin/services.html")
+async def admin_home(request: web.Request) -> dict:
+    """Services with state, restarts, uptime, last error; restart buttons."""
+    sup = request.app[SUPERVISOR]
+    return {"user": request["user"], "csrf": await csrf_token(request), "services": sup.snapshot(),
+            "degraded": sup.degraded, "metrics": request.app[METRICS].read(), "section": "services"}
+
+
+@routes.get("/admin/services.json")
+@require_role("admin")
+async def services_json(request: web.Request) -> web.Response:
+    """The same data for the page's live refresh."""
+    sup = request.app[SUPERVISOR]
+    return web.json_response({"degraded": sup.degraded, "services": sup.snapshot(),
+                              "metrics": {k: v for k, v in request.app[METRICS].read().items()
+                                          if k.startswith("appliance.")}})
+
+
+@routes.post("/admin/services/{name}/restart")
+@require_role("admin")
+async def restart_service(request: web.Request) -> web.StreamResponse:
+    """Restart one service (also brings a failed one back)."""
+    name = request.match_info["name"]
+    sup = request.app[SUPERVISOR]
+    if name not in sup.records:
+        raise web.HTTPNotFound(text=f"No service named {name}.")
+    if sup.records[name].spec.factory is None:
+        raise web.HTTPConflict(text=f"{name} is disabled: {sup.records[name].spec.disabled_reason}")
+    if name == "webui":
+        raise web.HTTPConflict(text="The web UI cannot restart itself from a page it serves; "
+                                    "use the serial console.")
+    await sup.restart(name)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return web.json_response({"ok": True, "service": name})
+    raise web.HTTPFound("/admin")
