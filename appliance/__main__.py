@@ -19,8 +19,7 @@ def _load_config() -> config_mod.Config:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """First boot: data directory, config, keys, TLS certificate, database, admin password."""
-    from appliance import accounts, datadir
-    from appliance.db import Database
+    from appliance import datadir, firstboot
 
     root = config_mod.data_dir_from_env()
     if datadir.DataDir(root).initialised:
@@ -28,19 +27,12 @@ def cmd_init(args: argparse.Namespace) -> int:
             return 0
         print(f"{root} is already initialised (use reset-admin-password for a new admin password)")
         return 1
-    data, fingerprint = datadir.prepare(root)
-    cfg = _load_config()
-    db = Database(cfg.database_url)
-    with db.peewee.connection_context():
-        db.migrate()
-        password = accounts.ensure_admin()
-    db.close()
-    data.marker.write_text("1\n")
+    result = firstboot.initialise(root)
     print(f"initialised {root}")
-    print(f"TLS certificate SHA-256 fingerprint: {fingerprint}")
-    if password:
+    print(f"TLS certificate SHA-256 fingerprint: {result.fingerprint}")
+    if result.admin_password:
         print("log in as user 'admin' with this one-time password (you must change it at first login):")
-        print(f"admin password: {password}", flush=True)
+        print(f"admin password: {result.admin_password}", flush=True)
     return 0
 
 

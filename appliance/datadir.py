@@ -65,14 +65,6 @@ class DataDir:
         return bytes.fromhex(path.read_text().strip())
 
 
-@dataclass
-class InitResult:
-    """What first boot made, to show the person at the console once."""
-
-    admin_password: str
-    fingerprint: str
-
-
 def _secret_file(path: Path) -> None:
     if not path.exists():
         write_durably(path, secrets.token_hex(32).encode())

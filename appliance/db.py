@@ -34,7 +34,7 @@ def open_database(url: str) -> peewee.Database:
         })
     if url.startswith(("postgresql://", "postgres://")):
         return peewee.PostgresqlDatabase(url.replace("postgres://", "postgresql://", 1),
-                                         prefer_psycopg3=True, autorollback=True)
+                                         prefer_psycopg3=True)
     raise ValueError(f"unsupported database URL {url!r}")
 
 

@@ -17,3 +17,4 @@ BUS = web.AppKey("bus", Bus)
 METRICS = web.AppKey("metrics", Metrics)
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
 LOGIN_LIMITER = web.AppKey("login_limiter", Any)
+USER = web.RequestKey("user", Any)  # the logged-in User, or None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from appliance.webui.keys import METRICS, SUPERVISOR
+from appliance.webui.keys import USER, METRICS, SUPERVISOR
 from appliance.webui.security import csrf_token, require_role
 
 routes = web.RouteTableDef()
@@ -31,7 +31,7 @@ async def metrics(request: web.Request) -> web.Response:
 async def admin_home(request: web.Request) -> dict:
     """Services with state, restarts, uptime, last error; restart buttons."""
     sup = request.app[SUPERVISOR]
-    return {"user": request["user"], "csrf": await csrf_token(request), "services": sup.snapshot(),
+    return {"user": request[USER], "csrf": await csrf_token(request), "services": sup.snapshot(),
             "degraded": sup.degraded, "metrics": request.app[METRICS].read(), "section": "services"}
 
 

@@ -7,7 +7,7 @@ from aiohttp_session import get_session, new_session
 
 from appliance import accounts
 from appliance.accounts import LoginOutcome
-from appliance.webui.keys import CONFIG, DB, LOGIN_LIMITER
+from appliance.webui.keys import USER, CONFIG, DB, LOGIN_LIMITER
 from appliance.webui.security import csrf_token
 
 routes = web.RouteTableDef()
@@ -27,7 +27,7 @@ def _safe_next(target: str | None) -> str | None:
 @routes.get("/")
 async def index(request: web.Request) -> web.StreamResponse:
     """Send people where they belong."""
-    user = request["user"]
+    user = request[USER]
     raise web.HTTPFound(_home_for(user.role) if user else "/login")
 
 
@@ -78,14 +78,14 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @aiohttp_jinja2.template("password.html")
 async def password_form(request: web.Request) -> dict:
     """The change-password page (forced after first boot and resets)."""
-    return {"csrf": await csrf_token(request), "user": request["user"], "error": ""}
+    return {"csrf": await csrf_token(request), "user": request[USER], "error": ""}
 
 
 @routes.post("/account/password")
 async def change_password(request: web.Request) -> web.StreamResponse:
     """Change the logged-in user's password."""
     form = await request.post()
-    user = request["user"]
+    user = request[USER]
     new, repeat = str(form.get("new_password", "")), str(form.get("repeat", ""))
     error = "The two new passwords differ." if new != repeat else await request.app[DB].call(
         accounts.change_password, user.id, str(form.get("current_password", "")), new)

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from appliance.models import User
-from appliance.webui.keys import DB
+from appliance.webui.keys import USER, DB
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -87,7 +87,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             # Deleted, disabled, or the password changed elsewhere: this session is over.
             session.invalidate()
             user = None
-    request["user"] = user
+    request[USER] = user
     if user is None and not is_public(request):
         if _wants_json(request):
             raise web.HTTPUnauthorized(text='{"error": "login_required"}', content_type="application/json")

@@ -1,0 +1,33 @@
+"""First boot (`init`): data directory, keys, certificate, database and the one-time admin password."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from appliance import accounts, config as config_mod, datadir
+from appliance.db import Database
+
+
+@dataclass
+class FirstBoot:
+    """What first boot made, to show the person at the console once."""
+
+    root: Path
+    fingerprint: str
+    admin_password: str | None
+
+
+def initialise(root: Path, env: Mapping[str, str] | None = None) -> FirstBoot:
+    """Make everything; safe to re-run after an interrupted first boot (the marker comes last)."""
+    data, fingerprint = datadir.prepare(root)
+    cfg = config_mod.load(root, env)
+    db = Database(cfg.database_url)
+    try:
+        with db.peewee.connection_context():
+            db.migrate()
+            password = accounts.ensure_admin()
+    finally:
+        db.close()
+    data.marker.write_text("1\n")
+    return FirstBoot(root, fingerprint, password)
