@@ -312,7 +312,9 @@ def _mh_decode(line: str, width: int) -> str | None:
     while pos < end:
         pixels, used, state = windows[state][line[pos:pos + _WINDOW]]
         if not used:
-            return None
+            if "1" in line[pos:end]:
+                return None
+            break  # only fill left: the last line of data without a closing EOL
         parts.append(pixels)
         pos += used
     row = "".join(parts)

@@ -1,0 +1,146 @@
+"""T.4 round trips (hypothesis), decoder fuzzing and bit-error injection."""
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from hardware.fax_modem import t4
+from hardware.fax_modem.t4 import BitOrder, Coding, Page
+
+
+@st.composite
+def rows_of_runs(draw: st.DrawFn, width: int) -> str:
+    """One row built from random run lengths (white first), as a '0'/'1' string."""
+    runs = draw(st.lists(st.integers(0, 6) | st.integers(0, 200) | st.integers(0, width), max_size=40))
+    row = "".join(("0", "1")[i & 1] * n for i, n in enumerate(runs))
+    return row[:width].ljust(width, "0")
+
+
+@st.composite
+def pages(draw: st.DrawFn) -> Page:
+    """Small pages of standard widths whose rows often repeat or shift, as scanned text does."""
+    width = draw(st.sampled_from(sorted(t4.STANDARD_WIDTHS)))
+    rows = [draw(rows_of_runs(width))]
+    for _ in range(draw(st.integers(0, 7))):
+        kind = draw(st.sampled_from(["new", "same", "shift"]))
+        if kind == "new":
+            rows.append(draw(rows_of_runs(width)))
+        elif kind == "same":
+            rows.append(rows[-1])
+        else:
+            by = draw(st.integers(-5, 5))
+            rows.append((rows[-1][-by:] + rows[-1][:-by])[:width] if by else rows[-1])
+    packed = [int(r, 2).to_bytes(width // 8, "big") for r in rows]
+    return Page.from_rows(packed, width, draw(st.sampled_from([98, 196])))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(page=pages(), coding=st.sampled_from(Coding), order=st.sampled_from(BitOrder),
+       k=st.sampled_from([None, 1, 2, 3, 8]), fill=st.sampled_from([0, 3, 40]), align=st.booleans(),
+       rtc=st.booleans())
+def test_round_trip(page: Page, coding: Coding, order: BitOrder, k: int | None, fill: int,
+                    align: bool, rtc: bool) -> None:
+    data = t4.encode_page(page, coding, k=k, min_bytes_per_line=fill, bit_order=order,
+                          align_eol=align, rtc=rtc)
+    decoded = t4.decode_page(data, page.width, two_d=coding is Coding.MR, bit_order=order,
+                             y_dpi=page.y_dpi)
+    assert decoded.bad_lines == ()
+    assert decoded.rtc is rtc
+    assert decoded.page == page
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=600), two_d=st.booleans(), order=st.sampled_from(BitOrder),
+       width=st.sampled_from([1728, 2048, 64]))
+def test_decoder_survives_garbage(data: bytes, two_d: bool, order: BitOrder, width: int) -> None:
+    try:
+        decoded = t4.decode_page(data, width, two_d=two_d, bit_order=order)
+    except t4.T4Error:
+        return
+    assert decoded.page.width == width
+    assert all(0 <= i < decoded.page.height for i in decoded.bad_lines)
+
+
+@settings(max_examples=100, deadline=None)
+@given(page=pages(), seed=st.integers(0, 2**32), two_d=st.booleans())
+def test_decoder_survives_bit_errors(page: Page, seed: int, two_d: bool) -> None:
+    coding = Coding.MR if two_d else Coding.MH
+    data = bytearray(t4.encode_page(page, coding))
+    rnd = random.Random(seed)
+    for _ in range(rnd.randint(1, 6)):
+        data[rnd.randrange(len(data))] ^= 1 << rnd.randrange(8)
+    try:
+        decoded = t4.decode_page(bytes(data), page.width, two_d=two_d)
+    except t4.T4Error:
+        return
+    assert decoded.page.width == page.width
+
+
+def text_like_page(height: int = 64, width: int = 1728) -> Page:
+    """Rows of short black strokes that drift slowly, like glyphs on a scanned line."""
+    rnd = random.Random(7)
+    rows, row = [], None
+    for y in range(height):
+        if y % 16 == 0:
+            row = ["0"] * width
+            for x in range(40, width - 40, 23):
+                if rnd.random() < 0.7:
+                    n = rnd.randint(2, 9)
+                    row[x:x + n] = ["1"] * n
+        else:
+            i = rnd.randrange(40, width - 40)
+            row[i] = "1" if row[i] == "0" else "0"
+        rows.append(int("".join(row), 2).to_bytes(width // 8, "big"))
+    return Page.from_rows(rows, width)
+
+
+def flip_in_line(data: bytes, line: int, two_d: bool) -> bytes:
+    """Flip one bit a few bits into coded line `line` (LSB-first data)."""
+    text = t4._bits_of(data, BitOrder.LSB_FIRST)
+    pos = -1
+    for _ in range(line + 1):
+        pos = text.index("0" * 11 + "1", pos + 1)
+    start = text.index("1", pos) + 1 + two_d + 3
+    flipped = text[:start] + ("1" if text[start] == "0" else "0") + text[start + 1:]
+    return t4._bytes_of(flipped, BitOrder.LSB_FIRST)
+
+
+def test_bit_error_in_mh_line_is_one_bad_line_repeating_the_row_above() -> None:
+    page = text_like_page()
+    good = t4.encode_page(page, Coding.MH)
+    for line in (5, 20, 33):
+        decoded = t4.decode_page(flip_in_line(good, line, False), 1728)
+        assert decoded.bad_lines == (line,)
+        assert decoded.page.height == page.height
+        assert decoded.page.row(line) == page.row(line - 1)
+        others = [i for i in range(page.height) if i != line]
+        assert [decoded.page.row(i) for i in others] == [page.row(i) for i in others]
+
+
+def test_bit_error_in_mr_spoils_lines_up_to_next_1d_line() -> None:
+    page = text_like_page()
+    good = t4.encode_page(page, Coding.MR, k=4)
+    decoded = t4.decode_page(flip_in_line(good, 9, True), 1728, two_d=True)  # 8 is 1-D, 9..11 2-D
+    assert decoded.bad_lines == (9, 10, 11)
+    assert [decoded.page.row(i) for i in (9, 10, 11)] == [page.row(8)] * 3
+    assert decoded.page.row(12) == page.row(12)
+    decoded = t4.decode_page(flip_in_line(good, 12, True), 1728, two_d=True)  # a 1-D line
+    assert decoded.bad_lines == (12, 13, 14, 15)
+
+
+def test_truncated_page_keeps_the_lines_received() -> None:
+    page = text_like_page()
+    data = t4.encode_page(page, Coding.MR)
+    decoded = t4.decode_page(data[: len(data) // 2], 1728, two_d=True)
+    assert not decoded.rtc
+    assert 20 < decoded.page.height < page.height
+    good = decoded.page.height - decoded.bad_line_count
+    assert [decoded.page.row(i) for i in range(good)] == [page.row(i) for i in range(good)]
+
+
+def test_noise_before_first_eol_is_ignored() -> None:
+    page = text_like_page(8)
+    data = t4.encode_page(page, bit_order=BitOrder.MSB_FIRST)
+    decoded = t4.decode_page(b"\xff\x13" + data, 1728, bit_order=BitOrder.MSB_FIRST)
+    assert decoded.page == page and decoded.bad_lines == ()
