@@ -14,9 +14,16 @@ from appliance.security.passwords import (generate_password, hash_password, need
                                           password_problem, verify_password)
 
 ADMIN_USERNAME = "admin"
-# A fixed hash to verify against when the user does not exist, so both paths cost one argon2 run
-# and response time does not reveal which user names exist.
-_DUMMY_HASH = hash_password("not-a-real-password-0")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    # A hash to verify against when the user does not exist, so both paths cost one argon2 run and
+    # response time does not reveal which user names exist. Made on first use: it costs ~50 ms.
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hash_password("not-a-real-password-0")
+    return _dummy_hash
 
 
 class LoginOutcome(str, enum.Enum):
@@ -67,7 +74,7 @@ def authenticate(username: str, password: str, max_failures: int, lockout_s: int
     now = now or utcnow()
     user = User.get_or_none(User.username == username)
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy(), password)
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
     if user.locked_until and user.locked_until > now:
         return LoginResult(LoginOutcome.LOCKED, locked_for_s=int((user.locked_until - now).total_seconds()) + 1)
