@@ -325,3 +325,28 @@ async def test_actions_refused_while_down(server: FakeAmiServer) -> None:
             await client.ping()
     finally:
         await client.close()
+
+
+async def test_tracker_fed_by_the_client_survives_a_drop(server: FakeAmiServer) -> None:
+    from hardware.ami.calls import CallTracker, Outcome
+
+    tracker = CallTracker()
+    client = make_client(server)
+    client.subscribe(tracker.feed)
+    client.on_reconnect(lambda report: tracker.mark_vanished(report.vanished))
+    await client.start()
+    try:
+        answered = split_packets(transcript("inbound_queue_answered.ami"))
+        cut = next(i for i, p in enumerate(answered) if p.event == "DTMFBegin")
+        await server.play(answered[:cut], chunks="random", max_chunk=64)
+        await server.play(transcript("inbound_abandoned.ami"), chunks="random", max_chunk=64)
+        await until(lambda: len(tracker.calls) == 2 and tracker.calls["1717430500.3"].ended)
+        server.drop()
+        server.apply_silently(answered[cut:])  # the answered call ends while we are away
+        await server.wait_for_login(2)
+        await until(lambda: not tracker.active())
+        lost = tracker.calls["1717430400.1"]
+        assert lost.vanished and lost.outcome is Outcome.ANSWERED and lost.answered_by == "Alice Agent"
+        assert tracker.calls["1717430500.3"].outcome is Outcome.ABANDONED
+    finally:
+        await client.close()
