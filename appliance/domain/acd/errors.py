@@ -30,3 +30,7 @@ class UnknownCall(AcdError, KeyError):
 
 class InvalidTransition(AcdError):
     """The agent or call is not in a state that allows the requested change."""
+
+
+class InvalidValue(AcdError, ValueError):
+    """An argument is outside its range (a negative traffic load, a position of 0 …)."""

@@ -43,5 +43,6 @@ class AcdEvent:
         for name in ("call_id", "agent_id", "queue_id", "state", "reason", "target"):
             value = getattr(self, name)
             if value is not None:
-                out[name] = value
+                # the engine passes str-valued enum members as they are; the payload wants the plain string
+                out[name] = value.value if isinstance(value, enum.Enum) else value
         return out

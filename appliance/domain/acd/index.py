@@ -12,7 +12,7 @@ import heapq
 import itertools
 from typing import Iterable
 
-from appliance.domain.acd.agents import Agent, AgentState
+from appliance.domain.acd.agents import Agent, AgentState, ReadinessMode
 from appliance.domain.acd.calls import WAITING_STATES, Call
 from appliance.domain.acd.queues import QueueConfig
 from appliance.domain.acd.strategies import agent_key, call_key
@@ -65,7 +65,6 @@ class Segment:
 
 def is_working(agent: Agent) -> bool:
     """Logged in for inbound work and not paused: counts towards staffing and wait estimates."""
-    from appliance.domain.acd.agents import ReadinessMode
     return agent.state not in (AgentState.LOGGED_OUT, AgentState.PAUSED) and agent.mode is ReadinessMode.INBOUND
 
 
