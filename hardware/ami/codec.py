@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Iterator, Mapping, Sequence, Union
 
 from hardware.ami.errors import AmiEncodeError, AmiProtocolError
@@ -49,18 +50,21 @@ class Packet:
     items: tuple[tuple[str, str], ...]
     output: tuple[str, ...] = field(default=())
 
+    @cached_property
+    def _index(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for k, v in self.items:
+            index.setdefault(k.lower(), []).append(v)
+        return index
+
     def get(self, key: str, default: str | None = None) -> str | None:
         """The first value of `key` (AMI keys are case-insensitive, manager.c astman_get_header)."""
-        wanted = key.lower()
-        for k, v in self.items:
-            if k.lower() == wanted:
-                return v
-        return default
+        values = self._index.get(key.lower())
+        return values[0] if values else default
 
     def get_all(self, key: str) -> list[str]:
         """Every value of a key that may repeat (`ChanVariable`, `Variable`), in wire order."""
-        wanted = key.lower()
-        return [v for k, v in self.items if k.lower() == wanted]
+        return list(self._index.get(key.lower(), ()))
 
     def fields(self) -> dict[str, str | list[str]]:
         """Keys to values; a repeated key maps to the list of its values."""
@@ -182,15 +186,11 @@ class AmiParser:
     def feed(self, data: bytes) -> None:
         """Add bytes read from the socket; any split point is fine."""
         self._buf += data
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                break
-            raw = bytes(self._buf[:nl])
-            del self._buf[: nl + 1]
-            if raw.endswith(b"\r"):
-                raw = raw[:-1]
-            self._line(raw)
+        if b"\n" in data:
+            *lines, rest = bytes(self._buf).split(b"\n")
+            self._buf[:] = rest
+            for raw in lines:
+                self._line(raw[:-1] if raw.endswith(b"\r") else raw)
         if len(self._buf) > self._max:
             if not self._discarding:
                 self._fail(f"AMI line longer than {self._max} bytes")
