@@ -105,6 +105,7 @@ class Coding(Enum):
 
     MH = "mh"
     MR = "mr"
+    MMR = "mmr"  # T.6: only for TIFF Compression=4 and ECM transfers; see encode_mmr / decode_mmr
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,16 +357,16 @@ _MODE_BY_PREFIX = {format(i, "07b"): next((code for code in _MODE_CODES if forma
                    for i in range(128)}
 
 
-def _mr_decode(line: str, ref: list[int], width: int) -> list[int] | None:
-    """Changes of one MR coded line against the reference changes `ref`, or None if it is corrupt."""
-    if line == "1" * (len(ref) + 1):
-        return ref  # identical to the reference line, the usual case in white space
-    line += _TAIL
+def _mr_scan(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int], int] | None:
+    """(changes, end position) of one 2-D coded line starting at `pos` against the reference changes
+    `ref`, or None if it is corrupt; `bits` must run at least 13 bits past the line."""
+    if bits.startswith("1" * (len(ref) + 1), pos):
+        return ref, pos + len(ref) + 1  # V0 on every element: the reference line again
     ref = [*ref, width, width, width]
     cur: list[int] = []
-    a0, colour, pos, end = -1, 0, 0, len(line)
+    a0, colour, end = -1, 0, len(bits)
     while a0 < width:
-        code = _MODE_BY_PREFIX.get(line[pos:pos + 7])
+        code = _MODE_BY_PREFIX.get(bits[pos:pos + 7])
         if code is None:
             return None  # extension codes (T.4 §4.2.1.3.3) and garbage alike: the line is lost
         pos += len(code)
@@ -380,8 +381,8 @@ def _mr_decode(line: str, ref: list[int], width: int) -> list[int] | None:
         elif mode == "H":
             runs = (_WHITE_RUN, _BLACK_RUN) if colour == 0 else (_BLACK_RUN, _WHITE_RUN)
             lengths = (_WHITE_LENGTH, _BLACK_LENGTH) if colour == 0 else (_BLACK_LENGTH, _WHITE_LENGTH)
-            first = runs[0].match(line, pos)
-            second = first and runs[1].match(line, first.end())
+            first = runs[0].match(bits, pos)
+            second = first and runs[1].match(bits, first.end())
             if not second:
                 return None
             pos = second.end()
@@ -400,7 +401,57 @@ def _mr_decode(line: str, ref: list[int], width: int) -> list[int] | None:
             a0, colour = a1, colour ^ 1
         if pos > end:
             return None
-    return cur if "1" not in line[pos:] else None
+    return cur, pos
+
+
+def _mr_decode(line: str, ref: list[int], width: int) -> list[int] | None:
+    """Changes of one MR coded line between EOLs, or None if it is corrupt."""
+    scanned = _mr_scan(line + _TAIL, 0, ref, width)
+    if scanned is None or "1" in line[scanned[1]:]:
+        return None
+    return scanned[0]
+
+
+# --- T.6 (MMR): 2-D lines against an all-white first reference, no EOLs, EOFB at the end ------------
+EOFB = EOL + EOL  # T.6 §2.4
+
+
+def encode_mmr(page: Page, bit_order: BitOrder = BitOrder.MSB_FIRST) -> bytes:
+    """T.6 coded page, as stored in TIFF Compression=4 or sent with ECM."""
+    out, previous = [], []
+    for row in _row_strings(page):
+        changes = _changes(row)
+        out.append(_mr_line(previous, changes, page.width))
+        previous = changes
+    out.append(EOFB)
+    return _bytes_of("".join(out), bit_order)
+
+
+def decode_mmr(data: bytes, width: int, height: int | None = None,
+               bit_order: BitOrder = BitOrder.MSB_FIRST, y_dpi: int = 196) -> DecodedPage:
+    """Decode a T.6 page; after a corrupt line nothing can be resynchronised, so the remaining rows
+    (up to `height` when known) repeat the last good row and count as bad."""
+    if not 0 < width <= MAX_WIDTH:
+        raise T4Error(f"line width {width} is not codable")
+    bits = _bits_of(data, bit_order) + _TAIL + "0" * 2
+    rows: list[str] = []
+    ref: list[int] = []
+    pos = 0
+    while height is None or len(rows) < height:
+        if bits.startswith(EOL, pos) or "1" not in bits[pos:pos + 64]:
+            break
+        scanned = _mr_scan(bits, pos, ref, width)
+        if scanned is None:
+            break
+        ref, pos = scanned
+        rows.append(_row_of_changes(ref, width))
+    good = len(rows)
+    eofb = bits.startswith(EOFB, pos)
+    if not rows and (height is None or not eofb and height):
+        raise T4Error(f"no decodable T.6 line in {len(data)} bytes")
+    rows += rows[-1:] * ((height or good) - good)
+    bad = tuple(range(good, len(rows)))
+    return DecodedPage(_page_from_strings(rows, width, y_dpi), bad, eofb)
 
 
 # --- page framing (T.4 §4.1.3 fill, §4.1.4 RTC, §4.2.4 tag bits) ------------------------------------
@@ -421,6 +472,8 @@ def encode_page(page: Page, coding: Coding = Coding.MH, *, k: int | None = None,
 
     `align_eol` puts fill before each EOL so that it ends on an octet boundary (TIFF T4Options bit 2).
     """
+    if coding is Coding.MMR:
+        return encode_mmr(page, bit_order)
     rows = _row_strings(page)
     two_d = coding is Coding.MR
     k = k or default_k(page.y_dpi)

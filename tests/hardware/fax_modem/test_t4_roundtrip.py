@@ -43,6 +43,10 @@ def test_round_trip(page: Page, coding: Coding, order: BitOrder, k: int | None, 
                     align: bool, rtc: bool) -> None:
     data = t4.encode_page(page, coding, k=k, min_bytes_per_line=fill, bit_order=order,
                           align_eol=align, rtc=rtc)
+    if coding is Coding.MMR:
+        decoded = t4.decode_mmr(data, page.width, page.height if rtc else None, order, page.y_dpi)
+        assert decoded.bad_lines == () and decoded.rtc and decoded.page == page
+        return
     decoded = t4.decode_page(data, page.width, two_d=coding is Coding.MR, bit_order=order,
                              y_dpi=page.y_dpi)
     assert decoded.bad_lines == ()
@@ -60,6 +64,27 @@ def test_decoder_survives_garbage(data: bytes, two_d: bool, order: BitOrder, wid
         return
     assert decoded.page.width == width
     assert all(0 <= i < decoded.page.height for i in decoded.bad_lines)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=400), width=st.sampled_from([1728, 16]), height=st.none() | st.integers(0, 9))
+def test_mmr_decoder_survives_garbage(data: bytes, width: int, height: int | None) -> None:
+    try:
+        decoded = t4.decode_mmr(data, width, height)
+    except t4.T4Error:
+        return
+    assert decoded.page.width == width
+    assert height is None or decoded.page.height == height
+
+
+def test_mmr_truncated_keeps_good_rows_and_fills_the_rest() -> None:
+    page = text_like_page()
+    data = t4.encode_mmr(page)
+    decoded = t4.decode_mmr(data[: len(data) // 2], 1728, page.height)
+    assert decoded.page.height == page.height and not decoded.rtc
+    good = page.height - decoded.bad_line_count
+    assert 10 < good < page.height
+    assert [decoded.page.row(i) for i in range(good - 1)] == [page.row(i) for i in range(good - 1)]
 
 
 @settings(max_examples=100, deadline=None)
