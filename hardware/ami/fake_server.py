@@ -450,3 +450,31 @@ class FakeAmiServer:
         if packet.event != "OriginateResponse" or action_id is None:
             return packet
         return Packet(tuple((k, action_id if k == "ActionID" else v) for k, v in packet.items))
+
+
+async def serve_forever(port: int, transcripts: list[str], every: float) -> None:
+    """Run a fake PBX on `port`, replaying the transcripts in turn every `every` seconds."""
+    from pathlib import Path
+
+    server = FakeAmiServer()
+    await server.start("127.0.0.1", port)
+    log.warning("fake AMI on 127.0.0.1:%d (user %s, secret %s)", server.port, server.username, server.secret)
+    try:
+        while True:
+            for name in transcripts:
+                await asyncio.sleep(every)
+                await server.play(Path(name).read_bytes(), delay=0.05)
+    finally:
+        await server.close()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    cli = argparse.ArgumentParser(description="Fake Asterisk manager replaying AMI transcripts.")
+    cli.add_argument("--port", type=int, default=5038)
+    cli.add_argument("--every", type=float, default=5.0, help="seconds between replays")
+    cli.add_argument("transcripts", nargs="*", help="*.ami files (raw AMI text)")
+    args = cli.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(serve_forever(args.port, args.transcripts, args.every))
