@@ -90,9 +90,23 @@ class OpeningCalendar:
         return any(_contains(iv, wall) for iv in self.hours_on(local.date()))
 
     def _instant(self, day: date, wall: time) -> datetime:
-        # a wall time inside a DST gap does not exist; going through a timestamp moves it past the gap
+        """The first instant whose local wall time reaches `wall` on `day`."""
         naive = datetime.combine(day, wall)
-        return datetime.fromtimestamp(naive.replace(tzinfo=self.tz).timestamp(), self.tz)
+        early = naive.replace(tzinfo=self.tz)
+        # (astimezone to the same zone would not normalise; a round trip through a timestamp does)
+        if datetime.fromtimestamp(early.timestamp(), self.tz).replace(tzinfo=None) == naive:
+            return early  # exists (when repeated in autumn, fold=0 is its first occurrence)
+        # inside a spring-forward gap the wall time never happens; the opening is the transition itself.
+        # PEP 495: in a gap fold=1 maps to the earlier instant and fold=0 to the later one; bisect between
+        lo = naive.replace(tzinfo=self.tz, fold=1).timestamp()
+        hi = early.timestamp()
+        while hi - lo > 1.0:
+            mid = (lo + hi) / 2.0
+            if datetime.fromtimestamp(mid, self.tz).replace(tzinfo=None) >= naive:
+                hi = mid
+            else:
+                lo = mid
+        return datetime.fromtimestamp(round(hi), self.tz)
 
     def next_open(self, at: datetime | float) -> datetime | None:
         """`at` itself if open, else the next opening instant (in the calendar's zone); None if never."""
