@@ -335,14 +335,15 @@ class FakeAmiServer:
             return False
         channel_actions = {"redirect": "Redirect successful", "atxfer": "Atxfer successfully queued",
                            "blindtransfer": "Transfer succeeded", "bridge": "Channels have been bridged",
-                           "mixmonitor": "Started MixMonitor", "stopmixmonitor": "Stopped MixMonitor",
+                           "mixmonitor": None, "stopmixmonitor": None,  # app_mixmonitor.c: no Message
                            "monitor": "Started monitoring channel", "setvar": "Variable Set"}
         if name in channel_actions:
             names = [action.get("Channel") or action.get("Channel1") or ""]
             if name == "bridge":
                 names.append(action.get("Channel2") or "")
             if all(self.book.find(n) for n in names):
-                s.write(self._response(action, "Success", channel_actions[name]))
+                extra = {"MixMonitorID": f"0x{self._rng.getrandbits(48):012x}"} if name == "mixmonitor" else {}
+                s.write(self._response(action, "Success", channel_actions[name], **extra))
             else:
                 s.write(self._response(action, "Error", "No such channel"))
             return True

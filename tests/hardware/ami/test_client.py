@@ -161,8 +161,9 @@ async def test_channel_actions(server: FakeAmiServer, client: AmiClient) -> None
     await server.play(packets[:upto])
     caller, agent = "PJSIP/trunk-00000001", "PJSIP/agent1-00000002"
     assert (await client.redirect(caller, "from-internal", "300")).message == "Redirect successful"
-    assert (await client.mix_monitor(caller, "/var/spool/asterisk/monitor/x.wav", "b")).message == "Started MixMonitor"
-    assert (await client.stop_mix_monitor(caller)).message == "Stopped MixMonitor"
+    started = await client.mix_monitor(caller, "/var/spool/asterisk/monitor/x.wav", "b")
+    assert (started.response.get("MixMonitorID") or "").startswith("0x")
+    assert (await client.stop_mix_monitor(caller)).response.response == "Success"
     assert (await client.monitor(caller, "x")).message == "Started monitoring channel"
     assert (await client.bridge(caller, agent)).message == "Channels have been bridged"
     assert (await client.atxfer(agent, "202", "from-internal")).message == "Atxfer successfully queued"
