@@ -17,6 +17,7 @@ from appliance.domain.acd.calls import Call, CallState
 from appliance.domain.acd.decisions import Decision, DecisionAction
 from appliance.domain.acd.engine import AcdEngine
 from appliance.domain.acd.errors import InvalidValue
+from appliance.domain.acd.events import AcdEvent
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -105,7 +106,8 @@ class Simulator:
 
     def __init__(self, engine: AcdEngine, loads: Sequence[QueueLoad], rng: random.Random,
                  answer_delay: Duration | None = None, start: float = 0.0,
-                 on_decisions: Callable[[list[Decision]], None] | None = None) -> None:
+                 on_decisions: Callable[[list[Decision]], None] | None = None,
+                 on_events: Callable[[list[AcdEvent]], None] | None = None) -> None:
         self.engine = engine
         self.loads = list(loads)
         self.rng = rng
@@ -113,6 +115,9 @@ class Simulator:
         self.now = start
         self.counts = SimCounts()
         self.on_decisions = on_decisions
+        # the simulator drains the engine's events after every step (so a long run holds none); a real-time
+        # adapter passes on_events to forward them to the bus
+        self.on_events = on_events
         # answered waits per queue (from first queueing), for callers who want more than the engine's stats
         self.waits: dict[str, list[float]] = {load.queue_id: [] for load in self.loads}
         self.record_waits = False
@@ -178,6 +183,9 @@ class Simulator:
         else:
             return False
         self._apply(self.engine.route(self.now))
+        events = self.engine.drain_events()
+        if events and self.on_events is not None:
+            self.on_events(events)
         return True
 
     def _handle(self, kind: int, a: object, b: object) -> None:
