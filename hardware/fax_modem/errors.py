@@ -11,7 +11,14 @@ class T4Error(FaxError):
 
 
 class TiffError(FaxError):
-    """A TIFF file that is not a readable TIFF Class F fax, or a page that cannot be stored in one."""
+    """A TIFF file that is not a readable TIFF Class F fax, or a page that cannot be stored in one.
+
+    `pages` holds the pages read before the damage, so a truncated fax still shows what arrived.
+    """
+
+    def __init__(self, message: str, pages: tuple = ()) -> None:
+        super().__init__(message)
+        self.pages = pages
 
 
 class PageConversionError(FaxError):

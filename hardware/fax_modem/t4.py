@@ -486,9 +486,9 @@ def encode_page(page: Page, coding: Coding = Coding.MH, *, k: int | None = None,
             continue
         changes = _changes(row)
         if index % k:
-            bodies.append("1" + _mr_line(previous, changes, page.width))  # EOL+1: 2-D line follows
+            bodies.append("0" + _mr_line(previous, changes, page.width))  # EOL+0: a 2-D line follows
         else:
-            bodies.append("0" + _mh_line(row))  # EOL+0 (T.4 §4.2.4): 1-D line follows
+            bodies.append("1" + _mh_line(row))  # EOL+1 (T.4 §4.2.4): a 1-D line follows
         previous = changes
     return _bytes_of(_frame(bodies, two_d, min_bytes_per_line * 8, align_eol, rtc), bit_order)
 
@@ -568,7 +568,7 @@ def decode_page(data: bytes, width: int = 1728, *, two_d: bool = False,
 def _decode_line(segment: str, width: int, two_d: bool,
                  ref: list[int] | None) -> tuple[str | None, list[int] | None]:
     """(pixels, changes) of one line between EOLs; (None, None) if it is corrupt."""
-    if not two_d or segment[0] == "0":
+    if not two_d or segment[0] == "1":
         row = _mh_decode(segment[1:] if two_d else segment, width)
         if row is None:
             return None, None

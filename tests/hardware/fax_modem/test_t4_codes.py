@@ -71,10 +71,11 @@ def test_line_starting_black_begins_with_white_zero() -> None:
 def test_mr_modes_by_hand() -> None:
     page = page_of([[(10, 20)], [(11, 21)], [], [(100, 110)]], y_dpi=196)  # K=4: one 1-D, three 2-D
     got = bits(t4.encode_page(page, Coding.MR, bit_order=BitOrder.MSB_FIRST))
-    first = "0" + t4.run_code(10, False) + t4.run_code(10, True) + t4.run_code(1708, False)
-    vertical = "1" + "011" + "011" + "1"  # VR1 VR1 then V0 on the imaginary element at 1728
-    passing = "1" + "0001" + "1"  # P under b2 = 21, then V0 at the line end
-    horizontal = "1" + "001" + "11011" + "00010101" + "0000100" + "1"  # H W100 B10, V0
+    # T.4 §4.2.4: the tag bit after EOL is 1 before a 1-D line, 0 before a 2-D line
+    first = "1" + t4.run_code(10, False) + t4.run_code(10, True) + t4.run_code(1708, False)
+    vertical = "0" + "011" + "011" + "1"  # VR1 VR1 then V0 on the imaginary element at 1728
+    passing = "0" + "0001" + "1"  # P under b2 = 21, then V0 at the line end
+    horizontal = "0" + "001" + "11011" + "00010101" + "0000100" + "1"  # H W100 B10, V0
     expected = EOL + first + EOL + vertical + EOL + passing + EOL + horizontal + (EOL + "1") * 6
     assert got == expected.ljust(len(got), "0")
 
