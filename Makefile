@@ -31,5 +31,11 @@ test: setup test-deps
 bench: setup
 	@$(PY) -m bench
 
+# The image: pyinstaller bundle + Debian package (image_build/build.py). pyinstaller is installed here
+# only, pinned, so `make run` and `make test` stay light.
+image: setup
+	@$(PY) -m pip install -q --disable-pip-version-check pyinstaller==6.22.3
+	@$(PY) image_build/build.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache
