@@ -15,5 +15,12 @@ class BaseModel(peewee.Model):
 
 
 from appliance.models.auth import ApiToken, User  # noqa: E402  (after BaseModel, which they use)
+from appliance.models.org import (Category, Mailbox, Profile, ServiceAddress, Skill,  # noqa: E402
+                                  StaffEntry, Team, TeamMember, Tenant, UserSkill)
+from appliance.models.customers import Activity, Address, Customer, CustomerIdentifier, Document  # noqa: E402
+from appliance.models.tickets import AuditEntry, Message, SlaPolicy, Ticket, TicketStep  # noqa: E402
 
-__all__ = ["BaseModel", "database_proxy", "User", "ApiToken"]
+__all__ = ["BaseModel", "database_proxy", "User", "ApiToken", "Tenant", "Profile", "Team", "TeamMember",
+           "Skill", "UserSkill", "Mailbox", "ServiceAddress", "Category", "StaffEntry", "Customer",
+           "CustomerIdentifier", "Address", "Activity", "Document", "SlaPolicy", "Ticket", "Message",
+           "TicketStep", "AuditEntry"]

@@ -1,4 +1,4 @@
-"""Who may log in: users and API tokens. Roles and tenants grow with the domain core."""
+"""Who may log in: users and API tokens."""
 from __future__ import annotations
 
 import datetime
@@ -27,6 +27,13 @@ class User(BaseModel):
     language = peewee.CharField(max_length=16, default="en")
     created_at = peewee.DateTimeField(default=utcnow)
     password_changed_at = peewee.DateTimeField(null=True)
+    # Added by the domain core (0002): the tenant (None only for the system admin), the rights profile,
+    # and the staff-directory contact fields.
+    tenant = peewee.DeferredForeignKey("Tenant", null=True, on_delete="CASCADE")
+    profile = peewee.DeferredForeignKey("Profile", null=True, on_delete="SET NULL")
+    email = peewee.CharField(max_length=254, default="")
+    phone = peewee.CharField(max_length=32, default="")
+    department = peewee.CharField(max_length=100, default="")
 
 
 class ApiToken(BaseModel):

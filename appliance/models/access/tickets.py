@@ -1,0 +1,364 @@
+"""Tickets of every channel: create (idempotent), list, update, messages, workflow actions, master/child
+links, back-office steps, the universal work queue and SLA escalation (C7, D13, F8, F9, F12, F15)."""
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Mapping
+
+import peewee
+
+from appliance.domain import sla, workflow, worknext
+from appliance.domain.errors import Conflict, Forbidden, ValidationError
+from appliance.domain.permissions import Perm
+from appliance.domain.schema import Field, Schema
+from appliance.models import (Category, Customer, CustomerIdentifier, Mailbox, Message, Skill, SlaPolicy, Team,
+                              Tenant, Ticket, TicketStep, UserSkill)
+from appliance.models.access.resource import Resource, to_jsonable
+from appliance.models.access.scope import Page, Scope
+from appliance.models.auth import utcnow
+
+_MESSAGE_FIELDS = (
+    Field("channel", choices=workflow.CHANNELS), Field("direction", choices=("in", "out", "internal")),
+    Field("kind", choices=("message", "note", "reply", "query", "forward", "system")),
+    Field("sender", max_length=254), Field("recipient", max_length=254), Field("subject", max_length=300),
+    Field("body", max_length=1_000_000), Field("source_ref", max_length=300),
+    Field("idempotency_key", max_length=200, help="unique per tenant; a repeat returns the first result"))
+MESSAGE_SCHEMA = Schema("message", _MESSAGE_FIELDS)
+_TICKET_FIELDS = (
+    Field("subject", required=True, max_length=300), Field("tenant_id", "id"),
+    Field("channel", choices=workflow.CHANNELS), Field("priority", "int", minimum=1, maximum=5),
+    Field("owner_id", "id", nullable=True), Field("team_id", "id", nullable=True),
+    Field("mailbox_id", "id", nullable=True), Field("category_id", "id", nullable=True),
+    Field("customer_id", "id", nullable=True), Field("sla_id", "id", nullable=True),
+    Field("skill_id", "id", nullable=True), Field("min_level", "int", minimum=1, maximum=5),
+    Field("language", max_length=16), Field("due_at", "datetime"), Field("master_id", "id", nullable=True))
+_FIRST_MESSAGE = tuple(f for f in _MESSAGE_FIELDS if f.name not in ("channel", "subject"))
+
+
+class TicketResource(Resource):
+    """Tickets; the first message may come with the creation, keyed for idempotency."""
+
+    name, model = "tickets", Ticket
+    create_schema = Schema("ticket", _TICKET_FIELDS + _FIRST_MESSAGE)
+    update_schema = Schema("ticket_update", tuple(f for f in _TICKET_FIELDS
+                                                  if f.name not in ("tenant_id", "channel", "master_id")))
+    read_perm, write_perm = Perm.TICKETS_READ, Perm.TICKETS_WRITE
+    search = ("subject",)
+    filters = ("state", "owner_id", "team_id", "mailbox_id", "customer_id", "channel", "category_id",
+               "priority", "master_id", "skill_id")
+    unique = ()
+
+    def to_json(self, scope: Scope, obj: Any) -> dict[str, Any]:
+        out = super().to_json(scope, obj)
+        out["open_steps"] = TicketStep.select().where((TicketStep.ticket == obj.id)
+                                                      & TicketStep.done_at.is_null()).count()
+        return out
+
+    def values(self, scope: Scope, data: dict[str, Any], obj: Any, tenant_id: int) -> dict[str, Any]:
+        ticket_fields = {k: v for k, v in data.items() if k not in {f.name for f in _FIRST_MESSAGE}}
+        if "owner_id" in ticket_fields and ticket_fields["owner_id"] not in (None, scope.actor.user_id) \
+                and not scope.can(Perm.TICKETS_ASSIGN):
+            raise Forbidden("your role may not assign tickets to others")
+        if ticket_fields.get("language"):
+            ticket_fields["language"] = ticket_fields["language"].lower()
+        if ticket_fields.get("master_id") is not None:
+            master = scope.ref(Ticket, ticket_fields["master_id"], "master_id", tenant_id)
+            if master.master_id is not None:
+                raise ValidationError({"master_id": "a linked ticket cannot itself be a master"})
+        out = super().values(scope, ticket_fields, obj, tenant_id)
+        now = utcnow()
+        if obj is None or "sla" in out:
+            policy = SlaPolicy.get_by_id(out["sla"]) if out.get("sla") else None
+            created = obj.created_at if obj is not None else now
+            response, due = sla.ticket_due_times(
+                created, policy.response_minutes if policy else None, policy.resolve_minutes if policy else None,
+                sla.parse_calendar(json.loads(policy.calendar or "{}"), Tenant.get_by_id(tenant_id).timezone)
+                if policy else None)
+            out.setdefault("due_at", due)
+            out["response_due_at"] = response
+        if obj is None:
+            out["created_by"] = scope.actor.user_id if scope.actor.tenant_id == tenant_id else None
+        out["updated_at"] = now
+        return out
+
+    def create(self, scope: Scope, raw: Any, from_form: bool = False) -> dict[str, Any]:
+        """A new ticket; with an `idempotency_key` already used in the tenant, the existing ticket."""
+        if isinstance(raw, Mapping) and raw.get("idempotency_key") and isinstance(raw["idempotency_key"], str):
+            tenant_id = scope.tenant_for_create(raw.get("tenant_id"))
+            seen = Message.get_or_none((Message.tenant == tenant_id)
+                                       & (Message.idempotency_key == raw["idempotency_key"].strip()))
+            if seen is not None:
+                scope.require(self.read_perm)
+                out = self.to_json(scope, scope.get(Ticket, seen.ticket_id))
+                out["duplicate"] = True
+                return out
+        return super().create(scope, raw, from_form)
+
+    def after_save(self, scope: Scope, obj: Any, data: dict[str, Any], created: bool) -> None:
+        if not created:
+            return
+        first = {k: data[k] for k in (f.name for f in _FIRST_MESSAGE) if k in data}
+        if first.get("body") or first.get("idempotency_key") or first.get("source_ref"):
+            first.setdefault("direction", "in" if obj.channel != "internal" else "internal")
+            _insert_message(scope, obj, {"channel": obj.channel, "subject": obj.subject, **first})
+
+
+def _message_json(m: Message) -> dict[str, Any]:
+    return {"id": m.id, "ticket_id": m.ticket_id, "channel": m.channel, "direction": m.direction, "kind": m.kind,
+            "sender": m.sender, "recipient": m.recipient, "subject": m.subject, "body": m.body,
+            "source_ref": m.source_ref, "idempotency_key": m.idempotency_key, "created_by_id": m.created_by_id,
+            "created_at": to_jsonable(m.created_at)}
+
+
+def _insert_message(scope: Scope, ticket: Ticket, data: dict[str, Any]) -> Message:
+    key = data.get("idempotency_key") or None
+    if key and Message.select().where((Message.tenant == ticket.tenant_id) & (Message.idempotency_key == key)).exists():
+        raise ValidationError({"idempotency_key": "already used"})
+    msg = Message.create(tenant=ticket.tenant_id, ticket=ticket.id, created_by=scope.actor.user_id
+                         if scope.actor.tenant_id == ticket.tenant_id else None,
+                         **{**data, "idempotency_key": key})
+    Ticket.update(updated_at=utcnow()).where(Ticket.id == ticket.id).execute()
+    return msg
+
+
+def add_message(scope: Scope, ticket_id: int, raw: Any) -> tuple[dict[str, Any], bool]:
+    """Add a message; (message, created). A repeated idempotency key returns the first message."""
+    scope.require(Perm.TICKETS_WRITE)
+    ticket = scope.get(Ticket, ticket_id, for_update=True)
+    data = MESSAGE_SCHEMA.validate(raw)
+    key = data.get("idempotency_key")
+    if key:
+        seen = Message.get_or_none((Message.tenant == ticket.tenant_id) & (Message.idempotency_key == key))
+        if seen is not None:
+            return _message_json(seen), False
+    data.setdefault("channel", ticket.channel)
+    data.setdefault("direction", "in")
+    msg = _insert_message(scope, ticket, data)
+    if ticket.state in ("pending", "resubmission") and data["direction"] == "in":
+        # An answer to a query, or news on a resubmitted ticket, brings it back to work.
+        Ticket.update(state="open", resubmit_at=None).where(Ticket.id == ticket.id).execute()
+    scope.audit("message", ticket, detail={"message_id": msg.id, "channel": msg.channel})
+    return _message_json(msg), True
+
+
+def list_messages(scope: Scope, ticket_id: int, params: Mapping[str, str]) -> Page:
+    """A ticket's messages, oldest first."""
+    scope.require(Perm.TICKETS_READ)
+    ticket = scope.get(Ticket, ticket_id)
+    page = scope.page(scope.query(Message).where(Message.ticket == ticket.id), Message,
+                      params.get("limit"), params.get("cursor"))
+    page.items = [_message_json(m) for m in page.items]
+    return page
+
+
+def _view(ticket: Ticket) -> workflow.TicketView:
+    open_steps = TicketStep.select().where((TicketStep.ticket == ticket.id) & TicketStep.done_at.is_null()).count()
+    is_master = Ticket.select().where(Ticket.master == ticket.id).exists()
+    return workflow.TicketView(ticket.id, ticket.state, ticket.channel, ticket.owner_id, ticket.team_id,
+                               ticket.mailbox_id, open_steps, is_master)
+
+
+_REFS = {"user_id": None, "team_id": Team, "mailbox_id": Mailbox, "category_id": Category}
+
+
+def apply_action(scope: Scope, ticket_id: int, raw: Any) -> dict[str, Any]:
+    """Run a workflow action (F12) on a ticket and return the ticket."""
+    scope.require(Perm.TICKETS_WRITE)
+    if not isinstance(raw, Mapping):
+        raise ValidationError({"body": "must be a JSON object"})
+    action = workflow.parse_action(raw.get("action"))
+    if action == workflow.Action.DELETE:
+        scope.require(Perm.TICKETS_DELETE)
+    ticket = scope.get(Ticket, ticket_id, for_update=True)
+    params = {k: v for k, v in raw.items() if k != "action"}
+    plan = workflow.plan_action(_view(ticket), action, params, scope.actor.user_id or 0, utcnow())
+    for key, value in plan.check_ids.items():
+        if key == "user_id":
+            scope.ref_user(value, key, ticket.tenant_id)
+            if value != scope.actor.user_id and not scope.can(Perm.TICKETS_ASSIGN) \
+                    and action == workflow.Action.ASSIGN:
+                raise Forbidden("your role may not assign tickets to others")
+        else:
+            scope.ref(_REFS[key], value, key, ticket.tenant_id)
+    if plan.changes:
+        Ticket.update(**plan.changes, updated_at=utcnow()).where(Ticket.id == ticket.id).execute()
+    for spec in plan.messages:
+        _insert_message(scope, ticket, {"channel": spec.channel, "direction": spec.direction, "kind": spec.kind,
+                                        "recipient": spec.recipient, "subject": spec.subject or ticket.subject,
+                                        "body": spec.body})
+    closed_children = []
+    if plan.close_children:
+        closed_children = _close_children(scope, ticket, plan.child_message)
+    scope.audit(f"action.{action.value}", ticket, detail={**params, "closed_children": closed_children})
+    return TicketResource().to_json(scope, Ticket.get_by_id(ticket.id))
+
+
+def _close_children(scope: Scope, master: Ticket, text: str) -> list[int]:
+    """D13: closing an outage ticket closes every linked ticket with a message to its customer."""
+    now, closed = utcnow(), []
+    children = Ticket.select().where((Ticket.master == master.id) & (Ticket.tenant == master.tenant_id)
+                                     & Ticket.state.not_in(workflow.FINAL_STATES))
+    for child in children:
+        spec = workflow.child_closing_message(master.id, text, child.channel)
+        _insert_message(scope, child, {"channel": spec.channel, "direction": spec.direction, "kind": spec.kind,
+                                       "recipient": _contact_for(child, spec.channel), "subject": child.subject,
+                                       "body": spec.body})
+        Ticket.update(state="done", closed_at=now, updated_at=now).where(Ticket.id == child.id).execute()
+        closed.append(child.id)
+    return closed
+
+
+def _contact_for(ticket: Ticket, channel: str) -> str:
+    if ticket.customer_id is None:
+        return ""
+    kind = {"mail": "email", "sms": "phone", "phone": "phone", "fax": "phone"}.get(channel, "email")
+    ident = (CustomerIdentifier.select().where((CustomerIdentifier.customer == ticket.customer_id)
+                                               & (CustomerIdentifier.kind == kind))
+             .order_by(CustomerIdentifier.id).first())
+    return ident.value if ident else ""
+
+
+LINK_SCHEMA = Schema("link", (Field("master_id", "id", nullable=True),))
+
+
+def link(scope: Scope, ticket_id: int, raw: Any) -> dict[str, Any]:
+    """Link a ticket to a master (outage) ticket, or unlink it with null (D13)."""
+    scope.require(Perm.TICKETS_WRITE)
+    data = LINK_SCHEMA.validate(raw)
+    if "master_id" not in data:
+        raise ValidationError({"master_id": "is required (null unlinks)"})
+    ticket = scope.get(Ticket, ticket_id, for_update=True)
+    master_id = data["master_id"]
+    if master_id is not None:
+        master = scope.ref(Ticket, master_id, "master_id", ticket.tenant_id)
+        if master.id == ticket.id or master.master_id is not None:
+            raise ValidationError({"master_id": "must be another ticket that is not itself linked"})
+        if Ticket.select().where(Ticket.master == ticket.id).exists():
+            raise ValidationError({"master_id": "this ticket is a master; it cannot be linked below another"})
+    Ticket.update(master=master_id, updated_at=utcnow()).where(Ticket.id == ticket.id).execute()
+    scope.audit("link", ticket, detail=data)
+    return TicketResource().to_json(scope, Ticket.get_by_id(ticket.id))
+
+
+STEP_SCHEMA = Schema("step", (Field("name", required=True, max_length=200), Field("team_id", "id", nullable=True)))
+
+
+def _step_json(s: TicketStep) -> dict[str, Any]:
+    return {"id": s.id, "ticket_id": s.ticket_id, "position": s.position, "name": s.name, "team_id": s.team_id,
+            "done_by_id": s.done_by_id, "done_at": to_jsonable(s.done_at)}
+
+
+def add_step(scope: Scope, ticket_id: int, raw: Any) -> dict[str, Any]:
+    """Append a back-office step to a ticket's workflow (F9)."""
+    scope.require(Perm.TICKETS_WRITE)
+    ticket = scope.get(Ticket, ticket_id, for_update=True)
+    data = STEP_SCHEMA.validate(raw)
+    scope.ref(Team, data.get("team_id"), "team_id", ticket.tenant_id)
+    if ticket.state in workflow.FINAL_STATES:
+        raise Conflict(f"ticket {ticket.id} is {ticket.state}")
+    last = TicketStep.select(peewee.fn.MAX(TicketStep.position)).where(TicketStep.ticket == ticket.id).scalar()
+    step = TicketStep.create(tenant=ticket.tenant_id, ticket=ticket.id, position=(last or 0) + 1,
+                             name=data["name"], team=data.get("team_id"))
+    scope.audit("step.add", ticket, detail=data)
+    return _step_json(step)
+
+
+def complete_step(scope: Scope, ticket_id: int, step_id: int) -> dict[str, Any]:
+    """Mark the next open back-office step done; steps are done in order."""
+    scope.require(Perm.TICKETS_WRITE)
+    ticket = scope.get(Ticket, ticket_id, for_update=True)
+    step = scope.get(TicketStep, step_id)
+    if step.ticket_id != ticket.id:
+        raise ValidationError({"step_id": "belongs to another ticket"})
+    steps = [(s.position, s.done_at is not None) for s in TicketStep.select().where(TicketStep.ticket == ticket.id)]
+    if step.done_at is not None or workflow.next_open_step(steps) != step.position:
+        raise Conflict("only the next open step can be completed")
+    if step.team_id is not None and step.team_id not in scope.actor.team_ids and not scope.can(Perm.TICKETS_ASSIGN):
+        raise Forbidden("this step belongs to another team")
+    TicketStep.update(done_at=utcnow(), done_by=scope.actor.user_id).where(TicketStep.id == step.id).execute()
+    scope.audit("step.done", ticket, detail={"step_id": step.id})
+    return _step_json(TicketStep.get_by_id(step.id))
+
+
+def list_steps(scope: Scope, ticket_id: int) -> list[dict[str, Any]]:
+    """A ticket's back-office steps in order."""
+    scope.require(Perm.TICKETS_READ)
+    ticket = scope.get(Ticket, ticket_id)
+    return [_step_json(s) for s in scope.query(TicketStep).where(TicketStep.ticket == ticket.id)
+            .order_by(TicketStep.position)]
+
+
+def agent_ability(user_id: int) -> worknext.AgentAbility:
+    """An agent's skills with levels and language codes."""
+    skills, languages = {}, set()
+    for us in UserSkill.select(UserSkill, Skill).join(Skill).where((UserSkill.user == user_id) & Skill.active):
+        if us.skill.kind == "language":
+            languages.add(us.skill.code)
+        skills[us.skill_id] = us.level
+    return worknext.AgentAbility(skills, frozenset(languages))
+
+
+def _head(tenant_id: int, probe: worknext.Probe) -> list[worknext.Candidate]:
+    heads = []
+    for lang in probe.languages:
+        skill = Ticket.skill.is_null() if probe.skill_id is None else Ticket.skill == probe.skill_id
+        row = (Ticket.select(Ticket.id, Ticket.priority, Ticket.due_at, Ticket.skill, Ticket.min_level,
+                             Ticket.language)
+               .where((Ticket.tenant == tenant_id) & (Ticket.state == "open") & Ticket.owner.is_null() & skill
+                      & (Ticket.language == lang) & (Ticket.min_level <= probe.max_level))
+               .order_by(Ticket.priority, Ticket.due_at, Ticket.id).limit(1).first())
+        if row is not None:
+            heads.append(worknext.Candidate(row.id, row.priority, row.due_at, row.skill_id, row.min_level,
+                                            row.language))
+    return heads
+
+
+def pick_next(scope: Scope, claim: bool = True) -> dict[str, Any] | None:
+    """The next work for the acting agent (F15), claimed for them; None when nothing fits."""
+    scope.require(Perm.TICKETS_WRITE)
+    if scope.actor.tenant_id is None or scope.actor.user_id is None:
+        raise Forbidden("only a tenant's agents take work")
+    ability = agent_ability(scope.actor.user_id)
+    for _ in range(5):  # another agent may claim the same head between our read and our update
+        heads = [c for p in worknext.probes(ability) for c in _head(scope.actor.tenant_id, p)]
+        best = worknext.choose(ability, heads)
+        if best is None:
+            return None
+        if not claim:
+            return {"id": best.id}
+        won = (Ticket.update(owner=scope.actor.user_id, updated_at=utcnow())
+               .where((Ticket.id == best.id) & Ticket.owner.is_null() & (Ticket.state == "open")).execute())
+        if won:
+            ticket = Ticket.get_by_id(best.id)
+            scope.audit("pick_next", ticket)
+            return TicketResource().to_json(scope, ticket)
+    return None
+
+
+def escalate_due(now: datetime.datetime | None = None) -> list[tuple[int, int, str]]:
+    """System job: apply every SLA escalation step reached (F8); returns (ticket, level, action)."""
+    now = now or utcnow()
+    done: list[tuple[int, int, str]] = []
+    q = (Ticket.select(Ticket, SlaPolicy).join(SlaPolicy)
+         .where(Ticket.state.not_in(workflow.FINAL_STATES)))
+    for ticket in q:
+        steps = sla.parse_escalations(json.loads(ticket.sla.escalations or "[]"))
+        for level, step in sla.due_escalations(steps, ticket.escalation_level, ticket.created_at, ticket.due_at, now):
+            changes: dict[str, Any] = {"escalation_level": level}
+            if step.action == "raise_priority":
+                changes["priority"] = max(1, ticket.priority - 1)
+            elif step.action == "reassign_team":
+                changes["owner"] = None
+            Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
+            Message.create(tenant=ticket.tenant_id, ticket=ticket.id, channel="internal", direction="internal",
+                           kind="system", body=f"SLA escalation {level}: {step.action} at {step.at_percent} %")
+            done.append((ticket.id, level, step.action))
+    return done
+
+
+def customer_of(scope: Scope, ticket: Ticket) -> Customer | None:
+    """The ticket's customer if the actor may see it (ownership applies to tickets' customers too)."""
+    if ticket.customer_id is None:
+        return None
+    return scope.query(Customer).where(Customer.id == ticket.customer_id).first()
