@@ -24,6 +24,10 @@ from appliance.domain.acd.strategies import call_key
 _E = AcdEventKind
 
 
+def _idle_order(agent: Agent) -> float:
+    return agent.idle_since
+
+
 class AcdEngine(EngineCore):
     """Automatic call distribution for one site (or tenant): see the module note for how to drive it."""
 
@@ -242,36 +246,44 @@ class AcdEngine(EngineCore):
                                      target=number))
 
     def route(self, now: float) -> list[Decision]:
-        """Match waiting calls with free agents; returns the offers (and overflow redirects) to carry out."""
+        """Match waiting calls with free agents; returns the offers (and overflow redirects) to carry out.
+
+        Between two calls of route, agents become free and calls arrive. A newly free agent first takes the
+        best call already waiting (those had nobody free for them); a call that arrived meanwhile goes to
+        the best free agent by its queue's strategy, which may be one that was idle for longer.
+        """
         if not self._pending_calls and not self._pending_agents and not self._decisions:
             return []
-        if self._pending_calls:
-            # free agents first enter the heaps, so a waiting call sees every free agent in strategy order
-            for agent in self._pending_agents:
+        pending_calls, self._pending_calls = self._pending_calls, []
+        pending_agents, self._pending_agents = self._pending_agents, []
+        history, agents, index = self._history, self._agents, self._index
+        if pending_calls:
+            # new calls must see every free agent, the newly free ones included, in strategy order
+            for agent in pending_agents:
                 if agent.available:
-                    self._index.push_agent(agent)
-            pending = self._pending_calls
-            self._pending_calls = []
-            if len(pending) > 1:
-                pending.sort(key=self._pending_call_key)
-            history, agents = self._history, self._agents
-            for call in pending:
-                if call.state in WAITING_STATES and call.id in self._calls:
+                    index.push_agent(agent)
+        if pending_agents:
+            fresh = {call.id for call in pending_calls}
+            if len(pending_agents) > 1:
+                pending_agents.sort(key=_idle_order)
+            for agent in pending_agents:
+                while agent.available:
+                    match = match_agent(agent)
+                    if match is None:
+                        index.push_agent(agent)
+                        break
+                    if match.call.id in fresh:
+                        match = match_call(match.call, history, agents, now) or match
+                    self._offer(match, now)
+        if pending_calls:
+            if len(pending_calls) > 1:
+                pending_calls.sort(key=self._pending_call_key)
+            live = self._calls
+            for call in pending_calls:
+                if call.state in WAITING_STATES and call.id in live:
                     match = match_call(call, history, agents, now)
                     if match is not None:
                         self._offer(match, now)
-        if self._pending_agents:
-            pending_agents = self._pending_agents
-            self._pending_agents = []
-            if len(pending_agents) > 1:
-                pending_agents.sort(key=lambda a: a.idle_since)
-            for agent in pending_agents:
-                if agent.available:
-                    match = match_agent(agent)
-                    if match is not None:
-                        self._offer(match, now)
-                    else:
-                        self._index.push_agent(agent)
         out = self._decisions
         self._decisions = []
         return out

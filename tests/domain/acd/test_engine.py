@@ -358,3 +358,28 @@ def test_events_are_typed_and_carry_plain_data() -> None:
     data = [e.to_data() for e in events]
     assert json.loads(json.dumps(data))[0] == {"kind": "agent.state", "at": 0.0, "agent_id": "a", "state": "ready"}
     assert engine.drain_events() == []
+
+
+def test_same_batch_fairness_old_calls_first_and_longest_idle_agent_for_new_calls() -> None:
+    engine = engine_with([QueueConfig("q", offer_timeout_s=0)], [agent("a", "1"), agent("b", "2")], {"a": 0.0})
+    engine.enqueue(new_call("talking"), "q", 1.0)
+    engine.route(1.0)
+    engine.call_answered("talking", "a", 1.0)
+    engine.enqueue(new_call("old"), "q", 2.0)
+    engine.route(2.0)
+    # in one batch: a's call ends and a new call arrives; a must take "old", not the newcomer
+    engine.call_ended("talking", 10.0)
+    engine.enqueue(new_call("new"), "q", 10.0)
+    assert [(d.call_id, d.agent_ids) for d in engine.route(10.0)] == [("old", ("a",))]
+    # b has been free since 20; in one batch a becomes free (at 30) and a call arrives: b, idle longer, gets it
+    engine.agent_login("b", 20.0)
+    engine.route(20.0)
+    assert engine.call("new").offered_to == ("b",)
+    engine.call_answered("new", "b", 21.0)
+    engine.call_answered("old", "a", 21.0)
+    engine.call_ended("new", 25.0)
+    engine.route(25.0)
+    engine.call_ended("old", 30.0)
+    engine.enqueue(new_call("newest"), "q", 30.0)
+    d = offer_of(engine.route(30.0), "newest")
+    assert d.agent_ids == ("b",) and d.trigger is Trigger.CALL_WAITING

@@ -42,7 +42,7 @@ def test_the_documented_example_is_valid_and_runs() -> None:
     assert actions[0] == Play("outage", hot=True)
     assert actions[2] == SetVar("language", "en")
     assert run.facts["customer_number"] == "123456" and run.queued
-    assert actions[-1].previous_agent_s == 3600
+    assert actions[-1] == Enqueue()
 
 
 def test_closed_queue_takes_a_voicemail() -> None:
