@@ -257,15 +257,11 @@ class AcdEngine(EngineCore):
         pending_calls, self._pending_calls = self._pending_calls, []
         pending_agents, self._pending_agents = self._pending_agents, []
         history, agents, index = self._history, self._agents, self._index
-        if pending_calls:
-            # new calls must see every free agent, the newly free ones included, in strategy order
-            for agent in pending_agents:
-                if agent.available:
-                    index.push_agent(agent)
         if pending_agents:
             fresh = {call.id for call in pending_calls}
             if len(pending_agents) > 1:
                 pending_agents.sort(key=_idle_order)
+            pushed = False
             for agent in pending_agents:
                 while agent.available:
                     match = match_agent(agent)
@@ -273,6 +269,12 @@ class AcdEngine(EngineCore):
                         index.push_agent(agent)
                         break
                     if match.call.id in fresh:
+                        if not pushed:
+                            # the new call must see every free agent, the newly free ones included
+                            for other in pending_agents:
+                                if other.available:
+                                    index.push_agent(other)
+                            pushed = True
                         match = match_call(match.call, history, agents, now) or match
                     self._offer(match, now)
         if pending_calls:
