@@ -1,0 +1,56 @@
+"""Auto-replies per mailbox (E3): settings inherited down the mailbox tree, sent through the outbox."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from appliance.mail import conversation, outbox
+from appliance.mail.compose import Quoted, build_reply
+from appliance.mail.parse import ParsedMail
+from appliance.models import Mailbox, ServiceAddress
+
+
+def mailbox_settings(mailbox_id: int) -> dict[str, Any]:
+    """A mailbox's settings merged over its parents' (F5: unset keys are inherited)."""
+    chain, seen = [], set()
+    current = Mailbox.get_or_none(Mailbox.id == mailbox_id)
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        chain.append(current)
+        current = Mailbox.get_or_none(Mailbox.id == current.parent_id) if current.parent_id else None
+    merged: dict[str, Any] = {}
+    for box in reversed(chain):
+        try:
+            values = json.loads(box.settings or "{}")
+        except ValueError:
+            continue
+        if isinstance(values, dict):
+            merged.update(values)
+    return merged
+
+
+def mailbox_address(mailbox_id: int) -> str:
+    """The first e-mail service address of a mailbox ("" if none)."""
+    row = (ServiceAddress.select(ServiceAddress.value)
+           .where(ServiceAddress.mailbox == mailbox_id, ServiceAddress.kind == "email")
+           .order_by(ServiceAddress.id).first())
+    return row.value if row else ""
+
+
+def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str) -> bool:
+    """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none."""
+    settings = mailbox_settings(mailbox_id)
+    conf = settings.get("auto_reply") or {}
+    if not isinstance(conf, dict) or not conf.get("enabled"):
+        return False
+    to = mail.reply_to or mail.from_addr
+    sender = recipient or mailbox_address(mailbox_id)
+    if not to or not sender:
+        return False
+    subject = conversation.tagged_subject(ticket_id, str(conf.get("subject") or f"Re: {mail.subject}"))
+    text = str(conf.get("text") or "Thank you for your message. We will answer as soon as we can.")
+    msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=[to], subject=subject,
+                      text=text.replace("{ticket}", str(ticket_id)), signature=str(settings.get("signature", "")),
+                      quoted=Quoted(mail.message_id, mail.references, mail.from_addr, mail.date), auto=True)
+    outbox.enqueue(tenant_id, ticket_id, msg, sender, [to], kind="auto_reply")
+    return True

@@ -1,0 +1,176 @@
+"""Mail into tickets: the mail channel's intake processor (prepare: parse, check; commit: rows)."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import nh3
+
+from appliance.intake.errors import RejectedInput
+from appliance.intake.idempotency import mail_key
+from appliance.intake.sink import Delivery, InboundMessage, TicketSink
+from appliance.intake.spool import SpoolEntry
+from appliance.mail import autoreply, conversation, dsn, spam
+from appliance.mail.errors import MailParseError, SmimeError
+from appliance.mail.loops import SenderRateLimiter, auto_reply_block
+from appliance.mail.models import MailRecord
+from appliance.mail.parse import ParsedMail, parse_mail
+from appliance.models import Document, ServiceAddress
+
+BODY_MAX = 1_000_000          # characters of text kept on the message; the original keeps everything
+ADDRESS_CACHE_S = 30.0
+FLOOD_SPAM_FACTOR = 3         # a sender this many times over the limit files new tickets as spam
+
+
+@dataclass
+class MailSettings:
+    """The mail channel's knobs (from the [mail] config section)."""
+
+    spam_threshold: float = 5.0
+    spamc_path: str = ""
+    sender_limit_per_hour: int = 30
+    keep_original: bool = True
+
+
+@dataclass
+class PreparedMail:
+    """A parsed mail with everything that needs no database done."""
+
+    mail: ParsedMail
+    key: str
+    spam: spam.SpamVerdict
+    smime: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MailDelivered:
+    """The result of one mail's intake."""
+
+    tenant_id: int
+    ticket_id: int
+    message_id: int
+    created_ticket: bool
+    duplicate: bool
+    flags: str = ""
+
+
+class MailProcessor:
+    """Intake processor of the mail channel (see appliance.intake.pipeline.Processor)."""
+
+    def __init__(self, store: Any, sink: TicketSink, settings: MailSettings | None = None,
+                 smime: Any = None) -> None:
+        self.store, self.sink = store, sink
+        self.settings = settings or MailSettings()
+        self.smime = smime        # appliance.mail.smime.SmimeInbound or None
+        self.limiter = SenderRateLimiter(self.settings.sender_limit_per_hour)
+        self._own: dict[int, tuple[float, set[str]]] = {}
+
+    # --- prepare: no database ------------------------------------------------------------------
+    def prepare(self, entry: SpoolEntry) -> PreparedMail:
+        """Parse, unwrap S/MIME, score, store attachments."""
+        try:
+            mail = parse_mail(entry.raw)
+        except MailParseError as exc:
+            raise RejectedInput(f"unparseable mail: {exc}") from None
+        smime_status = ""
+        if self.smime is not None:
+            try:
+                mail, smime_status = self.smime.unwrap(entry.raw, mail)
+            except SmimeError as exc:
+                smime_status = f"S/MIME failed: {exc}"
+        verdict = spam.verdict(mail, entry.raw, self.settings.spamc_path)
+        stored = []
+        for att in mail.attachments:
+            digest = self.store.put(att.data)
+            stored.append({"digest": digest, "filename": att.filename, "mime": att.mime[:100],
+                           "size": len(att.data), "cid": att.content_id, "inline": att.inline})
+        return PreparedMail(mail, mail_key(mail.message_id, entry.raw), verdict, smime_status, stored)
+
+    # --- commit: inside the transaction -----------------------------------------------------------
+    def route(self, meta: dict[str, Any], mail: ParsedMail) -> tuple[int, int | None, str]:
+        """(tenant, mailbox, recipient): from the fetching account, else the first service address."""
+        if meta.get("tenant_id"):
+            return int(meta["tenant_id"]), meta.get("mailbox_id"), str(meta.get("address", ""))
+        candidates = [a.lower() for a in meta.get("rcpt", [])] or mail.to + mail.cc
+        if candidates:
+            row = (ServiceAddress.select().where(ServiceAddress.kind == "email",
+                                                 ServiceAddress.value.in_(candidates)).first())
+            if row:
+                return row.tenant_id, row.mailbox_id, row.value
+        raise RejectedInput("no configured service address among the recipients: "
+                            + ", ".join(candidates[:10] or ["(none)"]))
+
+    def own_addresses(self, tenant_id: int) -> set[str]:
+        """The tenant's service addresses (cached briefly): mail from them is never auto-answered."""
+        now = time.monotonic()
+        cached = self._own.get(tenant_id)
+        if cached and now - cached[0] < ADDRESS_CACHE_S:
+            return cached[1]
+        values = {r.value for r in ServiceAddress.select(ServiceAddress.value)
+                  .where(ServiceAddress.tenant == tenant_id, ServiceAddress.kind == "email")}
+        self._own[tenant_id] = (now, values)
+        return values
+
+    def thread_ticket(self, tenant_id: int, mail: ParsedMail) -> tuple[int | None, str]:
+        """(ticket id, kind) this mail belongs to: a bounce's original, a referenced mail, a subject tag."""
+        bounce = dsn.parse_bounce(mail)
+        hashes = conversation.reference_hashes(mail)
+        kind = "message"
+        if bounce is not None:
+            kind = "bounce"
+            if bounce.original_message_id:
+                hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
+        if hashes:
+            found = {r.mid_hash: r.ticket_id for r in MailRecord.select(MailRecord.mid_hash, MailRecord.ticket)
+                     .where(MailRecord.tenant == tenant_id, MailRecord.mid_hash.in_(hashes))}
+            for h in hashes:
+                if h in found:
+                    return found[h], kind
+        # The sink only honours a subject number inside this tenant: a forged one opens a new ticket.
+        return conversation.ticket_number(mail.subject), kind
+
+    def commit(self, entry: SpoolEntry, prepared: PreparedMail) -> MailDelivered:
+        """Deliver to a ticket, keep the mail details, queue an auto-reply when allowed."""
+        mail = prepared.mail
+        tenant_id, mailbox_id, recipient = self.route(entry.meta, mail)
+        ticket_hint, kind = self.thread_ticket(tenant_id, mail)
+        flags = []
+        block = auto_reply_block(mail, self.own_addresses(tenant_id), entry.meta.get("mail_from"))
+        if block:
+            flags.append("auto")
+        within = self.limiter.hit(mail.from_addr or "(none)")
+        if not within:
+            flags.append("flood")
+        is_spam = prepared.spam.score >= self.settings.spam_threshold
+        if is_spam:
+            flags.append("spam")
+        if kind == "bounce":
+            flags.append("dsn")
+        body = mail.text or (nh3.clean(mail.html, tags=set()) if mail.html else "")
+        delivery: Delivery = self.sink.deliver(InboundMessage(
+            tenant_id=tenant_id, channel="mail", idempotency_key=prepared.key, source_ref=mail.message_id[:300],
+            sender=mail.from_addr, sender_name=mail.from_name, recipient=recipient or ",".join(mail.to[:3]),
+            subject=mail.subject, body=body[:BODY_MAX], mailbox_id=mailbox_id, ticket_id=ticket_hint,
+            new_ticket_state="spam" if is_spam or self._flooding(mail.from_addr) else "open", kind=kind))
+        if delivery.duplicate:
+            return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, False, True)
+        MailRecord.create(tenant=tenant_id, message=delivery.message_id, ticket=delivery.ticket_id, direction="in",
+                          mid_hash=conversation.mid_hash(mail.message_id or prepared.key),
+                          header_id=mail.message_id[:300], html=mail.safe_html,
+                          raw=entry.raw if self.settings.keep_original else None, smime=prepared.smime[:200],
+                          spam_score=prepared.spam.score, flags=",".join(flags),
+                          attachments=json.dumps(prepared.attachments))
+        for att in prepared.attachments:
+            Document.create(tenant=tenant_id, ticket_id=delivery.ticket_id, digest=att["digest"],
+                            filename=att["filename"][:255], mime=att["mime"], size=att["size"])
+        if delivery.created_ticket and not block and within and not is_spam and mailbox_id:
+            autoreply.queue_auto_reply(tenant_id, mailbox_id, delivery.ticket_id, mail, recipient)
+        return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, delivery.created_ticket, False,
+                             ",".join(flags))
+
+    def _flooding(self, sender: str) -> bool:
+        return self.limiter.count(sender or "(none)") > self.settings.sender_limit_per_hour * FLOOD_SPAM_FACTOR
+

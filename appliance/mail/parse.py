@@ -1,0 +1,244 @@
+"""Mail bytes to a ParsedMail, with the standard `email` package (policy.default). Pure: no I/O.
+
+The parser is lenient on purpose: a mail with broken MIME, a wrong charset or raw 8-bit headers is
+still a customer writing to us, so we keep what can be read and record defects. Only input that is
+not a mail at all (or exceeds the limits) raises MailParseError, and the caller quarantines it.
+"""
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+
+import nh3
+
+from appliance.mail.errors import MailParseError
+
+MAX_BYTES = 64 * 1024 * 1024
+MAX_PARTS = 1000
+MAX_DEPTH = 30
+MAX_HEADER_CHARS = 2000  # per header we keep; RFC 5322 §2.1.1 says 998 per line, folded ones can be longer
+
+_PARSER = BytesParser(policy=policy.default)
+
+
+@dataclass
+class Attachment:
+    """A part that is not the body: a file, an inline image, a forwarded mail, a TNEF blob."""
+
+    filename: str
+    mime: str
+    data: bytes
+    content_id: str = ""
+    inline: bool = False
+
+
+@dataclass
+class ParsedMail:
+    """What intake needs from a mail."""
+
+    message_id: str = ""
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    subject: str = ""
+    from_addr: str = ""
+    from_name: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    reply_to: str = ""
+    date: str = ""
+    text: str = ""
+    html: str = ""           # the original HTML body, unsanitised (kept, never displayed as is)
+    attachments: list[Attachment] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case name → first value, cleaned
+    content_type: str = ""
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def safe_html(self) -> str:
+        """The HTML body sanitised for display (nh3 allow-list); empty without HTML."""
+        return sanitise_html(self.html) if self.html else ""
+
+
+def clean_text(value: str) -> str:
+    """Text safe for the database: raw 8-bit bytes read as UTF-8 (else replaced), no NULs."""
+    if not value:
+        return ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # Undecodable 8-bit header bytes arrive as surrogate escapes; most senders meant UTF-8.
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value.replace("\x00", "")
+
+
+def sanitise_html(html: str) -> str:
+    """HTML from outside made safe for display: scripts, handlers and foreign schemes removed."""
+    return nh3.clean(clean_text(html), url_schemes={"http", "https", "mailto", "cid"},
+                     link_rel="noopener noreferrer nofollow")
+
+
+def _raw_values(msg: Message, name: str) -> list[str]:
+    # raw_items() does not run the structured header parser, so it cannot raise on odd values.
+    name = name.lower()
+    return [v if isinstance(v, str) else str(v) for k, v in msg.raw_items() if k.lower() == name]
+
+
+def _header(msg: Message, name: str, joined: bool = False) -> str:
+    try:
+        values = msg.get_all(name, []) if joined else [msg.get(name)]
+        text = " ".join(str(v) for v in values if v is not None)
+    except Exception:  # policy.default can choke on some malformed headers; fall back to the raw value
+        raw = _raw_values(msg, name)
+        text = " ".join(raw) if joined else "".join(raw[:1])
+    limit = MAX_HEADER_CHARS * (4 if joined else 1)
+    return clean_text(" ".join(text.split()))[:limit]
+
+
+def _raw_header(msg: Message, name: str) -> str:
+    """The unparsed values of a header, for message-id lists."""
+    return clean_text(" ".join(_raw_values(msg, name)))[:MAX_HEADER_CHARS * 4]
+
+
+def message_ids(value: str) -> list[str]:
+    """The <ids> of a Message-ID, In-Reply-To or References header, in order (RFC 5322 §3.6.4)."""
+    out, pos = [], 0
+    while True:
+        start = value.find("<", pos)
+        end = value.find(">", start + 1)
+        if start < 0 or end < 0:
+            break
+        mid = value[start + 1:end].strip()
+        if mid and " " not in mid and len(mid) <= 500:
+            out.append(mid)
+        pos = end + 1
+    return out
+
+
+def addresses(value: str) -> list[tuple[str, str]]:
+    """(name, lower-case address) pairs of an address list; bad entries dropped."""
+    out = []
+    for name, addr in email.utils.getaddresses([value]):
+        addr = addr.strip().lower()
+        if "@" in addr and len(addr) <= 254 and " " not in addr:
+            out.append((clean_text(name), addr))
+    return out
+
+
+def _decoded(part: Message) -> str:
+    try:
+        content = part.get_content()
+        if isinstance(content, bytes):
+            content = content.decode("utf-8", "replace")
+        return clean_text(str(content))
+    except (LookupError, UnicodeError, ValueError, AssertionError, KeyError, AttributeError, TypeError):
+        # Unknown or lying charset: decode the transfer encoding only, then guess UTF-8, else Latin-1.
+        data = part.get_payload(decode=True) or b""
+        try:
+            return clean_text(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            return clean_text(data.decode("latin-1"))
+
+
+def _bytes_of(part: Message) -> bytes:
+    if part.get_content_type() == "message/delivery-status" and isinstance(part.get_payload(), list):
+        # The parser splits a DSN's field groups into header-only messages (RFC 3464 §2.1); rejoin them.
+        return b"".join(block.as_bytes() for block in part.get_payload() if isinstance(block, Message))
+    if part.get_content_maintype() == "message" or part.is_multipart():
+        try:
+            inner = part.get_payload(0) if part.is_multipart() else part.get_payload()
+            if isinstance(inner, list):
+                inner = inner[0] if inner else ""
+            return inner.as_bytes(policy=policy.SMTP) if isinstance(inner, Message) else str(inner).encode()
+        except (IndexError, TypeError, ValueError, LookupError, UnicodeError):
+            return part.as_bytes(policy=policy.SMTP)
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _filename(part: Message, index: int) -> str:
+    try:
+        name = part.get_filename() or ""
+    except (TypeError, ValueError, LookupError, UnicodeError, AttributeError):
+        name = ""
+    name = clean_text(name).replace("/", "_").replace("\\", "_").strip()[:200]
+    if name:
+        return name
+    ctype = part.get_content_type()
+    ext = {"message/rfc822": "eml", "application/ms-tnef": "dat", "text/plain": "txt",
+           "text/html": "html"}.get(ctype, ctype.split("/")[-1][:10] or "bin")
+    return f"part-{index}.{ext}"
+
+
+class _Walker:
+    """Depth-first over the MIME tree picking the first text and HTML bodies; the rest are attachments."""
+
+    def __init__(self, result: ParsedMail) -> None:
+        self.result, self.parts = result, 0
+
+    def walk(self, part: Message, depth: int, related_root: bool = False) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise MailParseError(f"more than {MAX_PARTS} MIME parts")
+        if depth > MAX_DEPTH:
+            raise MailParseError(f"MIME nesting deeper than {MAX_DEPTH}")
+        ctype = part.get_content_type()
+        if part.is_multipart() and ctype not in ("message/rfc822", "message/delivery-status"):
+            children = part.get_payload()
+            children = children if isinstance(children, list) else []
+            for i, child in enumerate(children):
+                if isinstance(child, Message):
+                    self.walk(child, depth + 1, related_root=ctype == "multipart/related" and i > 0)
+            return
+        disposition = (part.get_content_disposition() or "").lower()
+        is_body_candidate = disposition != "attachment" and not related_root
+        if is_body_candidate and ctype == "text/plain" and not self.result.text:
+            self.result.text = _decoded(part)
+            return
+        if is_body_candidate and ctype == "text/html" and not self.result.html:
+            self.result.html = _decoded(part)
+            return
+        cid = "".join(message_ids(_header(part, "content-id"))[:1])
+        self.result.attachments.append(Attachment(
+            filename=_filename(part, self.parts), mime=ctype, data=_bytes_of(part), content_id=cid,
+            inline=disposition == "inline" or bool(cid)))
+
+
+def parse_mail(raw: bytes) -> ParsedMail:
+    """Parse raw mail bytes; raises MailParseError only for input that is not a usable mail."""
+    if not raw or not raw.strip():
+        raise MailParseError("empty input")
+    if len(raw) > MAX_BYTES:
+        raise MailParseError(f"mail of {len(raw)} bytes exceeds the {MAX_BYTES}-byte limit")
+    try:
+        msg: EmailMessage = _PARSER.parsebytes(raw)
+    except (RecursionError, MemoryError) as exc:
+        raise MailParseError(f"MIME structure too deep or too large: {type(exc).__name__}") from None
+    if not msg.keys():
+        raise MailParseError("no header fields: not an RFC 5322 message")
+    result = ParsedMail()
+    result.headers = {k.lower(): _header(msg, k) for k in dict.fromkeys(msg.keys())}
+    result.message_id = "".join(message_ids(_raw_header(msg, "message-id"))[:1])
+    result.in_reply_to = message_ids(_raw_header(msg, "in-reply-to"))
+    result.references = message_ids(_raw_header(msg, "references"))
+    result.subject = _header(msg, "subject")
+    sender = addresses(_header(msg, "from", True)) or addresses(_header(msg, "sender", True))
+    if sender:
+        result.from_name, result.from_addr = sender[0]
+    result.to = [a for _, a in addresses(_header(msg, "to", True))]
+    result.cc = [a for _, a in addresses(_header(msg, "cc", True))]
+    result.reply_to = "".join(a for _, a in addresses(_header(msg, "reply-to", True))[:1])
+    result.date = _header(msg, "date")
+    result.content_type = msg.get_content_type()
+    result.defects = [type(d).__name__ for d in msg.defects][:50]
+    try:
+        _Walker(result).walk(msg, 0)
+    except RecursionError:
+        raise MailParseError("MIME structure too deep") from None
+    if not (result.from_addr or result.message_id or result.subject or result.text or result.html
+            or result.attachments):
+        raise MailParseError("no sender, no Message-ID, no subject and no content: not a mail")
+    return result
