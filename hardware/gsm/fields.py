@@ -80,14 +80,17 @@ def _encode_digits(number: str) -> bytes:
     return bytes(nibbles[i] | nibbles[i + 1] << 4 for i in range(0, len(nibbles), 2))
 
 
+_SWAP_NIBBLES = bytes((b >> 4) | ((b & 0x0F) << 4) for b in range(256))
+_HEX_TO_DIGIT = str.maketrans("abcde", "*#abc")
+
+
 def _decode_digits(data: bytes, count: int) -> str:
-    out = []
-    for i in range(count):
-        nibble = data[i // 2] >> (4 * (i % 2)) & 0x0F
-        if nibble == 0x0F:
-            break  # filler; some networks pad the even case too
-        out.append(_DIGITS[nibble])
-    return "".join(out)
+    # Low nibble first (§9.1.2.3): swap nibbles, then hex digits map 1:1 onto semi-octet digits.
+    text = bytes(data).translate(_SWAP_NIBBLES).hex()[:count]
+    end = text.find("f")
+    if end >= 0:
+        text = text[:end]  # filler; some networks pad the even case too
+    return text.translate(_HEX_TO_DIGIT)
 
 
 def encode_address(address: Address) -> bytes:

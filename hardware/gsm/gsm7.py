@@ -99,6 +99,7 @@ def _encoder(locking: int, single: int) -> dict[str, tuple[int, ...]]:
 
 
 _ENCODERS: dict[tuple[int, int], dict[str, tuple[int, ...]]] = {}
+_TRANSLATE = {table: {code: char for code, char in enumerate(table)} for table in _LOCKING.values()}
 
 
 def _encoder_for(locking: int, single: int) -> dict[str, tuple[int, ...]]:
@@ -136,6 +137,8 @@ def encode(text: str, locking: int = Language.DEFAULT, single: int = Language.DE
 def decode(septets: Sequence[int], locking: int = Language.DEFAULT, single: int = Language.DEFAULT) -> str:
     """Septet codes to text, following the escape rules of TS 23.038 §6.2.1.1."""
     main = _LOCKING.get(locking, DEFAULT_TABLE)  # unknown language: §6.2.1.2.4 says fall back to default
+    if ESC not in septets:  # the common case: one table lookup per septet
+        return bytes(c & 0x7F for c in septets).decode("latin-1").translate(_TRANSLATE[main])
     ext = _SINGLE.get(single, DEFAULT_EXTENSION)
     out: list[str] = []
     escaped = False
