@@ -95,7 +95,6 @@ class SetVar:
 class Enqueue:
     """Put the call in the queue (or back in it: requeue)."""
 
-    previous_agent_s: float | None = None
     skill: str | None = None
     priority: int | None = None
     requeue: bool = False
@@ -218,7 +217,7 @@ class ScriptRun:
             self.queued = True
             if kind == "queue" and "priority" in a:
                 self.facts["priority"] = a["priority"]
-            return Enqueue(a.get("previous_agent_s"), a.get("skill"), a.get("priority"), requeue=kind == "requeue")
+            return Enqueue(a.get("skill"), a.get("priority"), requeue=kind == "requeue")
         if kind == "overflow":
             self._end()
             return Overflow(a.get("queue"), a.get("number"))

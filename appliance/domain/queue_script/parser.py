@@ -338,12 +338,11 @@ class _Parser:
 
     def st_queue(self, line, rest, depth):
         plain, pairs = _kv(rest)
-        self._only(line, pairs, {"previous_agent", "skill", "priority"})
+        # Matching the previous agent is the queue's strategy (previous_agent with its window), not the script's.
+        self._only(line, pairs, {"skill", "priority"})
         if plain:
-            self.fail(line.number, "queue takes only options: previous_agent=3600 skill=NAME priority=N")
+            self.fail(line.number, "queue takes only options: skill=NAME priority=N")
         args: dict[str, Any] = {}
-        if "previous_agent" in pairs:
-            args["previous_agent_s"] = self._seconds(line, "previous_agent", pairs["previous_agent"], 1, 30 * 86400)
         if "skill" in pairs:
             args["skill"] = pairs["skill"]
         if "priority" in pairs:
@@ -440,6 +439,9 @@ def parse(text: str, prompts: set[str] | None = None, queues: set[str] | None = 
     for st in _walk(waiting):
         if st.kind in ("queue", "menu", "collect"):
             p.fail(st.line, f"'{st.kind}' cannot be used while the caller waits in the queue")
+        if st.kind == "overflow":
+            p.fail(st.line, "overflow while waiting is set in the queue's overflow rules (wait, size, no agents), "
+                            "not in the script")
     if not p.problems and not any(st.kind in ("queue", "overflow", "hangup", "voicemail") for st in _walk(arrival)):
         p.fail(1, "the script never queues, overflows, takes a voicemail or hangs up: callers would be stuck")
     if p.problems:

@@ -1,0 +1,85 @@
+"""What every PBX adapter offers the bridge, and what it reports back.
+
+An adapter turns PBX traffic into calls to the bridge (`PbxSink`) and carries out the bridge's commands:
+ring an agent, redirect, hang up, and the queue script's media actions (prompts, menus, digits), which
+only some PBX interfaces can do (AMI alone cannot play a prompt and wait for it; it says so).
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any, Protocol
+
+from appliance.domain.queue_script import Action
+
+
+class UnsupportedAction(Exception):
+    """The PBX interface cannot carry out this script action (the bridge skips it and notes why)."""
+
+
+class PbxSink(Protocol):
+    """The bridge's side: what adapters report."""
+
+    def call_arrived(self, call_id: str, caller: str, dialled: str, queue_id: str | None = None,
+                     digits: str = "") -> None: ...
+
+    def caller_hung_up(self, call_id: str) -> None: ...
+
+    def offer_answered(self, call_id: str, agent_id: str) -> None: ...
+
+    def offer_rejected(self, call_id: str, agent_id: str) -> None: ...
+
+    def call_hung_up(self, call_id: str) -> None: ...
+
+    def adapter_state(self, connected: bool, detail: str = "") -> None: ...
+
+
+class PbxAdapter(abc.ABC):
+    """Base of the simulator, AMI and CSTA adapters."""
+
+    name = "adapter"
+
+    def __init__(self) -> None:
+        self.sink: PbxSink | None = None
+
+    def attach(self, sink: PbxSink) -> None:
+        """Connect the adapter to the bridge before `run`."""
+        self.sink = sink
+
+    @abc.abstractmethod
+    async def run(self) -> None:
+        """Talk to the PBX until cancelled (reconnecting on its own where the protocol allows)."""
+
+    @abc.abstractmethod
+    async def offer(self, call_id: str, agent_id: str, extension: str, caller_display: str) -> None:
+        """Ring the agent's extension with this call."""
+
+    @abc.abstractmethod
+    async def withdraw(self, call_id: str, agent_id: str) -> None:
+        """Stop ringing the agent (another agent took it, or the caller left)."""
+
+    @abc.abstractmethod
+    async def redirect(self, call_id: str, number: str) -> None:
+        """Send the call to an external number (overflow, transfer out)."""
+
+    @abc.abstractmethod
+    async def hangup(self, call_id: str) -> None:
+        """End the call."""
+
+    async def answer(self, call_id: str, agent_id: str) -> None:
+        """The agent answered from the desk (softphone button): connect the call at the PBX."""
+
+    async def perform(self, call_id: str, action: Action) -> Any:
+        """Carry out a script media action and return its result (key, digits, yes/no)."""
+        raise UnsupportedAction(f"{self.name} cannot {type(action).__name__}")
+
+    async def dial(self, agent_id: str, extension: str, number: str) -> str:
+        """Place an outbound call from the agent's phone; returns the new call id."""
+        raise UnsupportedAction(f"{self.name} cannot dial out")
+
+    async def hold(self, call_id: str, on: bool) -> None:
+        """Put the caller on hold (music) or take them back."""
+        raise UnsupportedAction(f"{self.name} cannot hold")
+
+    def health(self) -> dict[str, Any]:
+        """Adapter status for the admin console."""
+        return {}

@@ -1,0 +1,477 @@
+"""The bridge between the PBX adapter and the ACD engine: calls in, routing decisions out, queue scripts run
+per caller, events to the bus, and one history record per call.
+
+Everything runs on the event loop; the engine is pure and fast (microseconds per decision), so it is called
+inline. Adapter reports are plain method calls that change the engine and wake the routing loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from appliance.bus import Bus, Event, EventKind
+from appliance.domain.acd import (AcdEngine, AcdError, AcdEvent, AcdEventKind, AgentState, Call, CallState,
+                                  Decision, DecisionAction, ReadinessMode)
+from appliance.domain.acd.calls import WAITING_STATES
+from appliance.domain.acd.views import call_estimated_wait, position
+from appliance.domain.queue_script import (Enqueue, Hangup, Lookup, OfferCallback, Overflow, Script, ScriptRun,
+                                           SetVar, Survey, Voicemail)
+from appliance.pbx.adapter import PbxAdapter, UnsupportedAction
+from appliance.pbx.kpi import Outcome, RollingKpis
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_INTERVAL_S = 1.0   # wallboard refresh published on the bus
+IDLE_WAKE_S = 1.0           # the routing loop looks at the clock at least this often
+DECISION_LOG = 200          # recent routing decisions kept for the "why this agent" view
+
+Recorder = Callable[[dict[str, Any]], Awaitable[None]]
+Identify = Callable[[str, str], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class CallMeta:
+    """What the bridge knows of a call beyond the engine's view."""
+
+    call_id: str
+    caller: str
+    dialled: str
+    queue_id: str
+    arrived_wall: float
+    arrived: float
+    digits: str = ""
+    direction: str = "inbound"
+    script_task: asyncio.Task | None = None
+    run: ScriptRun | None = None
+    outcome: str | None = None
+    survey_prompt: str | None = None
+    survey_score: int | None = None
+    customer: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    answered_by: str | None = None
+    answered_at: float | None = None
+
+
+class AcdBridge:
+    """Runs the ACD for one appliance: see the module note."""
+
+    def __init__(self, engine: AcdEngine, adapter: PbxAdapter, bus: Bus, *, scripts: dict[str, Script] | None = None,
+                 dialled_to_queue: dict[str, str] | None = None, default_queue: str | None = None,
+                 recorder: Recorder | None = None, identify: Identify | None = None,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 time_scale: float = 1.0) -> None:
+        self.engine, self.adapter, self.bus = engine, adapter, bus
+        self.scripts = scripts or {}
+        self.dialled_to_queue = dialled_to_queue or {}
+        self.default_queue = default_queue
+        self.recorder, self.identify = recorder, identify
+        self.clock, self.wall, self.time_scale = clock, wall, time_scale
+        self.meta: dict[str, CallMeta] = {}
+        self.kpis = RollingKpis()
+        self.recent_decisions: deque[dict[str, Any]] = deque(maxlen=DECISION_LOG)
+        self.agent_names: dict[str, str] = {}
+        self.stale_reports = 0
+        self.adapter_connected = False
+        self.adapter_detail = ""
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self.last_loop_at = clock()
+        adapter.attach(self)
+
+    # ------------------------------------------------------------------ the loop
+    async def run(self) -> None:
+        """Route until cancelled; the adapter runs beside it."""
+        adapter_task = asyncio.create_task(self.adapter.run(), name=f"pbx-{self.adapter.name}")
+        last_snapshot = 0.0
+        try:
+            while True:
+                if adapter_task.done():
+                    adapter_task.result()  # an adapter that died takes the bridge with it: the supervisor restarts
+                    raise RuntimeError(f"PBX adapter {self.adapter.name} stopped")
+                now = self.clock()
+                self.last_loop_at = now
+                for decision in self.engine.advance(now):
+                    await self._apply(decision)
+                self._publish(self.engine.drain_events())
+                if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
+                    last_snapshot = now
+                    self.bus.publish(Event(EventKind.QUEUE_STATS, self.snapshot()))
+                deadline = self.engine.next_deadline()
+                timeout = IDLE_WAKE_S if deadline is None else max(0.0, min(IDLE_WAKE_S, deadline - now))
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            adapter_task.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("pbx task %s failed: %r", task.get_name(), task.exception())
+
+    def _guard(self, what: str, fn: Callable[[], Any]) -> bool:
+        # Reports race with each other (a caller hangs up as the agent answers): the engine refuses the
+        # impossible one and the bridge counts it instead of crashing.
+        try:
+            fn()
+            return True
+        except AcdError as exc:
+            self.stale_reports += 1
+            log.info("acd ignored %s: %s", what, exc)
+            return False
+        finally:
+            self._wake.set()
+
+    # ------------------------------------------------------------------ decisions and events
+    async def _apply(self, decision: Decision) -> None:
+        data = decision.to_data()
+        data["at_wall"] = self.wall()
+        self.recent_decisions.append(data)
+        meta = self.meta.get(decision.call_id)
+        if meta is not None:
+            meta.decisions.append(data)
+        self.bus.publish(Event(EventKind.ROUTING_DECISION, data))
+        try:
+            if decision.action is DecisionAction.OFFER:
+                for offer in decision.offers:
+                    await self.adapter.offer(decision.call_id, offer.agent_id, offer.extension, offer.caller_display)
+            elif decision.action is DecisionAction.REDIRECT:
+                if meta is not None:
+                    meta.outcome = "overflowed"
+                await self.adapter.redirect(decision.call_id, decision.target or "")
+            elif decision.action is DecisionAction.DISCONNECT:
+                await self.adapter.hangup(decision.call_id)
+        except UnsupportedAction as exc:
+            log.warning("pbx adapter cannot carry out %s: %s", decision.action.value, exc)
+
+    def _publish(self, events: list[AcdEvent]) -> None:
+        now = self.clock()
+        for ev in events:
+            data = ev.to_data()
+            meta = self.meta.get(ev.call_id) if ev.call_id else None
+            if meta is not None:
+                data.update(caller=meta.caller, dialled=meta.dialled, digits=meta.digits,
+                            customer=meta.customer)
+            if ev.kind is AcdEventKind.CALL_OFFERED and ev.call_id:
+                call = self._call_or_none(ev.call_id)
+                if call is not None:
+                    data["wait_s"] = round(now - call.enqueued_at, 1)
+                    data["caller_display"] = self._display_for(ev.call_id, ev.agent_id)
+            self.bus.publish(Event(EventKind(ev.kind.value), data))
+            self._track(ev, now)
+
+    def _display_for(self, call_id: str, agent_id: str | None) -> str:
+        for d in reversed(self.meta[call_id].decisions if call_id in self.meta else []):
+            for offer in d["offers"]:
+                if offer["agent_id"] == agent_id:
+                    return offer["caller_display"]
+        return ""
+
+    def _track(self, ev: AcdEvent, now: float) -> None:
+        meta = self.meta.get(ev.call_id) if ev.call_id else None
+        if meta is None:
+            return
+        call = self._call_or_none(ev.call_id)
+        if ev.kind is AcdEventKind.CALL_ANSWERED:
+            meta.answered_by, meta.answered_at = ev.agent_id, now
+            if call is not None and not call.is_callback:
+                self.kpis.record(Outcome(now, meta.queue_id, True, now - call.enqueued_at))
+        elif ev.kind is AcdEventKind.CALL_ABANDONED:
+            meta.outcome = "abandoned"
+            meta.notes.append(f"lost: {ev.reason}")
+            wait = now - call.enqueued_at if call is not None else now - meta.arrived
+            self.kpis.record(Outcome(now, meta.queue_id, False, wait))
+            self._finish(meta, loss=ev.reason)
+        elif ev.kind is AcdEventKind.CALL_ENDED:
+            meta.outcome = "answered"
+            self._finish(meta)
+        elif ev.kind is AcdEventKind.CALL_OVERFLOWED:
+            if call is None or call.state is CallState.OVERFLOWED:
+                meta.outcome = "overflowed"
+                meta.notes.append(f"overflow to {ev.target}")
+                self._finish(meta)
+        elif ev.kind is AcdEventKind.CALL_TRANSFERRED and call is not None and call.state is CallState.TRANSFERRED:
+            meta.outcome = "transferred"
+            meta.notes.append(f"transferred to {ev.target}")
+            self._finish(meta)
+
+    def _finish(self, meta: CallMeta, loss: str | None = None) -> None:
+        if meta.script_task is not None and not meta.script_task.done():
+            meta.script_task.cancel()
+        if meta.survey_prompt and meta.outcome == "answered":
+            self._spawn(self._survey(meta), f"survey-{meta.call_id}")
+            return
+        self._spawn(self._record(meta, loss), f"record-{meta.call_id}")
+
+    async def _survey(self, meta: CallMeta) -> None:
+        try:
+            score = await self.adapter.perform(meta.call_id, Survey(meta.survey_prompt or ""))
+            meta.survey_score = int(score) if score is not None else None
+        except (UnsupportedAction, ValueError, TypeError) as exc:
+            meta.notes.append(f"survey not taken: {exc}")
+        await self._record(meta, None)
+
+    async def _record(self, meta: CallMeta, loss: str | None) -> None:
+        self.meta.pop(meta.call_id, None)
+        now = self.clock()
+        record = {
+            "call_id": meta.call_id, "direction": meta.direction, "caller": meta.caller, "dialled": meta.dialled,
+            "queue_id": meta.queue_id, "agent_id": meta.answered_by, "digits": meta.digits,
+            "outcome": meta.outcome or "ended", "loss": loss,
+            "arrived_at": meta.arrived_wall,
+            "wait_s": round((meta.answered_at or now) - meta.arrived, 2),
+            "talk_s": round(now - meta.answered_at, 2) if meta.answered_at else 0.0,
+            "survey_score": meta.survey_score, "notes": meta.notes, "customer": meta.customer,
+            "decision": meta.decisions[-1] if meta.decisions else None,
+        }
+        self.bus.publish(Event(EventKind.CALL_RECORDED, record))
+        if self.recorder is not None:
+            await self.recorder(record)
+
+    def _call_or_none(self, call_id: str | None) -> Call | None:
+        try:
+            return self.engine.call(call_id) if call_id else None
+        except AcdError:
+            return None
+
+    # ------------------------------------------------------------------ adapter reports (PbxSink)
+    def call_arrived(self, call_id: str, caller: str, dialled: str, queue_id: str | None = None,
+                     digits: str = "") -> None:
+        """A caller reached the ACD; its queue comes from the adapter, the dialled number, or the default."""
+        queue_id = queue_id or self.dialled_to_queue.get(dialled) or self.default_queue
+        if queue_id is None or queue_id not in {q.id for q in self.engine.queues()}:
+            log.warning("call %s to %s matches no queue; hanging up", call_id, dialled)
+            self._spawn(self.adapter.hangup(call_id), f"hangup-{call_id}")
+            return
+        meta = CallMeta(call_id, caller, dialled, queue_id, self.wall(), self.clock(), digits)
+        self.meta[call_id] = meta
+        self.bus.publish(Event(EventKind.CALL_QUEUED, {"call_id": call_id, "caller": caller, "dialled": dialled,
+                                                       "queue_id": queue_id, "stage": "arrived"}))
+        meta.script_task = self._spawn(self._run_script(meta), f"script-{call_id}")
+
+    def caller_hung_up(self, call_id: str) -> None:
+        """The caller left before or while being offered (or during the script)."""
+        meta = self.meta.get(call_id)
+        call = self._call_or_none(call_id)
+        if call is None:
+            if meta is not None:  # gone during the script, before queueing: lost in the IVR
+                meta.outcome = "abandoned"
+                self._finish(meta, loss="abandoned_in_ivr")
+            return
+        if call.state is CallState.CONNECTED:
+            self.call_hung_up(call_id)
+        else:
+            self._guard(f"abandon {call_id}", lambda: self.engine.abandon(call_id, self.clock()))
+
+    def offer_answered(self, call_id: str, agent_id: str) -> None:
+        """The agent picked up."""
+        self._guard(f"answer {call_id} by {agent_id}",
+                    lambda: self.engine.call_answered(call_id, agent_id, self.clock()))
+
+    def offer_rejected(self, call_id: str, agent_id: str) -> None:
+        """The agent declined or did not answer in time (the PBX's own timeout)."""
+        self._guard(f"reject {call_id} by {agent_id}",
+                    lambda: self.engine.offer_result(call_id, agent_id, False, self.clock()))
+
+    def call_hung_up(self, call_id: str) -> None:
+        """A connected call ended (either side hung up)."""
+        self._guard(f"end {call_id}", lambda: self.engine.call_ended(call_id, self.clock()))
+
+    def adapter_state(self, connected: bool, detail: str = "") -> None:
+        """The link to the PBX came up or went down."""
+        self.adapter_connected, self.adapter_detail = connected, detail
+
+    # ------------------------------------------------------------------ queue scripts
+    def facts(self, meta: CallMeta) -> dict[str, Any]:
+        """What a script's conditions can test about this call right now."""
+        engine, now = self.engine, self.clock()
+        logged_in, working, free = engine.staffing(meta.queue_id)
+        local = time.localtime(self.wall())
+        queue = engine.queue(meta.queue_id)
+        is_open = queue.calendar.is_open(self.wall()) if queue.calendar is not None else True
+        facts: dict[str, Any] = {
+            "agents_logged_in": logged_in, "agents_ready": free, "agents_busy": working - free,
+            "agents_paused": max(0, logged_in - working), "waiting": engine.waiting_count(meta.queue_id),
+            "wait": round(now - meta.arrived, 1), "hour": local.tm_hour, "minute": local.tm_min,
+            "weekday": local.tm_wday, "time": time.strftime("%H:%M", local), "open": is_open,
+            "closed": not is_open, "caller": meta.caller, "dialled": meta.dialled, "digits": meta.digits,
+        }
+        call = self._call_or_none(meta.call_id)
+        if call is not None and call.state in WAITING_STATES:
+            try:
+                facts["position"] = position(engine, meta.call_id)
+                facts["ewt"] = call_estimated_wait(engine, meta.call_id)
+            except AcdError:
+                pass
+        return facts
+
+    async def _run_script(self, meta: CallMeta) -> None:
+        script = self.scripts.get(meta.queue_id)
+        if script is None:
+            self._enqueue(meta, {})
+            return
+        run = meta.run = ScriptRun(script)
+        result: Any = None
+        while True:
+            run.update(self.facts(meta))
+            action = run.next(result)
+            result = None
+            if action is None:
+                if not (run.queued and not run.finished and script.waiting):
+                    return
+                await asyncio.sleep(script.waiting_every_s * self.time_scale)
+                call = self._call_or_none(meta.call_id)
+                if call is None or call.state is not CallState.QUEUED:
+                    return
+                run.waiting_round()
+                continue
+            result = await self._do(meta, run, action)
+
+    async def _do(self, meta: CallMeta, run: ScriptRun, action: Any) -> Any:
+        if isinstance(action, SetVar):
+            return None
+        if isinstance(action, Enqueue):
+            if action.requeue and self._call_or_none(meta.call_id) is not None:
+                return None  # still in the ACD: nothing to do
+            self._enqueue(meta, run.facts, action)
+            return None
+        if isinstance(action, Overflow):
+            if action.queue:
+                meta.queue_id = action.queue
+                meta.notes.append(f"script overflow to queue {action.queue}")
+                run.finished = True
+                self._enqueue(meta, run.facts)
+            else:
+                meta.outcome = "overflowed"
+                meta.notes.append(f"script overflow to {action.number}")
+                await self.adapter.redirect(meta.call_id, action.number or "")
+                self._finish(meta)
+            return None
+        if isinstance(action, Hangup):
+            meta.outcome = "script_hangup"
+            await self.adapter.hangup(meta.call_id)
+            self._finish(meta, loss="closed")
+            return None
+        if isinstance(action, Survey):
+            meta.survey_prompt = action.prompt
+            return None
+        if isinstance(action, Lookup):
+            if self.identify is None:
+                return {"customer_known": False}
+            meta.customer = await self.identify(meta.caller, meta.digits)
+            return {"customer_known": bool(meta.customer), "customer_number": meta.customer.get("number")}
+        try:
+            result = await self.adapter.perform(meta.call_id, action)
+        except UnsupportedAction as exc:
+            meta.notes.append(str(exc))
+            return None
+        if isinstance(action, OfferCallback) and result:
+            call = self._call_or_none(meta.call_id)
+            number = meta.caller
+            if call is not None and call.state is CallState.QUEUED:
+                self._guard("callback", lambda: self.engine.request_callback(meta.call_id, number, self.clock()))
+                meta.outcome = "callback_requested"
+                await self.adapter.hangup(meta.call_id)
+        if isinstance(action, Voicemail):
+            meta.outcome = "voicemail"
+            meta.notes.append(f"voice message for {action.to}")
+            self._finish(meta)
+        if isinstance(result, str) and result.isdigit() and len(result) > 1:
+            meta.digits = result
+        return result
+
+    def _enqueue(self, meta: CallMeta, facts: dict[str, Any], action: Enqueue | None = None) -> None:
+        call = Call(meta.call_id, caller=meta.caller, dialled=meta.dialled, entered_digits=meta.digits,
+                    language=facts.get("language"), priority=int(facts.get("priority") or 0))
+        if action is not None and action.priority is not None:
+            call.priority = action.priority
+        skill = (action.skill if action else None) or facts.get("skill")
+        if skill:
+            call.required_skill = skill
+        self._guard(f"enqueue {meta.call_id}", lambda: self.engine.enqueue(call, meta.queue_id, self.clock()))
+
+    # ------------------------------------------------------------------ agents and call control (desk API)
+    def login(self, agent_id: str, mode: str = "inbound", pause_reason: str | None = None) -> None:
+        """Log an agent in with a readiness mode (B5)."""
+        self.engine.agent_login(agent_id, self.clock(), ReadinessMode(mode), pause_reason)
+        self._wake.set()
+
+    def logout(self, agent_id: str) -> None:
+        """Log an agent out."""
+        self.engine.agent_logout(agent_id, self.clock())
+        self._wake.set()
+
+    def ready(self, agent_id: str) -> None:
+        """Ready for calls."""
+        self.engine.set_ready(agent_id, self.clock())
+        self._wake.set()
+
+    def pause(self, agent_id: str, reason: str) -> None:
+        """Pause with a reason."""
+        self.engine.pause(agent_id, reason, self.clock())
+        self._wake.set()
+
+    async def answer(self, call_id: str, agent_id: str) -> None:
+        """The agent answers the offered call from the desk."""
+        self.engine.call_answered(call_id, agent_id, self.clock())
+        self._wake.set()
+        await self.adapter.answer(call_id, agent_id)
+
+    async def hangup(self, call_id: str) -> None:
+        """The agent ends the call from the desk."""
+        self.engine.call_ended(call_id, self.clock())
+        self._wake.set()
+        await self.adapter.hangup(call_id)
+
+    async def transfer(self, call_id: str, to_queue: str | None = None, to_number: str | None = None) -> None:
+        """Blind transfer into another queue or out to a number."""
+        self.engine.transfer(call_id, self.clock(), to_queue=to_queue, to_number=to_number)
+        self._wake.set()
+        if to_number:
+            await self.adapter.redirect(call_id, to_number)
+
+    async def hold(self, call_id: str, on: bool) -> None:
+        """Hold or retrieve the caller."""
+        await self.adapter.hold(call_id, on)
+
+    # ------------------------------------------------------------------ views
+    def snapshot(self) -> dict[str, Any]:
+        """Every queue with its waiting calls, agents and KPIs (today and last 15 min): the wallboard's data."""
+        now = self.clock()
+        queues = []
+        for queue in self.engine.queues():
+            waiting = [{"call_id": c.id, "caller": self.meta[c.id].caller if c.id in self.meta else c.caller,
+                        "digits": c.entered_digits, "wait_s": round(now - c.enqueued_at, 1),
+                        "priority": c.priority, "callback": c.is_callback}
+                       for c in self.engine.waiting_calls(queue.id)]
+            stats = self.engine.stats(queue.id).to_data()
+            logged_in, working, free = self.engine.staffing(queue.id)
+            queues.append({
+                "id": queue.id, "name": queue.name or queue.id, "sl_target_s": queue.sl_target_s,
+                "sl_goal": queue.sl_goal, "waiting": waiting,
+                "longest_wait_s": max((w["wait_s"] for w in waiting), default=0.0),
+                "agents_logged_in": logged_in, "agents_working": working, "agents_free": free,
+                "today": stats, "last_15_min": self.kpis.summary(queue.id, now, queue.sl_target_s),
+            })
+        agents = [{"id": a.id, "name": self.agent_names.get(a.id, a.name or a.id), "extension": a.extension,
+                   "state": a.state.value, "reason": a.pause_reason, "mode": a.mode.value,
+                   "since_s": round(now - a.state_since, 1), "call_id": a.call_id, "calls_taken": a.calls_taken,
+                   "skills": dict(a.skills)}
+                  for a in self.engine.agents() if a.state is not AgentState.LOGGED_OUT]
+        return {"queues": queues, "agents": agents, "adapter": self.adapter.name,
+                "connected": self.adapter_connected}
