@@ -129,7 +129,8 @@ class EngineCore:
 
     def _leave_waiting(self, call: Call) -> None:
         if call.state in WAITING_STATES:
-            self._index.calls_left(call.segments)
+            for seg in call.segments:
+                seg.n_calls -= 1
             for queue_id in call.queue_ids:
                 self._waiting[queue_id].pop(call.id, None)
         call.version += 1
@@ -202,12 +203,13 @@ class EngineCore:
         call.serving_queue_id = queue.id
         call.offered_to = tuple(a.id for a in match.agents)
         offers = []
+        events = self._events
         for agent in match.agents:
             agent.call_id = call.id
             self._change(agent, now, AgentState.RESERVED)
-            offers.append(Offer(agent.id, agent.extension, self._display(call, agent)))
-            self._events.append(AcdEvent(_E.CALL_OFFERED, now, call_id=call.id, agent_id=agent.id,
-                                         queue_id=queue.id))
+            shown = self._display(call, agent) if agent.groups else (call.callback_number or call.caller)
+            offers.append(Offer(agent.id, agent.extension, shown))
+            events.append(AcdEvent(_E.CALL_OFFERED, now, call.id, agent.id, queue.id))
         if queue.offer_timeout_s > 0:
             heapq.heappush(self._timers, (now + queue.offer_timeout_s, next(self._timer_seq), T_OFFER, call,
                                           call.version, 0))

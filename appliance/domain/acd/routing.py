@@ -83,26 +83,23 @@ def match_call(call: Call, history: History, agents: dict[str, Agent], now: floa
 def match_agent(agent: Agent) -> Match | None:
     """The first call in line over all the agent's segments: queue rank, then priority, then wait."""
     best_key: tuple | None = None
-    best_seg: Segment | None = None
-    heads: list[tuple[tuple, Segment]] = []
+    best: tuple | None = None
+    heads: list[tuple] = []
     for seg in agent.segments:
         if not seg.n_calls:
             continue
         entry = head_call(seg)
         if entry is None:
             continue
-        key = (-seg.queue.rank, entry[0], entry[1], entry[2])
-        heads.append((key, seg))
+        rank = seg.queue.rank
+        key = (-rank, entry[0], entry[1], entry[2])
+        head = (entry[4], seg, rank, entry[1])
+        heads.append(head)
         if best_key is None or key < best_key:
-            best_key, best_seg = key, seg
-    if best_key is None or best_seg is None:
+            best_key, best = key, head
+    if best is None:
         return None
-    call = best_seg.calls[0][4]
-    cands = tuple(_call_candidate(seg, key, seg is best_seg) for key, seg in heads)
-    return Match(call, [agent], best_seg, Trigger.AGENT_FREE, Rule.FIRST_IN_LINE, cands, CALL_SCORE_FIELDS)
-
-
-def _call_candidate(seg: Segment, key: tuple, picked: bool) -> Candidate:
-    call = seg.calls[0][4]
-    # the call's own priority: weighted queues fold it into the effective enqueue time instead of the key
-    return Candidate(call.id, seg.queue.id, (seg.queue.rank, call.priority, key[2]), picked)
+    # the call's own priority is shown: weighted queues fold it into the effective enqueue time instead
+    # each head is (call, segment, queue rank, effective enqueue time)
+    cands = tuple(Candidate(h[0].id, h[1].queue.id, (h[2], h[0].priority, h[3]), h is best) for h in heads)
+    return Match(best[0], [agent], best[1], Trigger.AGENT_FREE, Rule.FIRST_IN_LINE, cands, CALL_SCORE_FIELDS)
