@@ -1,0 +1,73 @@
+"""ACD configuration and call history: queues, their versioned scripts, agents' phone profiles, prompts,
+and one record per call (B8, B10, B14 as data, B15). Tenant-owned like everything else."""
+from __future__ import annotations
+
+import peewee
+
+from appliance.models import BaseModel
+from appliance.models.auth import User, utcnow
+from appliance.models.org import Tenant
+
+
+class AcdQueue(BaseModel):
+    """An answer group; `key` is the engine's queue id."""
+
+    tenant = peewee.ForeignKeyField(Tenant, backref="acd_queues", on_delete="CASCADE")
+    key = peewee.CharField(max_length=64, unique=True)
+    name = peewee.CharField(max_length=150)
+    strategy = peewee.CharField(max_length=32, default="longest_idle")
+    skills = peewee.TextField(default="{}")  # JSON {skill: min level}
+    sl_target_s = peewee.FloatField(default=20.0)
+    sl_goal = peewee.FloatField(default=0.8)
+    wrap_up_s = peewee.FloatField(default=10.0)
+    offer_timeout_s = peewee.FloatField(default=20.0)
+    dialled_numbers = peewee.TextField(default="")  # comma-separated numbers that reach this queue
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class QueueScriptVersion(BaseModel):
+    """One saved version of a queue's script; exactly one may be active, and only a valid one."""
+
+    queue = peewee.ForeignKeyField(AcdQueue, backref="script_versions", on_delete="CASCADE")
+    version = peewee.IntegerField()
+    text = peewee.TextField()
+    active = peewee.BooleanField(default=False)
+    author = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("queue", "version"), True),)
+
+
+class AgentPhone(BaseModel):
+    """An agent's phone side: extension (1–6 digits, B20), SIP account name (B14), wrap-up, groups."""
+
+    user = peewee.ForeignKeyField(User, unique=True, backref="phone", on_delete="CASCADE")
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    extension = peewee.CharField(max_length=6, unique=True)
+    sip_account = peewee.CharField(max_length=100, default="")
+    wrap_up_s = peewee.FloatField(null=True)
+    queues = peewee.TextField(default="")  # comma-separated queue keys the agent answers
+    hide_caller_numbers = peewee.BooleanField(default=False)  # B19
+
+
+class CallRecord(BaseModel):
+    """The history of one call (B15): who, where it went, how it ended and why."""
+
+    tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="SET NULL")
+    call_id = peewee.CharField(max_length=100, unique=True)  # unique: a replayed record is not written twice
+    direction = peewee.CharField(max_length=16, default="inbound")
+    caller = peewee.CharField(max_length=40, default="", index=True)
+    dialled = peewee.CharField(max_length=40, default="")
+    queue_key = peewee.CharField(max_length=64, default="", index=True)
+    agent_id = peewee.CharField(max_length=64, null=True, index=True)
+    outcome = peewee.CharField(max_length=32, index=True)
+    loss = peewee.CharField(max_length=32, null=True)
+    arrived_at = peewee.DateTimeField(index=True)
+    wait_s = peewee.FloatField(default=0.0)
+    talk_s = peewee.FloatField(default=0.0)
+    digits = peewee.CharField(max_length=40, default="")
+    survey_score = peewee.IntegerField(null=True)
+    notes = peewee.TextField(default="[]")
+    decision = peewee.TextField(default="null")  # the routing decision with its candidates (JSON)
