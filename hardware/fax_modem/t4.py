@@ -231,14 +231,14 @@ class _Lazy(dict):
 # --- 1-D coding (T.4 §4.1) --------------------------------------------------------------------------
 # A white run and the black run after it (either may be empty, T.4 §4.1.2: a line starts with a white
 # run, possibly of length 0) -> code words; one regex match per pair halves the objects made.
-_PAIRS = re.compile("0*1+|0+")
 _MH_PAIR_CODE = _Lazy(lambda pair: run_code(len(pair) - len(pair.lstrip("0")), False)
                       + (run_code(len(pair.lstrip("0")), True) if pair[-1] == "1" else ""))
 
 
 def _mh_line(row: str) -> str:
     """MH code words of one row."""
-    return "".join(map(_MH_PAIR_CODE.__getitem__, _PAIRS.findall(row)))
+    # cutting at every black-to-white edge leaves exactly the (white, black) pairs, faster than re
+    return "".join(map(_MH_PAIR_CODE.__getitem__, row.replace("10", "1 0").split(" ")))
 
 
 def _trie(codes: Iterable[str]) -> str:
@@ -277,9 +277,25 @@ def _run_length(codes: str, lengths: dict[str, int]) -> int:
     return total
 
 
-# MH decoding reads 16-bit windows: a table per state gives every code word complete inside the
-# window at once.  State = colour * 2 + (1 after a make-up code, which a terminating code must follow).
-_WINDOW = 16
+# MH decoding reads 20-bit windows: a table per state gives every code word complete inside the
+# window at once, and the table for the state after them.  State = colour * 2 + (1 after a make-up
+# code, which a terminating code must follow).  Text repeats, so a page needs only a few thousand.
+_WINDOW = 20
+
+
+class _WindowTable(dict):
+    """Window bits -> (pixels, bits used, table of the next state), filled on first use."""
+
+    def __init__(self, state: int) -> None:
+        super().__init__()
+        self.state = state
+
+    def __missing__(self, bits: str) -> tuple[str, int, _WindowTable]:
+        if len(self) > 100_000:  # bounded against hostile input
+            self.clear()
+        pixels, used, state = _mh_window(self.state, bits)
+        value = self[bits] = (pixels, used, _MH_WINDOWS[state])
+        return value
 
 
 def _mh_window(state: int, bits: str) -> tuple[str, int, int]:
@@ -299,7 +315,7 @@ def _mh_window(state: int, bits: str) -> tuple[str, int, int]:
         state = (state | 1) if run >= 64 else (state & 2) ^ 2
 
 
-_MH_WINDOWS = tuple(_Lazy(lambda bits, state=state: _mh_window(state, bits)) for state in range(4))
+_MH_WINDOWS = tuple(_WindowTable(state) for state in range(4))
 _TAIL = "0" * 11  # zeros of the last code word that the EOL split swallowed come back from here
 
 
@@ -307,11 +323,11 @@ def _mh_decode(line: str, width: int) -> str | None:
     """Pixels of one MH coded line, or None if it is corrupt."""
     end = len(line)
     line += _TAIL
-    windows = _MH_WINDOWS
+    table = _MH_WINDOWS[0]
     parts = []
-    pos = state = 0
+    pos = 0
     while pos < end:
-        pixels, used, state = windows[state][line[pos:pos + _WINDOW]]
+        pixels, used, table = table[line[pos:pos + _WINDOW]]
         if not used:
             if "1" in line[pos:end]:
                 return None
@@ -319,7 +335,7 @@ def _mh_decode(line: str, width: int) -> str | None:
         parts.append(pixels)
         pos += used
     row = "".join(parts)
-    return row if len(row) == width and not state & 1 else None
+    return row if len(row) == width and not table.state & 1 else None
 
 
 # --- 2-D coding (T.4 §4.2) --------------------------------------------------------------------------
@@ -330,31 +346,45 @@ def _mr_line(ref: list[int], cur: list[int], width: int) -> str:
         return "1" * (len(cur) + 1)
     ref = [*ref, width, width, width]
     cur = [*cur, width, width]
+    vertical, codes = _VERTICAL_CODES, _RUN_CODES
     out = []
-    a0, ia = -1, 0  # a0 starts as an imaginary white element just left of the line; ia indexes a1
+    a0, ia, k = -1, 0, 0  # a0 starts as an imaginary white element left of the line; ia indexes a1
     while a0 < width:
-        ib = bisect_right(ref, a0)  # b1: first reference change right of a0 of a1's colour
-        if (ib ^ ia) & 1:
-            ib += 1
-        a1, b1, b2 = cur[ia], ref[ib], ref[ib + 1]
-        if b2 < a1:  # pass mode: a0 moves under b2, colour unchanged
-            out.append(_PASS)
-            a0 = b2
+        while ref[k] <= a0:  # k: first reference change right of a0; a0 only grows, so k does too
+            k += 1
+        ib = k + ((k ^ ia) & 1)  # b1 has a1's colour: changes alternate colour, white-to-black first
+        a1, b1 = cur[ia], ref[ib]
+        if ref[ib + 1] < a1:  # pass mode: a0 moves under b2, colour unchanged
+            out.append("0001")
+            a0 = ref[ib + 1]
         elif -3 <= a1 - b1 <= 3:
-            out.append(_VERTICAL[a1 - b1])
-            a0, ia = a1, ia + 1
+            out.append(vertical[a1 - b1])
+            a0 = a1
+            ia += 1
         else:  # horizontal mode: a0a1 and a1a2 as MH runs, a0a1 in a0's colour
             a2 = cur[ia + 1]
-            first = run_code(a1 - max(a0, 0), bool(ia & 1))
-            second = run_code(a2 - a1, not ia & 1)
-            out.append(_HORIZONTAL + first + second)
-            a0, ia = a2, ia + 2
+            black = ia & 1
+            out.append("001" + codes[black][a1 - (a0 if a0 > 0 else 0)] + codes[black ^ 1][a2 - a1])
+            a0 = a2
+            ia += 2
     return "".join(out)
 
 
-_MODE_CODES = {_PASS: "P", _HORIZONTAL: "H", **{code: d for d, code in _VERTICAL.items()}}
-_MODE_BY_PREFIX = {format(i, "07b"): next((code for code in _MODE_CODES if format(i, "07b").startswith(code)), None)
-                   for i in range(128)}
+_RUN_CODES = (_Lazy(lambda n: run_code(n, False)), _Lazy(lambda n: run_code(n, True)))  # length -> code
+_VERTICAL_CODES = [_VERTICAL[d] for d in range(4)] + [_VERTICAL[d] for d in range(-3, 0)]  # index d
+
+
+def _mode_of(prefix: str) -> tuple[int, int] | None:
+    """(mode, code length) for the 2-D code word starting a 7-bit prefix: mode is the vertical offset
+    -3..3, or _P / _H; None for extension codes and garbage."""
+    for code, mode in ((_PASS, _P), (_HORIZONTAL, _H), *((c, d) for d, c in _VERTICAL.items())):
+        if prefix.startswith(code):
+            return mode, len(code)
+    return None
+
+
+_P, _H = 10, 20
+_MODE_BY_PREFIX = {format(i, "07b"): _mode_of(format(i, "07b")) for i in range(128)}
 
 
 def _mr_scan(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int], int] | None:
@@ -363,45 +393,60 @@ def _mr_scan(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int]
     if bits.startswith("1" * (len(ref) + 1), pos):
         return ref, pos + len(ref) + 1  # V0 on every element: the reference line again
     ref = [*ref, width, width, width]
+    modes = _MODE_BY_PREFIX
     cur: list[int] = []
-    a0, colour, end = -1, 0, len(bits)
+    append = cur.append
+    a0, colour, k, end = -1, 0, 0, len(bits)
     while a0 < width:
-        code = _MODE_BY_PREFIX.get(bits[pos:pos + 7])
-        if code is None:
+        found = modes.get(bits[pos:pos + 7])
+        if found is None:
             return None  # extension codes (T.4 §4.2.1.3.3) and garbage alike: the line is lost
-        pos += len(code)
-        ib = bisect_right(ref, a0)
-        if (ib ^ colour) & 1:
-            ib += 1
-        mode = _MODE_CODES[code]
-        if mode == "P":
-            a0 = ref[ib + 1]
-            if a0 >= width:  # a pass can only reach b2 < a1 <= width
-                return None
-        elif mode == "H":
-            runs = (_WHITE_RUN, _BLACK_RUN) if colour == 0 else (_BLACK_RUN, _WHITE_RUN)
-            lengths = (_WHITE_LENGTH, _BLACK_LENGTH) if colour == 0 else (_BLACK_LENGTH, _WHITE_LENGTH)
-            first = runs[0].match(bits, pos)
-            second = first and runs[1].match(bits, first.end())
-            if not second:
-                return None
-            pos = second.end()
-            a1 = max(a0, 0) + _run_length(first.group(), lengths[0])
-            a2 = a1 + _run_length(second.group(), lengths[1])
-            if a2 > width or (a1 == a0 and a0 >= 0) or (a2 == a1 and a1 < width):
-                return None
-            cur += (a1, a2) if a2 < width else (a1,) if a1 < width else ()
-            a0 = a2
-        else:
+        mode, size = found
+        pos += size
+        while ref[k] <= a0:
+            k += 1
+        ib = k + ((k ^ colour) & 1)
+        if mode < _P:
             a1 = ref[ib] + mode
             if not a0 < a1 <= width:
                 return None
             if a1 < width:
-                cur.append(a1)
-            a0, colour = a1, colour ^ 1
+                append(a1)
+            a0 = a1
+            colour ^= 1
+        elif mode == _P:
+            a0 = ref[ib + 1]
+            if a0 >= width:  # a pass can only reach b2 < a1 <= width
+                return None
+        else:
+            scanned = _horizontal(bits, pos, colour)
+            if scanned is None:
+                return None
+            first, second, pos = scanned
+            a1 = (a0 if a0 > 0 else 0) + first
+            a2 = a1 + second
+            if a2 > width or (a1 == a0 and a0 >= 0) or (a2 == a1 and a1 < width):
+                return None
+            if a1 < width:
+                append(a1)
+                if a2 < width:
+                    append(a2)
+            a0 = a2
         if pos > end:
             return None
     return cur, pos
+
+
+def _horizontal(bits: str, pos: int, colour: int) -> tuple[int, int, int] | None:
+    """(a0a1, a1a2, end) of the two MH runs of a horizontal mode code, the first in a0's colour."""
+    runs = (_WHITE_RUN, _BLACK_RUN) if colour == 0 else (_BLACK_RUN, _WHITE_RUN)
+    lengths = (_WHITE_LENGTH, _BLACK_LENGTH) if colour == 0 else (_BLACK_LENGTH, _WHITE_LENGTH)
+    first = runs[0].match(bits, pos)
+    second = first and runs[1].match(bits, first.end())
+    if not second:
+        return None
+    return (_run_length(first.group(), lengths[0]), _run_length(second.group(), lengths[1]),
+            second.end())
 
 
 def _mr_decode(line: str, ref: list[int], width: int) -> list[int] | None:

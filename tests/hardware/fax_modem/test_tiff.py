@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from PIL import Image, ImageDraw, ImageSequence
+from PIL import Image, ImageDraw, ImageSequence, TiffImagePlugin
 
 from hardware.fax_modem import t4
 from hardware.fax_modem.errors import TiffError
@@ -69,6 +69,21 @@ def test_reads_what_pillow_writes(compression: str) -> None:
     pages = read_tiff(out.getvalue())
     assert [p.page.data for p in pages] == [page_of(i).data for i in images]
     assert pages[0].page.y_dpi == 196 and pages[0].page.x_dpi == 204
+
+
+@pytest.mark.parametrize("fill_order", [1, 2])
+def test_reads_libtiff_2d_coding(fill_order: int) -> None:
+    image = Image.new("1", (1728, 300), 1)
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 40), "two-dimensional coding by libtiff", fill=0)
+    draw.polygon([(100, 100), (1600, 150), (900, 290)], outline=0, width=4)
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[292] = 1  # T4Options: 2-D
+    info[266] = fill_order
+    out = io.BytesIO()
+    image.save(out, "TIFF", compression="group3", tiffinfo=info, dpi=(204, 98))
+    (page,) = read_tiff(out.getvalue())
+    assert page.bad_lines == () and page.page.data == page_of(image).data and page.page.y_dpi == 98
 
 
 def test_bad_lines_are_recorded_in_class_f_tags() -> None:
