@@ -14,7 +14,7 @@ from appliance.config import Config
 from appliance.db import Database
 from appliance.metrics import Metrics
 from appliance.supervisor import Supervisor
-from appliance.webui import keys, routes_admin, routes_auth
+from appliance.webui import api, keys, routes_acd, routes_admin, routes_auth, routes_live
 from appliance.webui.security import LoginRateLimiter, authenticate, security_headers
 
 HERE = Path(__file__).parent
@@ -37,5 +37,8 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
                          autoescape=jinja2.select_autoescape(default=True))
     app.router.add_routes(routes_auth.routes)
     app.router.add_routes(routes_admin.routes)
+    app.router.add_routes(routes_acd.routes)
+    app.router.add_routes(routes_live.routes)
+    app.router.add_routes(api.routes)
     app.router.add_static("/static/", HERE / "static", name="static")
     return app

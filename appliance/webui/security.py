@@ -9,7 +9,7 @@ import hmac
 import secrets
 import time
 from collections import defaultdict, deque
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp_session import get_session
@@ -20,7 +20,12 @@ from appliance.webui.keys import USER, DB
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # (method, path) pairs reachable without a login, and path prefixes for static assets.
-PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"), ("GET", "/")}
+PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"), ("GET", "/"),
+                 ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/password"), ("GET", "/api/v1/openapi.json")}
+# Public JSON endpoints that take credentials in the body and set no cookie: CSRF cannot apply.
+CSRF_EXEMPT = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/password")}
+# Scopes of the bearer token a request came with ("*" for session requests).
+TOKEN_SCOPES = web.RequestKey("token_scopes", Any)
 PUBLIC_PREFIXES = ("/static/",)
 # Pages a user who must change the password may still reach.
 PASSWORD_CHANGE_ROUTES = {"/account/password", "/logout"}
@@ -78,6 +83,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach request['user'], refuse anonymous requests to private routes, check roles and CSRF."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer ") and request.path.startswith("/api/"):
+        return await _bearer(request, handler, authorization[7:].strip())
+    request[TOKEN_SCOPES] = "*"
     session = await get_session(request)
     user = None
     uid = session.get("uid")
@@ -101,8 +110,30 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     roles = getattr(handler, ROLE_ATTR, None)
     if roles is not None and (user is None or user.role not in roles):
         raise web.HTTPForbidden(text="You are not allowed to see this page.")
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_exempt(request):
         await check_csrf(request)
+    return await handler(request)
+
+
+def _csrf_exempt(request: web.Request) -> bool:
+    info = request.match_info.route.resource
+    return info is not None and (request.method, info.canonical) in CSRF_EXEMPT
+
+
+async def _bearer(request: web.Request, handler: Handler, token: str) -> web.StreamResponse:
+    """API requests with `Authorization: Bearer`: no cookie is involved, so no CSRF check (G8)."""
+    from appliance.models.access import tokens  # the data layer, imported late: security loads early
+    found = await request.app[DB].call(tokens.resolve, token)
+    if found is None:
+        raise web.HTTPUnauthorized(text='{"error": "invalid_token"}', content_type="application/json",
+                                   headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    user, scopes = found
+    request[USER], request[TOKEN_SCOPES] = user, scopes
+    if user.must_change_password and not is_public(request):
+        raise web.HTTPForbidden(text='{"error": "password_change_required"}', content_type="application/json")
+    roles = getattr(handler, ROLE_ATTR, None)
+    if roles is not None and user.role not in roles:
+        raise web.HTTPForbidden(text='{"error": "forbidden"}', content_type="application/json")
     return await handler(request)
 
 

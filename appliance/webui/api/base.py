@@ -1,0 +1,121 @@
+"""Plumbing of the REST API: route registration with OpenAPI metadata, JSON bodies, the scoped
+accessor per request, and the mapping of domain errors to JSON answers."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, TypeVar
+
+import peewee
+from aiohttp import web
+
+from appliance.bus import Event, EventKind
+from appliance.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from appliance.domain.schema import Schema
+from appliance.models.access import Page, Scope, load_actor
+from appliance.webui.keys import BUS, DB, USER
+from appliance.webui.security import TOKEN_SCOPES
+
+API = "/api/v1"
+MAX_JSON_BYTES = 4 * 1024 * 1024
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API operation as the OpenAPI description shows it."""
+
+    method: str
+    path: str
+    summary: str
+    tag: str
+    body: Schema | None = None
+    query: tuple[str, ...] = ()
+    paged: bool = False
+    public: bool = False
+
+
+OPERATIONS: list[Operation] = []
+
+
+def api(method: str, path: str, summary: str, tag: str, body: Schema | None = None,
+        query: tuple[str, ...] = (), paged: bool = False, public: bool = False) -> Callable[[Handler], Handler]:
+    """Register a handler under /api/v1 and describe it for the OpenAPI document."""
+    def register(handler: Handler) -> Handler:
+        OPERATIONS.append(Operation(method, path, summary, tag, body, query, paged, public))
+        routes.route(method, API + path)(handler)
+        return handler
+    return register
+
+
+def json_error(status: int, error: str, message: str = "", fields: dict[str, str] | None = None) -> web.HTTPError:
+    """An HTTP error with a JSON body `{"error", "message", "fields"}`."""
+    body: dict[str, Any] = {"error": error}
+    if message:
+        body["message"] = message
+    if fields is not None:
+        body["fields"] = fields
+    cls = {400: web.HTTPBadRequest, 403: web.HTTPForbidden, 404: web.HTTPNotFound, 409: web.HTTPConflict,
+           413: web.HTTPRequestEntityTooLarge, 401: web.HTTPUnauthorized, 415: web.HTTPUnsupportedMediaType,
+           504: web.HTTPGatewayTimeout}[status]
+    kwargs: dict[str, Any] = {"text": json.dumps(body), "content_type": "application/json"}
+    if status == 413:
+        return web.HTTPRequestEntityTooLarge(MAX_JSON_BYTES, 0, **kwargs)
+    return cls(**kwargs)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON; 400 naming `body` when it is not, 413 when it is too large."""
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise json_error(413, "too_large", f"the body exceeds {MAX_JSON_BYTES} bytes")
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise json_error(413, "too_large", f"the body exceeds {MAX_JSON_BYTES} bytes")
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise json_error(400, "malformed_json", fields={"body": f"is not valid JSON: {exc}"[:300]}) from None
+
+
+async def run(request: web.Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(scope, *args)` in one database transaction; domain errors become JSON answers."""
+    user = request[USER]
+    uid, remote, scopes = user.id, request.remote or "", request.get(TOKEN_SCOPES, "*")
+
+    def work() -> T:
+        return fn(Scope(load_actor(uid, remote, scopes)), *args)
+    try:
+        return await request.app[DB].call(work)
+    except ValidationError as exc:
+        raise json_error(400, "validation", "some fields are wrong", exc.fields) from None
+    except NotFound as exc:
+        raise json_error(404, "not_found", str(exc)) from None
+    except Forbidden as exc:
+        raise json_error(403, "forbidden", str(exc)) from None
+    except Conflict as exc:
+        raise json_error(409, "conflict", str(exc)) from None
+    except peewee.IntegrityError:
+        # The pre-checks name fields; this is the race they cannot see. Nothing was written.
+        raise json_error(400, "validation", "a value clashes with existing data",
+                         {"body": "duplicate or dangling reference"}) from None
+
+
+def respond(data: Any, status: int = 200) -> web.Response:
+    """A JSON response; a Page becomes `{"items", "next"}`."""
+    if isinstance(data, Page):
+        data = {"items": data.items, "next": data.next}
+    return web.json_response(data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str))
+
+
+def object_id(request: web.Request, name: str = "id") -> int:
+    """A numeric path parameter (the route's regex guarantees digits)."""
+    return int(request.match_info[name])
+
+
+def publish(request: web.Request, kind: EventKind, tenant_id: int | None, **data: Any) -> None:
+    """Tell the rest of the appliance (desk, wallboard) after the transaction committed."""
+    request.app[BUS].publish(Event(kind, data, tenant_id))

@@ -1,0 +1,88 @@
+"""Customer endpoints beyond CRUD: identification, contact history, notes/tasks/appointments, documents."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from appliance.domain import identify as ident
+from appliance.domain.errors import ValidationError
+from appliance.domain.permissions import Perm
+from appliance.domain.schema import Field, Schema
+from appliance.models import Tenant
+from appliance.models.access import customers
+from appliance.webui.api.base import api, json_error, object_id, read_json, respond, run
+from appliance.webui.api.lookup import http_lookup
+
+CUSTOMER = r"/customers/{id:\d+}"
+IDENTIFY_QUERY = Schema("identify", (Field("phone", max_length=40), Field("email", max_length=254),
+                                     Field("number", max_length=64)))
+
+
+@api("GET", "/customers/identify", "Identify a customer by number, phone, e-mail, then the external hook",
+     "customers", query=("phone", "email", "number"))
+async def identify(request: web.Request) -> web.Response:
+    """The one identification function every channel uses (D3, B2)."""
+    try:
+        probe = ident.Probe(**IDENTIFY_QUERY.validate(dict(request.query)))
+    except ValidationError as exc:
+        raise json_error(400, "validation", "some fields are wrong", exc.fields) from None
+
+    def settings(scope):
+        scope.require(Perm.CUSTOMERS_READ)
+        if scope.actor.tenant_id is None:
+            raise ValidationError({"tenant": "identification needs a tenant's user"})
+        t = Tenant.get_by_id(scope.actor.tenant_id)
+        return t.region, t.lookup_url, t.lookup_timeout_ms
+
+    region, url, timeout_ms = await run(request, settings)
+
+    async def local(kind: str, value: str) -> list[int]:
+        return await run(request, customers.local_lookup, kind, value)
+
+    result = await ident.identify(probe, region, local, http_lookup(url) if url else None, timeout_ms / 1000)
+    items = [await run(request, customers.CustomerResource().get, cid) for cid in result.customer_ids]
+    return respond({"customers": items, "via": result.via, "ambiguous": result.ambiguous,
+                    "external_error": result.external_error, "invalid": result.invalid})
+
+
+@api("GET", CUSTOMER + "/history", "Every contact with the customer, all channels (D1)", "customers",
+     query=("limit", "cursor"), paged=True)
+async def history(request: web.Request) -> web.Response:
+    """Messages of the customer's tickets as far as the role may see."""
+    return respond(await run(request, customers.history, object_id(request), dict(request.query)))
+
+
+@api("GET", CUSTOMER + "/activities", "Notes, tasks and appointments (D12)", "customers",
+     query=("limit", "cursor", "kind"), paged=True)
+async def list_activities(request: web.Request) -> web.Response:
+    """List."""
+    return respond(await run(request, customers.list_activities, object_id(request), dict(request.query)))
+
+
+@api("POST", CUSTOMER + "/activities", "Add a note, task or appointment", "customers", customers.ACTIVITY_SCHEMA)
+async def add_activity(request: web.Request) -> web.Response:
+    """Add."""
+    return respond(await run(request, customers.add_activity, object_id(request), await read_json(request)), 201)
+
+
+@api("PATCH", CUSTOMER + r"/activities/{activity_id:\d+}", "Change a note, task or appointment", "customers",
+     customers.ACTIVITY_UPDATE)
+async def update_activity(request: web.Request) -> web.Response:
+    """Change."""
+    return respond(await run(request, customers.update_activity, object_id(request),
+                             object_id(request, "activity_id"), await read_json(request)))
+
+
+@api("GET", CUSTOMER + "/documents", "Documents in the customer's record (D2)", "customers",
+     query=("limit", "cursor"), paged=True)
+async def list_documents(request: web.Request) -> web.Response:
+    """List."""
+    return respond(await run(request, customers.list_documents, object_id(request), dict(request.query)))
+
+
+@api("POST", CUSTOMER + "/documents", "File a stored document (by its SHA-256 name) in the record", "customers",
+     customers.DOCUMENT_SCHEMA)
+async def attach_document(request: web.Request) -> web.Response:
+    """Attach."""
+    return respond(await run(request, customers.attach_document, object_id(request), await read_json(request)), 201)
+
+

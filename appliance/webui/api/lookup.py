@@ -1,0 +1,26 @@
+"""The external identification hook over HTTP (D3): GET <lookup_url>?phone=…&email=…&number=…
+answering JSON such as {"number": "K-1001"} that names an identifier we know."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import aiohttp
+
+from appliance.domain.identify import ExternalLookup
+
+MAX_ANSWER_BYTES = 64 * 1024
+
+
+def http_lookup(url: str) -> ExternalLookup:
+    """An async lookup calling `url`; the caller bounds it with a timeout."""
+    async def lookup(probe: Mapping[str, str]) -> Mapping[str, str] | None:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url, params=dict(probe), headers={"Accept": "application/json"}) as resp:
+                if resp.status == 404:
+                    return None
+                resp.raise_for_status()
+                body = await resp.content.read(MAX_ANSWER_BYTES)
+                import json
+                data = json.loads(body or b"null")
+                return data if isinstance(data, dict) else None
+    return lookup

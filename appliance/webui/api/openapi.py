@@ -1,0 +1,50 @@
+"""The machine-readable description of the API (OpenAPI 3.0), built from the registered operations."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from appliance.webui.api.base import API, OPERATIONS, api, respond
+
+ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                                          "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}
+
+
+def document(version: str = "0.1.0") -> dict[str, Any]:
+    """The OpenAPI document."""
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", op.path)
+        params = [{"name": n, "in": "path", "required": True,
+                   "schema": {"type": "integer"} if n.endswith("id") else {"type": "string"}}
+                  for n in re.findall(r"\{(\w+)\}", path)]
+        params += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in op.query]
+        entry: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "parameters": params,
+                                 "responses": {"200": {"description": "OK"},
+                                               "400": {"description": "Bad input; `fields` names each bad field",
+                                                       "content": {"application/json": {"schema": ERROR}}},
+                                               "401": {"description": "No or bad token"},
+                                               "403": {"description": "Not allowed"},
+                                               "404": {"description": "Not found in your tenant"}}}
+        if op.paged:
+            entry["responses"]["200"]["content"] = {"application/json": {"schema": {
+                "type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
+                                                 "next": {"type": "string", "nullable": True}}}}}
+        if op.body is not None:
+            entry["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": op.body.openapi()}}}
+        if op.public:
+            entry["security"] = []
+        paths.setdefault(API + path, {})[op.method.lower()] = entry
+    return {"openapi": "3.0.3",
+            "info": {"title": "Contact-center appliance API", "version": version},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}], "paths": paths}
+
+
+@api("GET", "/openapi.json", "This description", "meta", public=True)
+async def openapi(request: web.Request) -> web.Response:
+    """Served without login: it describes, it reveals no data."""
+    return respond(document())
