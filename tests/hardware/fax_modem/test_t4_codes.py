@@ -127,9 +127,11 @@ def test_libtiff_codes_the_same_bits() -> None:
 
     from PIL import Image, ImageDraw, TiffImagePlugin
 
-    image = Image.new("1", (1728, 3), 1)
+    rows = [[(10, 20), (700, 1199)], [(12, 29), (705, 1099), (1500, 1727)], [(0, 3)], [(2, 5), (100, 200)],
+            [(50, 60), (300, 400), (1000, 1010)], [(47, 58), (302, 399), (1600, 1700)]]  # V, H and P modes
+    image = Image.new("1", (1728, len(rows)), 1)
     draw = ImageDraw.Draw(image)
-    for y, spans in enumerate([[(10, 20), (700, 1199)], [(12, 29), (705, 1099), (1500, 1727)], [(0, 3)]]):
+    for y, spans in enumerate(rows):
         for start, end in spans:
             draw.line((start, y, end, y), fill=0)
     info = TiffImagePlugin.ImageFileDirectory_v2()
@@ -141,6 +143,6 @@ def test_libtiff_codes_the_same_bits() -> None:
     theirs = bits(out.getvalue()[start:start + size])
     # Pillow writes BlackIsZero and libtiff codes the raw bits, so its T.4 "black" is Pillow's white:
     # our page of the same raw bits must code identically (libtiff uses K=2 without a YResolution)
-    page = Page(1728, 3, image.tobytes("raw", "1"))
+    page = Page(1728, len(rows), image.tobytes("raw", "1"))
     ours = bits(t4.encode_page(page, Coding.MR, k=2, bit_order=BitOrder.MSB_FIRST, rtc=False))
     assert theirs.rstrip("0") == ours.rstrip("0")
