@@ -7,6 +7,7 @@
     emu.deliver_report(reference=5)              # SMS-STATUS-REPORT as +CDS (or +CDSI)
     emu.set_signal(10); emu.lose_network(); emu.restore_network(); emu.sim_full = True
     emu.fail_next_send(331)                      # the next +CMGS answers +CMS ERROR: 331
+    GsmEmulator(auto_reports=0.5)                # status reports arrive by themselves
     await emu.unplug()                           # every connection drops
 
 `python -m hardware.gsm.emulator --pty` prints the slave path and serves until interrupted; lines on
@@ -46,11 +47,12 @@ class GsmEmulator(AtCommands):
     def __init__(self, *, pin: str | None = None, manufacturer: str = "Appliance Labs", model: str = "EMU-GSM 1",
                  revision: str = "1.0.0", imei: str = "356938035643809", imsi: str = "240991234567890",
                  smsc: str = "+46700000001", operator: str = "Emu Mobile", capacity: int = 30,
-                 now: Callable[[], datetime] | None = None) -> None:
+                 auto_reports: float | None = None, now: Callable[[], datetime] | None = None) -> None:
         self.manufacturer, self.model, self.revision = manufacturer, model, revision
         self.imei, self.imsi, self.smsc, self.operator = imei, imsi, smsc, operator
         self.mcc_mnc, self.lac, self.cell = "24099", "1A2B", "00C0FFEE"
         self.pin = pin
+        self.auto_reports = auto_reports  # seconds until a requested status report arrives by itself
         self.pin_state = "SIM PIN" if pin else "READY"
         self.now = now or (lambda: datetime.now(timezone.utc).replace(microsecond=0))
         self.echo, self.verbose, self.cmee, self.cmgf, self.cscs = True, True, 0, 0, "GSM"
@@ -282,6 +284,8 @@ class GsmEmulator(AtCommands):
                 raise CommandFailed(cms=331)
             self._next_reference = (self._next_reference + 1) % 256
             self.sent.append(SentSms(self._next_reference, msg, raw))
+            if self.auto_reports is not None and msg.status_report_request:
+                asyncio.get_running_loop().call_later(self.auto_reports, self.deliver_report, self._next_reference)
             return self._frame([f"+CMGS: {self._next_reference}"], "OK")
         except CommandFailed as failure:
             return self._frame([], self._error(failure))
@@ -399,7 +403,7 @@ async def _script(emu: GsmEmulator) -> None:
 async def _main(args: argparse.Namespace) -> None:
     from hardware.serial.pty import PtyEndpoint
 
-    emu = GsmEmulator(pin=args.pin)
+    emu = GsmEmulator(pin=args.pin, auto_reports=args.auto_reports)
     endpoint = PtyEndpoint(emu)
     print(await endpoint.start(), flush=True)
     try:
@@ -415,6 +419,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m hardware.gsm.emulator", description="GSM modem emulator")
     parser.add_argument("--pty", action="store_true", required=True, help="serve on a new pty, print its path")
     parser.add_argument("--pin", help="SIM PIN to ask for (none by default)")
+    parser.add_argument("--auto-reports", type=float, metavar="SECONDS",
+                        help="send the requested status reports by themselves after SECONDS")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(parser.parse_args(argv)))
     return 0

@@ -210,3 +210,11 @@ def test_delivery_payload_decodes_like_the_codec() -> None:
     emu.inject_sms(text="check")
     raw = emu.stores["SM"][1].pdu
     assert decode_pdu(raw).text == "check"
+
+
+async def test_emulator_sends_requested_reports_by_itself(rigs) -> None:
+    rig = await rigs()
+    rig.emu.auto_reports = 0.01
+    result = await rig.modem.send("+46708251358", "auto", status_report=True, tag="auto")
+    report = await next_event(rig.modem, DeliveryReport)
+    assert (report.reference, report.tag) == (result.references[0], "auto")
