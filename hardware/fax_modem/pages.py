@@ -66,6 +66,37 @@ def to_fax_page(image: Image.Image, source_dpi: tuple[float, float] | None = Non
     return page_of(bilevel, y_dpi)
 
 
+def fit_page(page: Page, width: int | None = None, y_dpi: int | None = None) -> Page:
+    """The page as a receiver can take it (T.30 DCS width and resolution).
+
+    A narrower page is padded with white at the right, a wider one is scaled down to the line;
+    fine to normal ORs each pair of rows so one-row strokes survive, normal to fine doubles rows.
+    """
+    width = width or page.width
+    y_dpi = y_dpi or page.y_dpi
+    if y_dpi == page.y_dpi // 2:
+        stride = page.stride
+        rows = [page.row(i) for i in range(page.height)] + [bytes(stride)] * (page.height & 1)
+        merged = b"".join((int.from_bytes(a, "big") | int.from_bytes(b, "big")).to_bytes(stride, "big")
+                          for a, b in zip(rows[::2], rows[1::2]))
+        page = Page(page.width, len(rows) // 2, merged, y_dpi)
+    elif y_dpi == page.y_dpi * 2:
+        page = Page(page.width, page.height * 2,
+                    b"".join(page.row(i) * 2 for i in range(page.height)), y_dpi)
+    elif y_dpi != page.y_dpi:
+        raise PageConversionError(f"cannot convert {page.y_dpi} lpi to {y_dpi} lpi")
+    if width == page.width:
+        return page
+    image = image_of(page)
+    if width < page.width:
+        height = max(1, round(page.height * width / page.width))
+        image = image.convert("L").resize((width, height), Image.Resampling.LANCZOS)
+        image = image.point(lambda v: 255 if v >= 160 else 0)
+    canvas = Image.new("1", (width, image.height), 1)
+    canvas.paste(image.convert("1"), (0, 0))
+    return page_of(canvas, page.y_dpi)
+
+
 def _flatten(image: Image.Image) -> Image.Image:
     """Grayscale, with transparency composited onto white paper."""
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:

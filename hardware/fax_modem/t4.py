@@ -12,7 +12,6 @@ result.  Only the 2-D mode decisions need a Python loop per changing element.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from enum import Enum
 from itertools import accumulate, chain, cycle
@@ -230,7 +229,7 @@ class _Lazy(dict):
 
 # --- 1-D coding (T.4 §4.1) --------------------------------------------------------------------------
 # A white run and the black run after it (either may be empty, T.4 §4.1.2: a line starts with a white
-# run, possibly of length 0) -> code words; one regex match per pair halves the objects made.
+# run, possibly of length 0) -> code words; one token per pair halves the objects made.
 _MH_PAIR_CODE = _Lazy(lambda pair: run_code(len(pair) - len(pair.lstrip("0")), False)
                       + (run_code(len(pair.lstrip("0")), True) if pair[-1] == "1" else ""))
 

@@ -124,3 +124,21 @@ def test_bad_input_raises_page_conversion_error() -> None:
         pages.document_to_pages(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(PageConversionError):
         pages.pages_to_pdf([])
+
+
+def test_fit_page_for_the_receiver() -> None:
+    fine = pages.pages_from_pdf(as_pdf(letter_image()))[0]
+    normal = pages.fit_page(fine, y_dpi=98)
+    assert normal.height == (fine.height + 1) // 2 and normal.y_dpi == 98
+    for i in (100, 700, 1001):  # each normal row is the OR of its two fine rows
+        a, b = (int.from_bytes(fine.row(r), "big") for r in (2 * i, 2 * i + 1))
+        assert int.from_bytes(normal.row(i), "big") == a | b
+    back = pages.fit_page(normal, y_dpi=196)
+    assert back.height == 2 * normal.height and back.row(201) == back.row(200) == normal.row(100)
+    b4 = pages.fit_page(fine, width=2048)
+    assert b4.width == 2048 and b4.height == fine.height
+    assert box_of(b4) == box_of(fine)  # padded at the right, nothing moved
+    a4 = pages.fit_page(b4, width=1728)
+    assert a4.width == 1728 and abs(a4.height - fine.height * 1728 / 2048) <= 1
+    with pytest.raises(PageConversionError):
+        pages.fit_page(fine, y_dpi=300)
