@@ -62,6 +62,7 @@ _VERTICAL = {0: "1", 1: "011", 2: "000011", 3: "0000011", -1: "010", -2: "000010
 
 STANDARD_WIDTHS = {1728: "A4 / letter (215 mm)", 2048: "B4 (255 mm)", 2432: "A3 (303 mm)"}
 MAX_WIDTH = 8192
+MAX_HEIGHT = 32_768  # rows kept of one page: an A4 at 196 lpi has 2287, so this is over 4 m of paper
 
 
 def _code_table(term: list[str], makeup: list[str]) -> dict[int, str]:
@@ -481,7 +482,7 @@ def decode_mmr(data: bytes, width: int, height: int | None = None,
     rows: list[str] = []
     ref: list[int] = []
     pos = 0
-    while height is None or len(rows) < height:
+    while len(rows) < (MAX_HEIGHT if height is None else min(height, MAX_HEIGHT)):
         if bits.startswith(EOL, pos) or "1" not in bits[pos:pos + 64]:
             break
         scanned = _mr_scan(bits, pos, ref, width)
@@ -493,7 +494,7 @@ def decode_mmr(data: bytes, width: int, height: int | None = None,
     eofb = bits.startswith(EOFB, pos)
     if not rows and (height is None or not eofb and height):
         raise T4Error(f"no decodable T.6 line in {len(data)} bytes")
-    rows += rows[-1:] * ((height or good) - good)
+    rows += rows[-1:] * (min(height, MAX_HEIGHT) - good if height else 0)
     bad = tuple(range(good, len(rows)))
     return DecodedPage(_page_from_strings(rows, width, y_dpi), bad, eofb)
 
@@ -601,6 +602,8 @@ def decode_page(data: bytes, width: int = 1728, *, two_d: bool = False,
     for segment in segments:
         if len(segment) <= two_d:
             continue  # an EOL with no line behind it
+        if len(rows) >= MAX_HEIGHT:
+            break  # a runaway sender cannot make us hold an endless page
         row, previous = _decode_line(segment, width, two_d, previous)
         if row is None:
             bad.append(len(rows))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .errors import T4Error, TiffError
-from .t4 import MAX_WIDTH, BitOrder, Coding, DecodedPage, Page, decode_mmr, decode_page, encode_page
+from .t4 import MAX_HEIGHT, MAX_WIDTH, BitOrder, Coding, DecodedPage, Page, decode_mmr, decode_page, encode_page
 
 # TIFF 6.0 tags used by Class F
 NEW_SUBFILE_TYPE, IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION = 254, 256, 257, 258, 259
@@ -25,7 +25,6 @@ _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 
 _TYPE_FORMATS = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 16: "Q"}
 _COMPRESSION = {Coding.MH: 3, Coding.MR: 3, Coding.MMR: 4}
 _MAX_PAGES = 10_000
-MAX_HEIGHT = 32_768  # rows; an A4 page at 196 lpi has 2287, so this allows pages over 4 m long
 SOFTWARE_NAME = b"appliance fax\0"
 
 

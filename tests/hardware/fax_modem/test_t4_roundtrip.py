@@ -169,3 +169,9 @@ def test_noise_before_first_eol_is_ignored() -> None:
     data = t4.encode_page(page, bit_order=BitOrder.MSB_FIRST)
     decoded = t4.decode_page(b"\xff\x13" + data, 1728, bit_order=BitOrder.MSB_FIRST)
     assert decoded.page == page and decoded.bad_lines == ()
+
+
+def test_runaway_page_is_cut_at_max_height() -> None:
+    line = t4.encode_page(Page.blank(64, 1), bit_order=BitOrder.MSB_FIRST, rtc=False)
+    decoded = t4.decode_page(line * (t4.MAX_HEIGHT + 50), 64, bit_order=BitOrder.MSB_FIRST)
+    assert decoded.page.height == t4.MAX_HEIGHT and decoded.bad_lines == ()
