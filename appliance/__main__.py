@@ -33,6 +33,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if result.admin_password:
         print("log in as user 'admin' with this one-time password (you must change it at first login):")
         print(f"admin password: {result.admin_password}", flush=True)
+    if result.console_password:
+        print(f"console password: {result.console_password}", flush=True)
     return 0
 
 
@@ -70,10 +72,26 @@ def cmd_reset_admin_password(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    """The serial console (not built yet)."""
-    print("The serial console is not built yet (operations issue). Use the web console, or\n"
-          "`python -m appliance reset-admin-password` for a new admin password.", file=sys.stderr)
-    return 1
+    """The console menu on this terminal (the console password first)."""
+    from appliance.console.session import run_on_current_terminal
+    from appliance.datadir import DataDir
+
+    cfg = _load_config()
+    if not DataDir(cfg.data_dir).initialised:
+        raise NotInitialisedError(f"{cfg.data_dir} is not initialised: run `python -m appliance init`")
+    run_on_current_terminal(cfg)
+    return 0
+
+
+def cmd_console_password(args: argparse.Namespace) -> int:
+    """Give the serial console a new password (for whoever has a root shell and forgot it)."""
+    from appliance.console.auth import set_console_password
+
+    root = config_mod.data_dir_from_env()
+    if not (root / ".initialised").exists():
+        raise NotInitialisedError(f"{root} is not initialised: run `python -m appliance init`")
+    print(f"console password: {set_console_password(root)}")
+    return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -120,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--user", default="admin")
     reset.set_defaults(fn=cmd_reset_admin_password)
     sub.add_parser("console", help="serial console menu").set_defaults(fn=cmd_console)
+    sub.add_parser("console-password", help="print a new serial console password").set_defaults(
+        fn=cmd_console_password)
     backup = sub.add_parser("backup", help="write a backup archive")
     backup.add_argument("--dest", help="directory (default: <data>/backups)")
     backup.set_defaults(fn=cmd_backup)

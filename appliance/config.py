@@ -83,7 +83,27 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "modems": Key(str, "emu://gsm-a", "Comma-separated GSM modem URLs."),
     },
     "console": {
-        "tty": Key(str, "", "Serial console device; empty: a pty in development."),
+        "tty": Key(str, "", "Serial console device (/dev/ttyS0); empty: a pty whose path is logged; "
+                   "none: no tty (the getty unit runs `appliance console`), only the control socket."),
+        "baud": Key(int, 9600, "Speed of a real serial console device.",
+                    lambda v: v in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200), "a standard baud rate"),
+        "max_failures": Key(int, 3, "Wrong console passwords before the console locks.",
+                            lambda v: 1 <= v <= 20, "1–20"),
+        "lockout_s": Key(int, 60, "How long a locked console stays locked, seconds.",
+                         lambda v: 1 <= v <= 3600, "1–3600"),
+        "idle_timeout_s": Key(int, 600, "A console session idle this long is logged out.",
+                              lambda v: 10 <= v <= 86400, "10–86400"),
+        "dry_run": Key(bool, False, "Print system commands (network, reboot) instead of running them."),
+    },
+    "update": {
+        "root": Key(str, "/opt/appliance", "Where versions/<version> and the `current` link live."),
+        "public_key": Key(str, "", "Ed25519 public key (PEM) that signs updates; empty: the key installed "
+                          "with the image (update_key.pub beside the bundle, or image_build/ in a checkout)."),
+        "ready_timeout_s": Key(int, 120, "A new version that is not READY this long is rolled back.",
+                               lambda v: 5 <= v <= 3600, "5–3600"),
+        "manager": Key(str, "auto", "How to restart: systemd, trial (start the new version once to prove it "
+                       "reaches READY) or auto (systemd when the appliance unit is active).",
+                       lambda v: v in ("auto", "systemd", "trial"), "auto, systemd or trial"),
     },
     "backup": {
         "keep_days": Key(int, 14, "Scheduled backups older than this are deleted.",

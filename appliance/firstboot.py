@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Mapping
 
 from appliance import accounts, config as config_mod, datadir
+from appliance.console.auth import ensure_console_password
 from appliance.db import Database
 
 
@@ -16,6 +17,7 @@ class FirstBoot:
     root: Path
     fingerprint: str
     admin_password: str | None
+    console_password: str | None = None
 
 
 def initialise(root: Path, env: Mapping[str, str] | None = None) -> FirstBoot:
@@ -29,5 +31,11 @@ def initialise(root: Path, env: Mapping[str, str] | None = None) -> FirstBoot:
             password = accounts.ensure_admin()
     finally:
         db.close()
+    console_password = make_console_password(root)
     data.marker.write_text("1\n")
-    return FirstBoot(root, fingerprint, password)
+    return FirstBoot(root, fingerprint, password, console_password)
+
+
+def make_console_password(root: Path) -> str | None:
+    """The serial console's password, made once (argon2 hash in the data directory), shown at init."""
+    return ensure_console_password(root)

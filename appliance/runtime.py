@@ -20,6 +20,7 @@ from appliance.errors import NotInitialisedError
 from appliance.looplag import LoopLagMonitor
 from appliance.metrics import Metrics
 from appliance.security import tls
+from appliance.services.console import ConsoleService
 from appliance.services.registry import build_specs
 from appliance.services.scheduler import SchedulerService
 from appliance.services.webui import WebService
@@ -76,13 +77,14 @@ class Appliance:
         self._register_metrics()
         self._lag_task = asyncio.create_task(self.lag.run(), name="loop-lag")
         ssl_ctx = tls.server_context(self.data.cert, self.data.tls_key)
-        shared = {"make_app": self._make_app, "ssl_context": ssl_ctx, "make_backup": self._backup_now}
+        shared = {"make_app": self._make_app, "ssl_context": ssl_ctx, "make_backup": self._backup_now,
+                  "config": self.config, "supervisor": lambda: self.supervisor, "version": VERSION}
 
         def ctx(section: str) -> ServiceContext:
             return ServiceContext(self.config.section(section), self.bus, self.db, self.store, self.metrics, shared)
 
-        specs = build_specs({"scheduler": SchedulerService, "webui": WebService},
-                            {"scheduler": ctx("backup"), "webui": ctx("web")})
+        specs = build_specs({"scheduler": SchedulerService, "console": ConsoleService, "webui": WebService},
+                            {"scheduler": ctx("backup"), "console": ctx("console"), "webui": ctx("web")})
         sup = self.config.section("supervisor")
         self.supervisor = Supervisor(specs, self.bus, self.notifier, sup["heartbeat_timeout_s"],
                                      sup["stop_timeout_s"])

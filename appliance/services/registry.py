@@ -16,7 +16,6 @@ NOT_BUILT: dict[str, str] = {
     "sms": "not built yet: GSM modems (issue 8)",
     "archive": "not built yet: long-term TLS archive",
     "snmp": "not built yet: SNMP agent (issue 9)",
-    "console": "not built yet: serial console (issue 9)",
 }
 
 START_ORDER = ["scheduler", "pbx_bridge", "fax", "isdn_fax", "scanner", "mail", "sms", "archive",
