@@ -120,7 +120,7 @@ class MailProcessor:
         hashes = conversation.reference_hashes(mail)
         kind = "message"
         if bounce is not None:
-            kind = "bounce"
+            kind = "system"  # machine-made; MailRecord.flags says "dsn"
             if bounce.original_message_id:
                 hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
         if hashes:
@@ -147,7 +147,7 @@ class MailProcessor:
         is_spam = prepared.spam.score >= self.settings.spam_threshold
         if is_spam:
             flags.append("spam")
-        if kind == "bounce":
+        if kind == "system":
             flags.append("dsn")
         body = mail.text or (nh3.clean(mail.html, tags=set()) if mail.html else "")
         delivery: Delivery = self.sink.deliver(InboundMessage(

@@ -27,7 +27,8 @@ def enqueue(tenant_id: int, ticket_id: int | None, msg: EmailMessage, mail_from:
                             rcpt_to=json.dumps(rcpt_to), raw=raw)
     if ticket_id is not None:
         mid = conversation.message_ids_of(msg)
-        message = Message.create(tenant=tenant_id, ticket=ticket_id, channel="mail", direction="out", kind=kind,
+        message = Message.create(tenant=tenant_id, ticket=ticket_id, channel="mail", direction="out",
+                                 kind="system" if kind == "auto_reply" else "reply",
                                  sender=mail_from, recipient=", ".join(rcpt_to)[:254],
                                  subject=str(msg.get("Subject", ""))[:300],
                                  body=_text_of(msg), source_ref=mid[:300], created_by=user_id)

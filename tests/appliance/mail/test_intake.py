@@ -13,7 +13,7 @@ from appliance.intake.spool import Spool, SpoolEntry
 from appliance.intake.tickets import ModelTicketSink
 from appliance.mail.intake import MailProcessor, MailSettings
 from appliance.mail.models import MailOutbox, MailRecord
-from appliance.models import Message, Ticket
+from appliance.models import Mailbox, Message, Ticket
 from tests.appliance.intake.helpers import make_org, make_store, open_db
 from tests.appliance.mail.corpus import dsn, mail
 
@@ -108,8 +108,12 @@ async def test_sender_flood_gets_no_auto_replies_and_lands_in_spam(env) -> None:
     flood = [mail(sender="flood@x.example", message_id=f"<f{i}@x>", subject=f"spam {i}") for i in range(20)]
     await intake(pipeline, *flood, rcpt=["support@acme.example"])
     assert len(await rows(db, MailOutbox)) == 5  # the limit per hour
-    states = [t.state for t in await rows(db, Ticket)]
-    assert len(states) == 20 and states.count("spam") == 20 - 15  # never deleted, filed as spam
+    tickets = await rows(db, Ticket)
+    assert len(tickets) == 20  # never deleted …
+    spam = [t for t in tickets if t.mailbox_id != acme.mailbox_id]
+    assert len(spam) == 20 - 15 and {t.state for t in spam} == {"pending"}  # … but filed as spam
+    folder = (await rows(db, Mailbox, Mailbox.id == spam[0].mailbox_id))[0]
+    assert folder.parent_id == acme.mailbox_id and folder.name.endswith("Spam")
 
 
 async def test_bounce_attaches_to_the_ticket_of_the_original(env) -> None:
@@ -118,8 +122,9 @@ async def test_bounce_attaches_to_the_ticket_of_the_original(env) -> None:
     [queued] = await rows(db, MailOutbox)
     out_id = (await rows(db, MailRecord, MailRecord.direction == "out"))[0].header_id
     await intake(pipeline, dsn(out_id, "alice@customer.example"), rcpt=["support@acme.example"])
-    bounce = (await rows(db, Message, Message.kind == "bounce"))[0]
-    assert bounce.ticket_id == queued.ticket_id
+    bounce = (await rows(db, Message, Message.subject == "Undelivered Mail"))[0]
+    assert bounce.ticket_id == queued.ticket_id and bounce.kind == "system"
+    assert "dsn" in (await rows(db, MailRecord, MailRecord.message == bounce.id))[0].flags
     assert len(await rows(db, MailOutbox)) == 1  # no auto-reply to a bounce
 
 
