@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -65,12 +66,13 @@ class GsmEmulator(AtCommands):
         self.sim_full = False
         self.sent: list[SentSms] = []
         self.waiting: list[bytes] = []  # deliveries the network holds while the store is full
-        self.commands: list[str] = []
+        self.commands: deque[str] = deque(maxlen=2000)
         self.body_request: BodyRequest | None = None
         self.deleted = 0
         self._next_reference = 0
         self._fail_next: list[int] = []
         self._writers: set[asyncio.StreamWriter] = set()
+        self._readers: set[asyncio.StreamReader] = set()
         self._backlog: list[bytes] = []
         self._in_body = False
         self.unplugged = False
@@ -167,10 +169,12 @@ class GsmEmulator(AtCommands):
             self.emit(f'+CLIP: "{addr}",{addr.type_octet}')
 
     async def unplug(self) -> None:
-        """Drop every connection and refuse new ones."""
+        """Drop every connection and refuse new ones; each `serve` returns (a pty endpoint then closes)."""
         self.unplugged = True
         for writer in list(self._writers):
             writer.close()
+        for reader in list(self._readers):
+            reader.feed_eof()
         self._writers.clear()
 
     def emit(self, *lines: str) -> None:
@@ -191,6 +195,7 @@ class GsmEmulator(AtCommands):
             writer.close()
             return
         self._writers.add(writer)
+        self._readers.add(reader)
         line, body = bytearray(), bytearray()
         try:
             while True:
@@ -208,7 +213,7 @@ class GsmEmulator(AtCommands):
                         elif byte not in (0x0D, 0x0A) or self.cmgf == 1:
                             body.append(byte)
                     elif byte == 0x0D:
-                        writer.write(self._run_line(line.decode("latin-1")))
+                        writer.write(self.execute(line.decode("latin-1")))
                         line.clear()
                     elif byte == BACKSPACE:
                         del line[-1:]
@@ -219,6 +224,7 @@ class GsmEmulator(AtCommands):
             return
         finally:
             self._writers.discard(writer)
+            self._readers.discard(reader)
 
     def _flush_backlog(self, writer: asyncio.StreamWriter) -> None:
         self._in_body = False
@@ -239,7 +245,8 @@ class GsmEmulator(AtCommands):
             return f"+CME ERROR: {failure.cme}"
         return "ERROR"
 
-    def _run_line(self, text: str) -> bytes:
+    def execute(self, text: str) -> bytes:
+        """Run one command line (without its CR) and return what the modem answers."""
         text = text.strip()
         if text[:2].upper() != "AT":
             return b""  # V.250 §5.2.1: no "AT" prefix, no command line

@@ -30,6 +30,7 @@ _PLAIN_FINALS = {
     "OK": Final.OK, "ERROR": Final.ERROR, "NO CARRIER": Final.NO_CARRIER, "BUSY": Final.BUSY,
     "NO ANSWER": Final.NO_ANSWER, "NO DIALTONE": Final.NO_DIALTONE, "NO DIAL TONE": Final.NO_DIALTONE,
     "COMMAND NOT SUPPORT": Final.ERROR,  # some Huawei firmwares
+    "+FCERROR": Final.ERROR,  # T.31 §8.3.1: another modulation was heard (fax class 1)
 }
 
 # Unsolicited result codes a modem may send at any time (TS 27.007 / 27.005 and common vendor ones).

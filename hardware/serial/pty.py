@@ -46,6 +46,7 @@ class PtyEndpoint:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, ConnectionError):
             await self.emulator.serve(reader, writer)
+        self._close_fds()  # the emulator stopped serving: the device is gone
 
     @property
     def running(self) -> bool:
@@ -54,10 +55,13 @@ class PtyEndpoint:
 
     async def unplug(self) -> None:
         """Stop serving and close both ends, as if the USB modem were pulled out."""
-        if self._task is not None:
+        if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        self._close_fds()
+
+    def _close_fds(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -218,3 +218,10 @@ async def test_emulator_sends_requested_reports_by_itself(rigs) -> None:
     result = await rig.modem.send("+46708251358", "auto", status_report=True, tag="auto")
     report = await next_event(rig.modem, DeliveryReport)
     assert (report.reference, report.tag) == (result.references[0], "auto")
+
+
+async def test_emulator_unplug_closes_its_pty(rigs) -> None:
+    rig = await rigs()
+    await rig.emu.unplug()
+    assert isinstance(await next_event(rig.modem, ModemGone), ModemGone)
+    assert not rig.endpoint.running

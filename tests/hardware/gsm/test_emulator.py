@@ -5,6 +5,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hardware.gsm.emulator import GsmEmulator
 from hardware.gsm.pdu import DeliverPdu, StatusReportPdu, cmgs_length, decode_hex, encode_pdu, split_text
@@ -209,3 +211,11 @@ async def test_command_line_emulator_on_a_pty() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from('AT+CMGSLRDPINQEV0123456789=?;",&^ZIX'), max_size=30))
+def test_any_command_line_gets_an_answer_not_a_crash(line: str) -> None:
+    emu = GsmEmulator()
+    answer = emu.execute("AT" + line)
+    assert answer.endswith((b"OK\r\n", b"ERROR\r\n", b"> ", b"\r")) or b"ERROR: " in answer
