@@ -11,6 +11,7 @@ from appliance import config as config_mod
 from appliance.errors import ApplianceError, ConfigError, NotInitialisedError
 
 EXIT_CONFIG = 2
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 
 def _load_config() -> config_mod.Config:
@@ -79,7 +80,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     cfg = _load_config()
     if not DataDir(cfg.data_dir).initialised:
         raise NotInitialisedError(f"{cfg.data_dir} is not initialised: run `python -m appliance init`")
-    run_on_current_terminal(cfg)
+    run_on_current_terminal(cfg, args.baud)
     return 0
 
 
@@ -137,7 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset-admin-password", help="print a new one-time admin password")
     reset.add_argument("--user", default="admin")
     reset.set_defaults(fn=cmd_reset_admin_password)
-    sub.add_parser("console", help="serial console menu").set_defaults(fn=cmd_console)
+    console = sub.add_parser("console", help="serial console menu on this terminal")
+    console.add_argument("--baud", type=int, choices=sorted(BAUD_RATES),
+                         help="set the line speed (a serial tty started by the getty unit)")
+    console.set_defaults(fn=cmd_console)
     sub.add_parser("console-password", help="print a new serial console password").set_defaults(
         fn=cmd_console_password)
     backup = sub.add_parser("backup", help="write a backup archive")

@@ -29,3 +29,19 @@ def test_unit_is_notify_with_watchdog() -> None:
     text = (UNITS / "appliance.service").read_text()
     for line in ("Type=notify", "NotifyAccess=main", "WatchdogSec=", "Restart=on-failure", "NoNewPrivileges=yes"):
         assert line in text
+
+
+def test_console_unit_instance_verifies_and_owns_the_tty(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze", "systemd")
+    fake = tmp_path / "appliance"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    text = (UNITS / "appliance-console@.service").read_text()
+    instance = tmp_path / "appliance-console@ttyS0.service"  # what `systemctl enable` instantiates
+    instance.write_text(text.replace("/opt/appliance/appliance", str(fake)))
+    proc = subprocess.run([analyze, "verify", str(instance)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and str(instance) not in proc.stderr, proc.stderr
+    for line in ("ExecStart=-/opt/appliance/appliance console --baud 9600", "TTYPath=/dev/%I",
+                 "StandardInput=tty", "Restart=always", "Conflicts=serial-getty@%i.service",
+                 "DefaultInstance=ttyS0", "Environment=APPLIANCE_DATA_DIR=/var/lib/appliance"):
+        assert line in text, line

@@ -15,8 +15,8 @@ GOODBYE = {"done": "Logged out.", "idle": "Idle too long: logged out.", "hang-up
            "stopping": "The console is stopping."}
 
 
-def run_on_current_terminal(config: Config) -> str:
-    """One session on stdin/stdout (raw mode when it is a terminal); returns why it ended."""
+def run_on_current_terminal(config: Config, baud: int | None = None) -> str:
+    """One session on stdin/stdout (raw mode when it is a terminal, at `baud` if given); why it ended."""
     backend = ConsoleBackend(config)
     idle = config.get("console", "idle_timeout_s")
     if not sys.stdin.isatty():
@@ -24,7 +24,7 @@ def run_on_current_terminal(config: Config) -> str:
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
     try:
-        make_raw(fd)
+        make_raw(fd, baud)
         term = FdTerminal(fd, sys.stdout.fileno())
         reason = run_dialogue(console_session(backend), term, idle)
         term.write(f"\n{GOODBYE.get(reason, reason)}\n")
