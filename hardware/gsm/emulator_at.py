@@ -253,7 +253,8 @@ class AtCommands:
 
     def _cmgl(self: GsmEmulator, mode: str, arg: str) -> list[str]:
         if mode == "=?":
-            return ["+CMGL: (0-4)" if self.cmgf == 0 else '+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")']
+            names = ",".join(f'"{name}"' for name in STATUS_NAMES)
+            return ["+CMGL: (0-4)" if self.cmgf == 0 else f"+CMGL: ({names})"]
         self._need_sim(sms=True)
         wanted = self._status_filter(arg)
         store = self.stores[self.mem[0]]

@@ -161,7 +161,8 @@ def decode_timestamp(data: bytes, offset: int) -> tuple[datetime, int]:
     raw = data[offset:offset + 7]
     if len(raw) < 7:
         raise PduError(f"PDU truncated in a time stamp at octet {offset}")
-    year, month, day, hour, minute, second = (_bcd(b, w) for b, w in zip(raw, ("year", "month", "day", "hour", "minute", "second")))
+    fields = ("year", "month", "day", "hour", "minute", "second")
+    year, month, day, hour, minute, second = (_bcd(b, what) for b, what in zip(raw, fields))
     tz = raw[6]
     # Bit 3 is the sign; the tens digit has only 3 bits left. Units are taken as-is because some
     # networks send a units nibble over 9 (seen in the wild); the result is still a valid offset.

@@ -186,7 +186,8 @@ ADDRESSES = st.one_of(
 )
 STAMPS = st.builds(
     lambda dt, q: dt.replace(tzinfo=timezone(timedelta(minutes=15 * q))),
-    st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2069, 12, 31)).map(lambda d: d.replace(microsecond=0)),
+    st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2069, 12, 31)).map(
+        lambda d: d.replace(microsecond=0)),
     st.integers(min_value=-79, max_value=79),
 )
 
