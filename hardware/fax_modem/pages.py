@@ -210,5 +210,6 @@ def page_to_png(page: Page, *, square: bool = True, max_width: int | None = None
     if size != image.size:
         image = image.convert("L").resize(size, Image.Resampling.BOX if scale < 1 else Image.Resampling.NEAREST)
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=False, dpi=(page.x_dpi * scale, page.x_dpi * scale))
+    y_dpi = page.x_dpi if square else page.y_dpi
+    image.save(out, "PNG", optimize=False, dpi=(page.x_dpi * scale, y_dpi * scale))
     return out.getvalue()
