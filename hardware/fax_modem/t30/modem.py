@@ -1,0 +1,167 @@
+"""`FaxModem`: send and receive faxes through a Class 1, 2 or 2.0 modem on any transport.
+
+    async with FaxModem("serial:///dev/ttyUSB0", cls="1", local_id="+49 30 1234") as modem:
+        report = await modem.send("5551234", pages)      # SendReport with per-page status
+        fax = await modem.receive()                      # waits for RING, answers: ReceivedFax
+
+`cls` is "1" (our T.30 engine over T.31), "2" (SP-2388 / Rockwell Class 2) or "2.0" (T.32).
+Line state changes go to the `on_event` callbacks as `LineEvent`s.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hardware.fax_modem.t30.caps import Capabilities
+from hardware.fax_modem.t30.class1 import Class1Link
+from hardware.fax_modem.t30.errors import CallFailed, ModemError
+from hardware.fax_modem.t30.reports import LineEvent, LineState, PageReport, ReceivedFax, ReceivedPage, SendReport
+from hardware.fax_modem.t30.runner import run_session
+from hardware.fax_modem.t30.session import T30Session, Timers
+from hardware.fax_modem.t4 import Page
+from hardware.serial import AtChannel, AtClosed, AtError, Urc
+
+log = logging.getLogger(__name__)
+
+CLASSES = ("1", "2", "2.0")
+DIAL_TIMEOUT = 90.0  # seconds from ATD to the first V.21 frame (T.30 T1 is 35 s after answer)
+
+
+class FaxModem:
+    """One fax modem (see the module docstring)."""
+
+    def __init__(self, url: str, cls: str = "1", *, local_id: str = "", caps: Capabilities | None = None,
+                 timers: Timers | None = None, dial_timeout: float = DIAL_TIMEOUT,
+                 init: Sequence[str] = ("ATZ", "ATE0V1Q0")) -> None:
+        if cls not in CLASSES:
+            raise ModemError(f"fax class {cls!r} is not one of {CLASSES}")
+        self.url = url
+        self.cls = cls
+        self.local_id = local_id
+        self.caps = caps or Capabilities()
+        self.timers = timers or Timers()
+        self.dial_timeout = dial_timeout
+        self.init = tuple(init)
+        self.channel: AtChannel | None = None
+        self.state = LineState.IDLE
+        self._callbacks: list[Callable[[LineEvent], Any]] = []
+        self._rings: asyncio.Queue[Urc] = asyncio.Queue()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    async def open(self, channel: AtChannel | None = None) -> FaxModem:
+        """Open the transport, reset the modem and select the fax class."""
+        self.channel = channel or await AtChannel.open(self.url)
+        self._unsubscribe = self.channel.on_unsolicited(self._urc)
+        self.channel.on_close(lambda: self._emit(LineState.FAILED, "modem went away"))
+        for command in self.init:
+            await self.channel.command(command, timeout=5)
+        await self.channel.command(f"AT+FCLASS={self.cls}", timeout=5, check=True)
+        if self.cls != "1":
+            from hardware.fax_modem.t30.class2 import class2_setup
+            await class2_setup(self.channel, self.cls, self.local_id, self.caps)
+        return self
+
+    async def close(self) -> None:
+        """Hang up if needed and close the transport."""
+        if self.channel is not None:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+            await self.channel.close()
+            self.channel = None
+
+    async def __aenter__(self) -> FaxModem:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def on_event(self, callback: Callable[[LineEvent], Any]) -> Callable[[], None]:
+        """Call `callback(LineEvent)` on every line state change; returns an unsubscriber."""
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    def _emit(self, state: LineState, detail: str = "") -> None:
+        self.state = state
+        for callback in list(self._callbacks):
+            try:
+                callback(LineEvent(state, detail))
+            except Exception:  # a listener's bug must not break the call
+                log.exception("fax line event callback failed")
+
+    def _urc(self, urc: Urc) -> None:
+        if urc.name in ("RING", "+CRING"):
+            self._rings.put_nowait(urc)
+            self._emit(LineState.RINGING)
+
+    def _need_channel(self) -> AtChannel:
+        if self.channel is None or self.channel.closed:
+            raise ModemError(f"{self.url}: modem is not open")
+        return self.channel
+
+    # --- calls -----------------------------------------------------------------------------------
+    async def send(self, number: str, pages: Sequence[Page]) -> SendReport:
+        """Dial `number` and send `pages`; the report says what each page became."""
+        if not pages:
+            raise ModemError("nothing to send: no pages")
+        channel = self._need_channel()
+        if self.cls != "1":
+            from hardware.fax_modem.t30.class2 import class2_send
+            return await self._guard(class2_send(self, channel, number, pages), number)
+        self._emit(LineState.DIALING, number)
+        response = await channel.command(f"ATDT{number}", timeout=self.dial_timeout)
+        if response.final != "CONNECT":
+            self._emit(LineState.FAILED, response.final)
+            raise CallFailed(f"dialling {number}: {response.final}", response.final)
+        self._emit(LineState.CONNECTED, number)
+        fine = all(p.y_dpi > 150 for p in pages)
+        session = T30Session.sender(self.caps, self.local_id, len(pages), timers=self.timers, fine=fine,
+                                    width=max(p.width for p in pages))
+        link = Class1Link(channel, pages, calling=True, on_page=lambda i: self._emit(LineState.PAGE, str(i + 1)))
+        finish = await run_session(session, link)
+        await self._hang_up()
+        report = SendReport(finish.ok, number, finish.reason, session.remote_id,
+                            [PageReport(p.index, p.status, p.attempts) for p in session.pages], session.mode)
+        self._emit(LineState.HUNG_UP if finish.ok else LineState.FAILED, finish.reason)
+        return report
+
+    async def receive(self, timeout: float | None = None, rings: int = 1) -> ReceivedFax:
+        """Wait for `rings` RINGs (up to `timeout` s), answer, and receive a fax."""
+        channel = self._need_channel()
+        for _ in range(rings):
+            await asyncio.wait_for(self._rings.get(), timeout)
+        if self.cls != "1":
+            from hardware.fax_modem.t30.class2 import class2_receive
+            return await self._guard(class2_receive(self, channel), "")
+        response = await channel.command("ATA", timeout=self.dial_timeout)
+        if response.final != "CONNECT":
+            self._emit(LineState.FAILED, response.final)
+            raise CallFailed(f"answering: {response.final}", response.final)
+        self._emit(LineState.CONNECTED)
+        session = T30Session.receiver(self.caps, self.local_id, timers=self.timers)
+        link = Class1Link(channel, calling=False, on_page=lambda i: self._emit(LineState.PAGE))
+        finish = await run_session(session, link)
+        await self._hang_up()
+        fax = ReceivedFax(finish.ok, finish.reason, session.remote_id,
+                          [ReceivedPage(p.decoded, p.status) for p in session.pages if p.decoded is not None],
+                          session.mode)
+        self._emit(LineState.HUNG_UP if finish.ok else LineState.FAILED, finish.reason)
+        return fax
+
+    async def _guard(self, work: Any, number: str) -> Any:
+        try:
+            return await work
+        finally:
+            self.state = LineState.IDLE if self.channel and not self.channel.closed else LineState.FAILED
+
+    async def _hang_up(self) -> None:
+        channel = self.channel
+        if channel is None or channel.closed:
+            return
+        with contextlib.suppress(AtError, AtClosed):
+            if channel.raw_mode:
+                channel.end_raw()
+            await channel.command("ATH0", timeout=5)
