@@ -1,0 +1,141 @@
+"""Tenant isolation: a user of tenant B gets 404/403 from every API endpoint for every object of tenant A.
+
+The routes are enumerated from the running router, so a new endpoint is covered automatically; a route
+with a path parameter this test does not know fails the test until someone teaches it.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from appliance.webui.keys import SUPERVISOR
+from tests.appliance.api.client import ApiClient, admin_client, tenant_with_admin, user_client
+
+# Routes under /api/v1 registered outside the domain API (issue 5's ACD desk and wallboard). They serve
+# the ACD engine's in-memory state, which has no tenant yet; listed here so that any OTHER new route
+# under /api/v1 fails this test until it is walked. See the report of issue 4.
+FOREIGN_PREFIXES = ("/api/v1/acd/", "/api/v1/calls")
+
+# Bodies that pass validation, so the answer is about the object, not about the body.
+BODIES = {
+    ("POST", "/api/v1/tickets/{id}/actions"): {"action": "note", "text": "x"},
+    ("POST", "/api/v1/tickets/{id}/link"): {"master_id": None},
+    ("POST", "/api/v1/tickets/{id}/messages"): {"body": "x"},
+    ("POST", "/api/v1/tickets/{id}/steps"): {"name": "x"},
+    ("POST", "/api/v1/customers/{id}/activities"): {"kind": "note", "text": "x"},
+    ("POST", "/api/v1/customers/{id}/documents"): {"digest": "0" * 64},
+}
+
+
+async def _populate(acme: ApiClient) -> dict[str, int]:
+    """One of everything in tenant A; returns ids by URL collection name."""
+    ids: dict[str, int] = {}
+    ids["teams"] = (await acme.post("/teams", {"name": "A-team"}))["id"]
+    ids["skills"] = (await acme.post("/skills", {"name": "A-skill"}))["id"]
+    ids["mailboxes"] = (await acme.post("/mailboxes", {"name": "A-box", "addresses": ["a@a.example"]}))["id"]
+    ids["categories"] = (await acme.post("/categories", {"name": "A-cat"}))["id"]
+    ids["sla-policies"] = (await acme.post("/sla-policies", {"name": "A-sla"}))["id"]
+    ids["profiles"] = (await acme.post("/profiles", {"name": "A-profile", "rights": "tickets.read"}))["id"]
+    ids["staff"] = (await acme.post("/staff", {"name": "A person"}))["id"]
+    user, _ = await user_client(acme, "a-agent", team_ids=[ids["teams"]])
+    ids["users"] = user["id"]
+    ids["customers"] = (await acme.post("/customers", {"name": "A customer", "emails": ["c@a.example"],
+                                                       "number": "A-1"}))["id"]
+    ids["activities"] = (await acme.post(f"/customers/{ids['customers']}/activities",
+                                         {"kind": "note", "text": "secret"}))["id"]
+    await acme.post(f"/customers/{ids['customers']}/documents", {"digest": hashlib.sha256(b"a").hexdigest()})
+    ticket = await acme.post("/tickets", {"subject": "A ticket", "customer_id": ids["customers"], "body": "secret",
+                                          "idempotency_key": "a-key-1"})
+    ids["tickets"] = ticket["id"]
+    ids["steps"] = (await acme.post(f"/tickets/{ticket['id']}/steps", {"name": "A step"}))["id"]
+    ids["tokens"] = (await acme.post("/tokens", {"name": "A token"}))["id"]
+    ids["tenants"] = ticket["tenant_id"]
+    return ids
+
+
+def _fill(path: str, ids: dict[str, int]) -> str | None:
+    """The path with tenant A's ids; None for paths whose parameters are not objects ({kind})."""
+    if "{kind}" in path:
+        return None
+    collection = path.split("/")[3]
+
+    def one(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "id":
+            return str(ids[collection])
+        return str(ids[{"activity_id": "activities", "step_id": "steps"}[name]])
+    return re.sub(r"\{(\w+)\}", one, path)
+
+
+async def test_every_endpoint_refuses_another_tenants_objects(appliance, first_boot, http) -> None:
+    admin = await admin_client(http, first_boot.admin_password)
+    _, acme = await tenant_with_admin(admin, "Acme")
+    _, globex = await tenant_with_admin(admin, "Globex")
+    _, globex_agent = await user_client(globex, "b-agent")
+    ids = await _populate(acme)
+    globex_id = (await globex.get("/auth/me"))["tenant_id"]
+    assert globex_id != ids["tenants"]
+    app = appliance.supervisor.service("webui").runner.app
+    assert app[SUPERVISOR] is appliance.supervisor
+    object_routes = list_routes = 0
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("formatter") or info.get("path")
+        if route.method == "HEAD" or not path or not path.startswith("/api/v1/") \
+                or path.startswith(FOREIGN_PREFIXES):
+            continue
+        if "{" not in path:
+            if route.method == "GET" and path != "/api/v1/openapi.json":
+                list_routes += 1
+                for client in (globex, globex_agent):
+                    status, body = await client.call("GET", path[len("/api/v1"):])
+                    if status == 200 and isinstance(body, dict) and "items" in body:
+                        for item in body["items"]:
+                            assert item.get("tenant_id") in (None, globex_id), (path, item)
+                            collection = path.split("/")[3]
+                            assert item.get("id") != ids.get(collection), (path, item)
+                    elif status == 200:
+                        assert _tenant_ids(body) <= {globex_id}, (path, body)
+                    else:
+                        assert status in (400, 403), (path, status, body)
+            continue
+        url = _fill(path, ids)
+        if url is None:
+            continue
+        object_routes += 1
+        body = BODIES.get((route.method, path), {})
+        for client in (globex, globex_agent):
+            status, answer = await client.call(route.method, url[len("/api/v1"):], body)
+            assert status in (403, 404), (route.method, path, status, answer)
+            assert "secret" not in str(answer)
+    assert object_routes >= 30 and list_routes >= 12
+    # Tenant B's exports and identification never reveal tenant A's rows.
+    for kind in ("customers", "users", "tickets"):
+        rows = (await globex.get(f"/export/{kind}"))["items"]
+        assert all(r["id"] not in (ids["customers"], ids["users"], ids["tickets"]) or kind == "x" for r in rows)
+    found = await globex.get("/customers/identify", email="c@a.example", number="A-1")
+    assert found["customers"] == []
+    # The same idempotency key in another tenant is a different message, not A's ticket.
+    mine = await globex.post("/tickets", {"subject": "B ticket", "body": "b", "idempotency_key": "a-key-1"})
+    assert mine["id"] != ids["tickets"] and not mine.get("duplicate")
+    # Referencing A's objects from B's writes is refused naming the field.
+    for path, body, field in (("/tickets", {"subject": "x", "customer_id": ids["customers"]}, "customer_id"),
+                              ("/tickets", {"subject": "x", "team_id": ids["teams"]}, "team_id"),
+                              ("/tickets", {"subject": "x", "master_id": ids["tickets"]}, "master_id"),
+                              ("/teams", {"name": "x", "member_ids": [ids["users"]]}, "member_ids[0]"),
+                              ("/users", {"username": "zz", "profile_id": ids["profiles"]}, "profile_id"),
+                              ("/customers", {"name": "x", "company_id": ids["customers"]}, "company_id"),
+                              ("/categories", {"name": "x", "parent_id": ids["categories"]}, "parent_id")):
+        status, answer = await globex.call("POST", path, body)
+        assert status == 400 and field in answer["fields"], (path, answer)
+
+
+
+def _tenant_ids(data: object) -> set:
+    """Every tenant_id anywhere in a JSON answer."""
+    if isinstance(data, dict):
+        found = {data["tenant_id"]} if "tenant_id" in data else set()
+        return found.union(*(_tenant_ids(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(_tenant_ids(v) for v in data))
+    return set()
