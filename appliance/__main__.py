@@ -119,6 +119,26 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_update(args: argparse.Namespace) -> int:
+    """Verify a signed update bundle and install it (or, with --check, only verify it)."""
+    from appliance.update.errors import BundleRejected
+    from appliance.update.install import check_bundle, install_update
+
+    cfg = _load_config()
+    bundle = Path(args.bundle)
+    try:
+        if args.check:
+            manifest = check_bundle(bundle, cfg)
+            print(f"bundle OK: version {manifest.version}, {len(manifest.files)} files, signature valid")
+            return 0
+        done = install_update(bundle, cfg)
+    except BundleRejected as exc:
+        print(f"update refused: {exc}. Nothing was changed.", file=sys.stderr)
+        return 1
+    print(f"updated {done.previous} -> {done.version}; data backed up first to {done.backup}")
+    return 0
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     """Print the version."""
     from appliance.runtime import VERSION
@@ -150,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore a backup archive (appliance stopped)")
     restore.add_argument("archive")
     restore.set_defaults(fn=cmd_restore)
+    update = sub.add_parser("update", help="install a signed update bundle (rolls back if it fails)")
+    update.add_argument("bundle")
+    update.add_argument("--check", action="store_true", help="only verify the bundle")
+    update.set_defaults(fn=cmd_update)
     sub.add_parser("version", help="print the version").set_defaults(fn=cmd_version)
     return p
 
