@@ -11,7 +11,6 @@ NOT_BUILT: dict[str, str] = {
     "fax": "not built yet: serial fax modems (issue 8)",
     "isdn_fax": "not built yet: ISDN/CAPI fax cards",
     "scanner": "not built yet: scanner and hot-folder intake",
-    "mail": "not built yet: e-mail channel (issue 7)",
     "sms": "not built yet: GSM modems (issue 8)",
     "archive": "not built yet: long-term TLS archive",
     "snmp": "not built yet: SNMP agent (issue 9)",

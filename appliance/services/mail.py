@@ -1,0 +1,268 @@
+"""The mail service: account fetchers, the inbound SMTP listener, intake draining and the outbox sender."""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import functools
+import hashlib
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from appliance.bus import Event, EventKind
+from appliance.intake import quarantine
+from appliance.intake.pipeline import IntakePipeline
+from appliance.intake.spool import Spool
+from appliance.intake.tickets import ModelTicketSink
+from appliance.mail import outbox, spam
+from appliance.mail.errors import MailError
+from appliance.mail.fetcher import AccountFetcher
+from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings
+from appliance.mail.models import MailAccount
+from appliance.mail.smtp_in import InboundHandler, start_listener
+from appliance.mail.smtp_out import RelayConfig, SendError, parse_relay_url, send
+from appliance.mail.sources import ServerConfig
+from appliance.models import ServiceAddress
+from appliance.supervisor import Service, ServiceContext
+
+log = logging.getLogger(__name__)
+
+ACCOUNTS_RELOAD_S = 5.0
+DRAIN_IDLE_S = 1.0
+OUTBOX_INTERVAL_S = 2.0
+RETRY_AFTER_DB_ERROR_S = 2.0
+FETCH_THREADS = 8
+
+
+class MailService(Service):
+    """Everything of the mail channel that runs; see appliance.mail for the parts."""
+
+    name = "mail"
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        super().__init__(ctx)
+        cfg = ctx.config
+        self.settings = MailSettings(spam_threshold=cfg.get("spam_threshold", 5.0), spamc_path=cfg.get("spamc", ""),
+                                     sender_limit_per_hour=cfg.get("sender_limit_per_hour", 30))
+        self.relay: RelayConfig | None = None
+        self.relay_error = ""
+        if cfg.get("relay_url"):
+            try:
+                self.relay = parse_relay_url(cfg["relay_url"], cfg.get("relay_ca_file", ""),
+                                             cfg.get("relay_pin_sha256", ""))
+            except MailError as exc:
+                self.relay_error = str(exc)
+        self.executor: ThreadPoolExecutor | None = None
+        self.pipeline: IntakePipeline | None = None
+        self.server: asyncio.AbstractServer | None = None
+        self.smtp_port: int | None = None
+        self.smtp_error = ""
+        self.fetchers: dict[int, tuple[str, AccountFetcher, asyncio.Task]] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._wake_drain = asyncio.Event()
+        self._wake_outbox = asyncio.Event()
+        self.sent = 0
+        self.send_failures = 0
+        self.last_send_error = ""
+
+    # --- life ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the spool (replaying what a crash left), start the SMTP listener."""
+        ctx = self.ctx
+        data_dir = ctx.shared.get("data_dir")
+        spool_dir = data_dir.spool if data_dir is not None else Path(ctx.store.root).parent / "spool"
+        self.executor = ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="mail")
+        processor = MailProcessor(ctx.store, ModelTicketSink(), self.settings)
+        self.pipeline = IntakePipeline(Spool(Path(spool_dir), "mail"), ctx.db, ctx.store, processor, ctx.metrics,
+                                       on_delivered=self._published)
+        self.smtp_handler = InboundHandler(self.pipeline.accept, self._is_service_address, self._wake_drain.set)
+        await self._listen()
+        self._wake_drain.set()  # replay the spool at once
+
+    async def _listen(self) -> None:
+        """Start the SMTP listener; a busy port is reported and retried, it must not stop IMAP/POP3 intake."""
+        cfg = self.ctx.config
+        if self.server is not None or not cfg.get("smtp_enabled", True):
+            return
+        try:
+            self.server = await start_listener(self.smtp_handler, cfg.get("smtp_host", "0.0.0.0"), cfg["smtp_port"],
+                                               self.ctx.shared.get("ssl_context"), cfg.get("smtp_hostname", ""),
+                                               cfg.get("max_message_mb", 50) * 1024 * 1024)
+        except OSError as exc:
+            self.smtp_error = f"cannot listen on port {cfg['smtp_port']}: {exc.strerror or exc}"
+            log.error("mail smtp listener: %s (retrying)", self.smtp_error)
+            return
+        self.smtp_port, self.smtp_error = self.server.sockets[0].getsockname()[1], ""
+
+    async def run(self) -> None:
+        """Run the loops; beat; a loop that dies takes the service down for the supervisor to restart."""
+        self._tasks = [asyncio.create_task(self._drain_loop(), name="mail-drain"),
+                       asyncio.create_task(self._accounts_loop(), name="mail-accounts"),
+                       asyncio.create_task(self._outbox_loop(), name="mail-outbox")]
+        while True:
+            self.beat()
+            for task in self._tasks:
+                if task.done():
+                    exc = task.exception() if not task.cancelled() else None
+                    raise RuntimeError(f"{task.get_name()} ended: {exc!r}")
+            await asyncio.sleep(0.5)
+
+    async def stop(self) -> None:
+        """Stop fetchers and loops, close the listener."""
+        tasks = self._tasks + [t for _, _, t in self.fetchers.values()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        self.fetchers.clear()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def health(self) -> dict[str, Any]:
+        """Per-account status, spool, SMTP, outbox and spam-filter state for the console."""
+        p = self.pipeline
+        return {
+            "smtp_port": self.smtp_port,
+            "smtp_error": self.smtp_error,
+            "accounts": [f.status.as_dict() for _, f, _ in self.fetchers.values()],
+            "spool": p.spool.counts() if p else {},
+            "delivered": p.delivered if p else 0,
+            "quarantined": p.quarantined if p else 0,
+            "relay": (f"{self.relay.security}://{self.relay.host}:{self.relay.port}" if self.relay
+                      else self.relay_error or "not configured: replies wait in the outbox"),
+            "sent": self.sent, "send_failures": self.send_failures, "last_send_error": self.last_send_error,
+            "spamc": spam.spamc_score(b"", "")[1] if not self.settings.spamc_path else
+            ("available" if spam.spamc_available(self.settings.spamc_path)
+             else f"not installed: {self.settings.spamc_path}"),
+        }
+
+    # --- intake ----------------------------------------------------------------------------------
+    async def _is_service_address(self, address: str) -> bool:
+        def exists() -> bool:
+            return ServiceAddress.select().where(ServiceAddress.kind == "email",
+                                                 ServiceAddress.value == address).exists()
+        return await self.ctx.db.call(exists)
+
+    def _published(self, results: list[Any]) -> None:
+        for r in results:
+            if not isinstance(r, MailDelivered) or r.duplicate:
+                continue
+            kind = EventKind.TICKET_CREATED if r.created_ticket else EventKind.MESSAGE_RECEIVED
+            self.ctx.bus.publish(Event(kind, {"ticket_id": r.ticket_id, "message_id": r.message_id,
+                                              "channel": "mail", "flags": r.flags}, r.tenant_id))
+        self._wake_outbox.set()  # auto-replies may be waiting
+
+    async def _drain_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake_drain.wait(), DRAIN_IDLE_S)
+            except asyncio.TimeoutError:
+                pass
+            self._wake_drain.clear()
+            try:
+                await self.pipeline.drain()
+            except Exception as exc:  # database or store down: the spool keeps everything, try again
+                log.error("mail intake drain failed, will retry: %r", exc)
+                await asyncio.sleep(RETRY_AFTER_DB_ERROR_S)
+
+    # --- accounts --------------------------------------------------------------------------------
+    async def _accounts_loop(self) -> None:
+        while True:
+            try:
+                await self._listen()
+                self._sync_fetchers(await self.ctx.db.call(_load_accounts))
+                await self.ctx.db.call(self._save_status)
+            except Exception as exc:  # the database may be briefly away; fetchers keep running
+                log.warning("mail accounts reload failed: %r", exc)
+            await asyncio.sleep(ACCOUNTS_RELOAD_S)
+
+    def _sync_fetchers(self, rows: list[tuple[MailAccount, str]]) -> None:
+        wanted = {}
+        for a, address in rows:
+            fingerprint = hashlib.sha256(json.dumps([a.protocol, a.host, a.port, a.security, a.ca_file, a.pin_sha256,
+                                                     a.username, a.password, a.folder, a.poll_s, a.use_idle,
+                                                     a.mailbox_id]).encode()).hexdigest()
+            wanted[a.id] = (fingerprint, a, address)
+        for account_id in list(self.fetchers):
+            if account_id not in wanted or wanted[account_id][0] != self.fetchers[account_id][0]:
+                self.fetchers.pop(account_id)[2].cancel()
+        for account_id, (fingerprint, a, address) in wanted.items():
+            if account_id in self.fetchers:
+                continue
+            conf = ServerConfig(a.host, a.port, a.username, a.password, a.security, a.ca_file, a.pin_sha256, a.folder)
+            fetcher = AccountFetcher(a.name, a.protocol, conf, self.pipeline, self.executor,
+                                     {"account_id": a.id, "tenant_id": a.tenant_id, "mailbox_id": a.mailbox_id,
+                                      "address": address}, a.poll_s, a.use_idle, self._wake_drain.set,
+                                     self.ctx.config.get("fetch_batch", 100))
+            self.fetchers[account_id] = (fingerprint, fetcher, asyncio.create_task(fetcher.run(),
+                                                                                   name=f"mail-fetch-{a.id}"))
+
+    def _save_status(self) -> None:
+        def at(ts: float | None) -> datetime.datetime | None:
+            return None if ts is None else datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).replace(tzinfo=None)
+        for account_id, (_, f, _) in self.fetchers.items():
+            s = f.status
+            MailAccount.update(last_fetch_at=at(s.last_fetch_at), last_ok_at=at(s.last_ok_at),
+                               last_error=s.last_error[:2000], last_error_at=at(s.last_error_at),
+                               fetched_total=s.fetched).where(MailAccount.id == account_id).execute()
+
+    # --- outbox ----------------------------------------------------------------------------------
+    async def _outbox_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake_outbox.wait(), OUTBOX_INTERVAL_S)
+            except asyncio.TimeoutError:
+                pass
+            self._wake_outbox.clear()
+            if self.relay is None:
+                continue
+            try:
+                await self.send_due()
+            except Exception as exc:  # database away: rows stay queued
+                log.warning("mail outbox pass failed: %r", exc)
+
+    async def send_due(self) -> int:
+        """Send every due outbox row once; returns how many were accepted by the relay."""
+        rows = await self.ctx.db.call(outbox.due)
+        loop, done = asyncio.get_running_loop(), 0
+        for row in rows:
+            rcpts = json.loads(row.rcpt_to)
+            try:
+                await loop.run_in_executor(self.executor, functools.partial(send, self.relay, row.mail_from, rcpts,
+                                                                            bytes(row.raw)))
+            except SendError as exc:
+                self.send_failures += 1
+                self.last_send_error = str(exc)
+                await self.ctx.db.call(outbox.mark_failed, row.id, str(exc), exc.permanent)
+                continue
+            await self.ctx.db.call(outbox.mark_sent, row.id)
+            self.sent += 1
+            done += 1
+        return done
+
+    # --- quarantine (QuarantineOwner) --------------------------------------------------------------
+    async def quarantine_raw(self, entry_id: int) -> bytes:
+        """The raw input of a quarantined mail."""
+        row = await self.ctx.db.call(quarantine.get, entry_id)
+        return await asyncio.get_running_loop().run_in_executor(None, self.ctx.store.get, row.digest)
+
+    async def reprocess_quarantined(self, entry_id: int) -> dict[str, Any]:
+        """Run a quarantined mail through intake again."""
+        return await self.pipeline.reprocess(entry_id)
+
+
+def _load_accounts() -> list[tuple[MailAccount, str]]:
+    """Active accounts with the service address their mail is counted as sent to."""
+    out = []
+    for account in MailAccount.select().where(MailAccount.active == True):  # noqa: E712
+        row = (ServiceAddress.select(ServiceAddress.value)
+               .where(ServiceAddress.mailbox == account.mailbox_id, ServiceAddress.kind == "email")
+               .order_by(ServiceAddress.id).first())
+        out.append((account, row.value if row else account.username.lower()))
+    return out
