@@ -160,7 +160,7 @@ def pages_from_image(data: bytes, *, fine: bool = True, width: int = A4_WIDTH,
                 if len(pages) > _MAX_PAGES:
                     raise PageConversionError(f"image has more than {_MAX_PAGES} frames")
             return pages
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as error:
         raise PageConversionError(f"image cannot be read: {error}") from error
 
 
