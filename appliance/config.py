@@ -38,6 +38,11 @@ def _port(v: int) -> bool:
     return 0 <= v <= 65535
 
 
+def _host_port(v: str) -> bool:
+    host, sep, port = v.strip().rpartition(":")
+    return bool(sep and host.strip("[]") and port.isdigit() and 0 < int(port) <= 65535)
+
+
 PORT = "an integer port 0–65535 (0 picks a free port)"
 SCHEMA: dict[str, dict[str, Key]] = {
     "database": {
@@ -93,6 +98,29 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "snmp": {
         "port": Key(int, 1161, "SNMP agent UDP port (161 needs root).", _port, PORT),
         "community": Key(str, "", "v2c read-only community; empty: SNMPv3 only."),
+        "host": Key(str, "0.0.0.0", "Address the SNMP agent listens on (127.0.0.1: this host only)."),
+        "v3_user": Key(str, "", "SNMPv3 user (authPriv, SHA-256/AES-128); empty: the one made at init "
+                       "in <data_dir>/keys/snmp.json."),
+        "v3_auth_key": Key(str, "", "SNMPv3 authentication passphrase (8+ characters); empty: from init.",
+                           lambda v: v == "" or len(v) >= 8, "empty or at least 8 characters"),
+        "v3_priv_key": Key(str, "", "SNMPv3 privacy passphrase (8+ characters); empty: from init.",
+                           lambda v: v == "" or len(v) >= 8, "empty or at least 8 characters"),
+        "contact": Key(str, "", "sysContact: who looks after this appliance."),
+        "location": Key(str, "", "sysLocation: where it stands."),
+        "trap_receivers": Key(str, "", "Comma-separated host:port of notification receivers.",
+                              lambda v: all(_host_port(p) for p in v.split(",") if p.strip()),
+                              "comma-separated host:port"),
+        "trap_version": Key(str, "auto", "auto (v2c when a community is set, else v3), v2c or v3.",
+                            lambda v: v in ("auto", "v2c", "v3"), "auto, v2c or v3"),
+        "trap_type": Key(str, "trap", "trap (unacknowledged) or inform (acknowledged, retried).",
+                         lambda v: v in ("trap", "inform"), "trap or inform"),
+        "disk_low_mb": Key(int, 1024, "diskLow is sent when free space in the data directory falls "
+                           "below this many MB.", lambda v: 0 <= v <= 10**9, "0–1000000000"),
+        "quarantine_step": Key(int, 10, "quarantineGrowing is sent each time a channel's quarantine "
+                               "grows by this many messages.", lambda v: 1 <= v <= 10**6, "1–1000000"),
+        "service_level_target_pct": Key(int, 80, "Service level below which queueServiceLevelLow is "
+                                        "sent, for queues that publish no target of their own.",
+                                        lambda v: 0 <= v <= 100, "0–100"),
     },
     "fax": {
         "modems": Key(str, "emu://fax-a", "Comma-separated modem URLs (serial:///dev/ttyS1, emu://name)."),

@@ -44,6 +44,10 @@ class DataDir:
         return self.root / "keys" / "session.key"
 
     @property
+    def snmp_keys(self) -> Path:
+        return self.root / "keys" / "snmp.json"
+
+    @property
     def store(self) -> Path:
         return self.root / "store"
 

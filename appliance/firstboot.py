@@ -8,6 +8,7 @@ from typing import Mapping
 from appliance import accounts, config as config_mod, datadir
 from appliance.console.auth import ensure_console_password
 from appliance.db import Database
+from appliance.snmp import credentials as snmp_credentials
 
 
 @dataclass
@@ -18,11 +19,19 @@ class FirstBoot:
     fingerprint: str
     admin_password: str | None
     console_password: str | None = None
+    snmp_v3: str | None = None  # "snmp v3 user: … auth: … priv: …", only when made now
+
+
+def make_snmp_credentials(data: datadir.DataDir) -> str | None:
+    """Generate the SNMPv3 user and passphrases once; the line to show, or None if they existed."""
+    creds, made = snmp_credentials.ensure(data.snmp_keys)
+    return snmp_credentials.describe(creds) if made else None
 
 
 def initialise(root: Path, env: Mapping[str, str] | None = None) -> FirstBoot:
     """Make everything; safe to re-run after an interrupted first boot (the marker comes last)."""
     data, fingerprint = datadir.prepare(root)
+    snmp_line = make_snmp_credentials(data)
     cfg = config_mod.load(root, env)
     db = Database(cfg.database_url)
     try:
@@ -33,7 +42,7 @@ def initialise(root: Path, env: Mapping[str, str] | None = None) -> FirstBoot:
         db.close()
     console_password = make_console_password(root)
     data.marker.write_text("1\n")
-    return FirstBoot(root, fingerprint, password, console_password)
+    return FirstBoot(root, fingerprint, password, console_password, snmp_v3=snmp_line)
 
 
 def make_console_password(root: Path) -> str | None:

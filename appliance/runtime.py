@@ -25,6 +25,7 @@ from appliance.services.mail import MailService
 from appliance.services.pbx_bridge import PbxBridgeService
 from appliance.services.registry import build_specs
 from appliance.services.scheduler import SchedulerService
+from appliance.services.snmp import SnmpService
 from appliance.services.webui import WebService
 from appliance.store import DocumentStore
 from appliance.supervisor import ServiceContext, Supervisor

@@ -13,7 +13,6 @@ NOT_BUILT: dict[str, str] = {
     "scanner": "not built yet: scanner and hot-folder intake",
     "sms": "not built yet: GSM modems (issue 8)",
     "archive": "not built yet: long-term TLS archive",
-    "snmp": "not built yet: SNMP agent (issue 9)",
 }
 
 START_ORDER = ["scheduler", "pbx_bridge", "fax", "isdn_fax", "scanner", "mail", "sms", "archive",
