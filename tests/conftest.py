@@ -11,7 +11,7 @@ from typing import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
-from tests.pg import PgServer, start_pg
+from tests.pg import PgServer, free_port, start_pg
 from tests.tools import require_tool
 
 # Real APPLIANCE_* variables of the developer's shell must not leak into tests.
@@ -47,6 +47,8 @@ def app_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "APPLIANCE_DATABASE_URL": database_url,
         "APPLIANCE_WEB_PORT": "0",
         "APPLIANCE_WEB_HOST": "127.0.0.1",
+        "APPLIANCE_SNMP_PORT": str(free_port()),
+        "APPLIANCE_MAIL_SMTP_PORT": str(free_port()),
         "APPLIANCE_SUPERVISOR_HEARTBEAT_TIMEOUT_S": "5",
     }
 

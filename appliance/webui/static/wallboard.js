@@ -4,7 +4,7 @@
   const $ = (id) => document.getElementById(id);
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
   const fmt = (s) => s == null ? "–" : s >= 60 ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}` : `${Math.round(s)} s`;
-  const pct = (v) => v == null ? "–" : `${Math.round(v * 100)} %`;
+  const pct = (v) => v == null ? "–" : `${Math.round(v * 100)}%`;
   const colour = { ready: "ready", busy: "busy", reserved: "busy", wrap_up: "wrap_up", paused: "paused" };
 
   function kpi(label, value, cls) { const d = el("div", "kpi " + (cls || "")); d.append(el("span", "v", value), el("span", "l", label)); return d; }
