@@ -277,6 +277,11 @@ def _run_length(codes: str, lengths: dict[str, int]) -> int:
     return total
 
 
+_WHITE_RUN_LENGTH = _Lazy(lambda codes: _run_length(codes, _WHITE_LENGTH))  # make-ups + terminating
+_BLACK_RUN_LENGTH = _Lazy(lambda codes: _run_length(codes, _BLACK_LENGTH))
+_H_RUNS = (((_WHITE_RUN, _BLACK_RUN), (_WHITE_RUN_LENGTH, _BLACK_RUN_LENGTH)),  # by a0's colour
+           ((_BLACK_RUN, _WHITE_RUN), (_BLACK_RUN_LENGTH, _WHITE_RUN_LENGTH)))
+
 # MH decoding reads 20-bit windows: a table per state gives every code word complete inside the
 # window at once, and the table for the state after them.  State = colour * 2 + (1 after a make-up
 # code, which a terminating code must follow).  Text repeats, so a page needs only a few thousand.
@@ -387,66 +392,79 @@ _P, _H = 10, 20
 _MODE_BY_PREFIX = {format(i, "07b"): _mode_of(format(i, "07b")) for i in range(128)}
 
 
+def _mode_window(bits: str) -> tuple[tuple[tuple[int, int], ...], int]:
+    """((mode, end offset), ...) of the 2-D mode codes complete in a window, stopping after a
+    horizontal code (its runs follow) or before anything else; and the offset where it stopped."""
+    found, pos = [], 0
+    while True:
+        mode = _MODE_BY_PREFIX.get(bits[pos:pos + 7])
+        if mode is None:  # garbage, an extension code, or a code cut by the window's end
+            return tuple(found), pos
+        pos += mode[1]
+        found.append((mode[0], pos))
+        if mode[0] == _H:
+            return tuple(found), pos
+
+
+_MODE_WINDOWS = _Lazy(_mode_window)  # 16-bit window -> the mode codes in it, reused across lines
+_MODE_WINDOW = 16
+
+
 def _mr_scan(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int], int] | None:
     """(changes, end position) of one 2-D coded line starting at `pos` against the reference changes
     `ref`, or None if it is corrupt; `bits` must run at least 13 bits past the line."""
     if bits.startswith("1" * (len(ref) + 1), pos):
         return ref, pos + len(ref) + 1  # V0 on every element: the reference line again
     ref = [*ref, width, width, width]
-    modes = _MODE_BY_PREFIX
+    windows = _MODE_WINDOWS
     cur: list[int] = []
     append = cur.append
     a0, colour, k, end = -1, 0, 0, len(bits)
     while a0 < width:
-        found = modes.get(bits[pos:pos + 7])
-        if found is None:
+        base = pos
+        modes, pos = windows[bits[base:base + _MODE_WINDOW]]
+        if not modes:
             return None  # extension codes (T.4 §4.2.1.3.3) and garbage alike: the line is lost
-        mode, size = found
-        pos += size
-        while ref[k] <= a0:
-            k += 1
-        ib = k + ((k ^ colour) & 1)
-        if mode < _P:
-            a1 = ref[ib] + mode
-            if not a0 < a1 <= width:
-                return None
-            if a1 < width:
-                append(a1)
-            a0 = a1
-            colour ^= 1
-        elif mode == _P:
-            a0 = ref[ib + 1]
-            if a0 >= width:  # a pass can only reach b2 < a1 <= width
-                return None
-        else:
-            scanned = _horizontal(bits, pos, colour)
-            if scanned is None:
-                return None
-            first, second, pos = scanned
-            a1 = (a0 if a0 > 0 else 0) + first
-            a2 = a1 + second
-            if a2 > width or (a1 == a0 and a0 >= 0) or (a2 == a1 and a1 < width):
-                return None
-            if a1 < width:
-                append(a1)
-                if a2 < width:
-                    append(a2)
-            a0 = a2
+        pos += base
+        for mode, offset in modes:
+            while ref[k] <= a0:
+                k += 1
+            ib = k + ((k ^ colour) & 1)
+            if mode < _P:
+                a1 = ref[ib] + mode
+                if not a0 < a1 <= width:
+                    return None
+                if a1 < width:
+                    append(a1)
+                a0 = a1
+                colour ^= 1
+            elif mode == _P:
+                a0 = ref[ib + 1]
+                if a0 >= width:  # a pass can only reach b2 < a1 <= width
+                    return None
+            else:  # horizontal: two MH runs, the first in a0's colour
+                runs, lengths = _H_RUNS[colour]
+                first = runs[0].match(bits, pos)
+                second = first and runs[1].match(bits, first.end())
+                if not second:
+                    return None
+                pos = second.end()
+                a1 = (a0 if a0 > 0 else 0) + lengths[0][first.group()]
+                a2 = a1 + lengths[1][second.group()]
+                if a2 > width or (a1 == a0 and a0 >= 0) or (a2 == a1 and a1 < width):
+                    return None
+                if a1 < width:
+                    append(a1)
+                    if a2 < width:
+                        append(a2)
+                a0 = a2
+            if a0 >= width:  # the line is complete: later codes in the window are the next line's
+                if mode != _H:
+                    pos = base + offset
+                break
         if pos > end:
             return None
     return cur, pos
-
-
-def _horizontal(bits: str, pos: int, colour: int) -> tuple[int, int, int] | None:
-    """(a0a1, a1a2, end) of the two MH runs of a horizontal mode code, the first in a0's colour."""
-    runs = (_WHITE_RUN, _BLACK_RUN) if colour == 0 else (_BLACK_RUN, _WHITE_RUN)
-    lengths = (_WHITE_LENGTH, _BLACK_LENGTH) if colour == 0 else (_BLACK_LENGTH, _WHITE_LENGTH)
-    first = runs[0].match(bits, pos)
-    second = first and runs[1].match(bits, first.end())
-    if not second:
-        return None
-    return (_run_length(first.group(), lengths[0]), _run_length(second.group(), lengths[1]),
-            second.end())
 
 
 def _mr_decode(line: str, ref: list[int], width: int) -> list[int] | None:
