@@ -81,13 +81,15 @@ class Appliance:
         self._lag_task = asyncio.create_task(self.lag.run(), name="loop-lag")
         ssl_ctx = tls.server_context(self.data.cert, self.data.tls_key)
         shared = {"make_app": self._make_app, "ssl_context": ssl_ctx, "make_backup": self._backup_now,
+                  "supervisor_snapshot": lambda: self.supervisor.snapshot() if self.supervisor else [],
+                  "data_dir": self.data, "hardware": {},
                   "config": self.config, "supervisor": lambda: self.supervisor, "version": VERSION}
 
         def ctx(section: str) -> ServiceContext:
             return ServiceContext(self.config.section(section), self.bus, self.db, self.store, self.metrics, shared)
 
-        specs = build_specs({"scheduler": SchedulerService, "pbx_bridge": PbxBridgeService, "mail": MailService, "console": ConsoleService, "webui": WebService},
-                            {"scheduler": ctx("backup"), "pbx_bridge": ctx("pbx"), "mail": ctx("mail"), "console": ctx("console"), "webui": ctx("web")})
+        specs = build_specs({"scheduler": SchedulerService, "pbx_bridge": PbxBridgeService, "mail": MailService, "console": ConsoleService, "snmp": SnmpService, "webui": WebService},
+                            {"scheduler": ctx("backup"), "pbx_bridge": ctx("pbx"), "mail": ctx("mail"), "console": ctx("console"), "snmp": ctx("snmp"), "webui": ctx("web")})
         sup = self.config.section("supervisor")
         self.supervisor = Supervisor(specs, self.bus, self.notifier, sup["heartbeat_timeout_s"],
                                      sup["stop_timeout_s"])

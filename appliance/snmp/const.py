@@ -63,6 +63,11 @@ DEVICE_GONE = frozenset({"down", "absent"})
 QUEUE_PREFIX = "queue."
 QUEUE_FIELDS = ("waiting", "longest_wait_s", "agents_ready", "agents_busy", "agents_paused",
                 "service_level_pct", "service_level_target_pct")
+# What the ACD bridge (services/pbx_bridge.py) publishes, turned into the fields above when those
+# are absent: ready = free, busy = working - free, paused = logged_in - working, and fractions
+# of 1 for the service level and its goal.
+ACD_QUEUE_FIELDS = ("agents_free", "agents_working", "agents_logged_in", "service_level",
+                    "service_level_goal")
 INTAKE_PREFIX = "intake."
 INTAKE_FIELDS = ("received", "quarantined", "sent", "failed")
 # Hardware rows are strings as well as numbers, so drivers' services register them in

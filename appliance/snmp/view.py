@@ -157,6 +157,24 @@ def rows_from_metrics(metrics: Mapping[str, float], prefix: str,
     return rows
 
 
+def queue_rows(metrics: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Queue rows in the MIB's terms, from our names or the ACD bridge's (const.ACD_QUEUE_FIELDS)."""
+    rows = rows_from_metrics(metrics, const.QUEUE_PREFIX, const.QUEUE_FIELDS + const.ACD_QUEUE_FIELDS)
+    for row in rows.values():
+        free, working, logged_in = (row.get(k) for k in const.ACD_QUEUE_FIELDS[:3])
+        if free is not None:
+            row.setdefault("agents_ready", free)
+            if working is not None:
+                row.setdefault("agents_busy", working - free)
+        if working is not None and logged_in is not None:
+            row.setdefault("agents_paused", logged_in - working)
+        for fraction, pct in (("service_level", "service_level_pct"),
+                              ("service_level_goal", "service_level_target_pct")):
+            if fraction in row:
+                row.setdefault(pct, row[fraction] * 100)
+    return {name: {k: v for k, v in row.items() if k in const.QUEUE_FIELDS} for name, row in rows.items()}
+
+
 # --- the builder -----------------------------------------------------------------------------
 def build_view(inputs: Inputs, indices: Indices) -> MibView:
     """The whole served tree: system group, engine counters and APPLIANCE-MIB."""
@@ -224,7 +242,7 @@ def _hardware(out: dict[Oid, Any], hardware: Mapping[str, Mapping[str, Any]], id
 
 def _queues(out: dict[Oid, Any], metrics: Mapping[str, float], idx: IndexMap) -> None:
     e = const.QUEUE_ENTRY
-    rows = rows_from_metrics(metrics, const.QUEUE_PREFIX, const.QUEUE_FIELDS)
+    rows = queue_rows(metrics)
     for name in sorted(rows):
         row, i = rows[name], idx.index(name)
         out[e + (2, i)] = display(name, 64)

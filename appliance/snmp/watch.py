@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from appliance.snmp import const
 from appliance.snmp.const import Oid
-from appliance.snmp.view import rows_from_metrics
+from appliance.snmp.view import queue_rows, rows_from_metrics
 
 DOWN_STATES = frozenset({"backoff", "failed"})
 
@@ -102,8 +102,7 @@ class ConditionWatch:
 
     def _queues(self, metrics: Mapping[str, float]) -> list[Notice]:
         out = []
-        rows = rows_from_metrics(metrics, const.QUEUE_PREFIX, const.QUEUE_FIELDS)
-        for name, row in sorted(rows.items()):
+        for name, row in sorted(queue_rows(metrics).items()):
             level = row.get("service_level_pct", math.nan)
             target = row.get("service_level_target_pct", self.default_sl_target_pct)
             if math.isnan(level) or math.isnan(target):

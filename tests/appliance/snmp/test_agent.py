@@ -75,8 +75,8 @@ async def test_v3_authpriv_table_shows_the_real_service_states(appliance) -> Non
 
 
 async def test_v3_walk_of_our_subtree_with_the_mib_loaded(appliance) -> None:
-    appliance.metrics.set("queue.sales.waiting", 4)
-    appliance.metrics.set("queue.sales.service_level_pct", 91.6)
+    appliance.metrics.set("queue.sales-test.waiting", 4)
+    appliance.metrics.set("queue.sales-test.service_level_pct", 91.6)
     appliance.metrics.inc("intake.fax.received", 7)
     appliance.metrics.inc("intake.fax.quarantined", 2)
     await asyncio.sleep(0.6)  # past the view's cache time
@@ -85,11 +85,12 @@ async def test_v3_walk_of_our_subtree_with_the_mib_loaded(appliance) -> None:
     out = result.out
     assert "APPLIANCE-MIB::appVersion.0 = STRING: 0.1.0" in out
     assert re.search(r"APPLIANCE-MIB::appDiskFree\.0 = Gauge32: [1-9]\d* megabytes", out)
-    assert "APPLIANCE-MIB::appQueueName.1 = STRING: sales" in out
-    assert "APPLIANCE-MIB::appQueueWaiting.1 = Gauge32: 4 calls" in out
-    assert "APPLIANCE-MIB::appQueueServiceLevel.1 = Gauge32: 91 percent" in out
-    assert "APPLIANCE-MIB::appIntakeChannel.1 = STRING: fax" in out
-    assert "APPLIANCE-MIB::appIntakeQuarantined.1 = Counter32: 2" in out
+    queue = re.search(r"APPLIANCE-MIB::appQueueName\.(\d+) = STRING: sales-test$", out, re.M).group(1)
+    assert f"APPLIANCE-MIB::appQueueWaiting.{queue} = Gauge32: 4 calls" in out
+    assert f"APPLIANCE-MIB::appQueueServiceLevel.{queue} = Gauge32: 91 percent" in out
+    channel = re.search(r"APPLIANCE-MIB::appIntakeChannel\.(\d+) = STRING: fax$", out, re.M).group(1)
+    assert f"APPLIANCE-MIB::appIntakeReceived.{channel} = Counter32: 7" in out
+    assert f"APPLIANCE-MIB::appIntakeQuarantined.{channel} = Counter32: 2" in out
     assert "appHardware" not in out  # no driver has registered a device
     assert "APPLIANCE-MIB::appDegraded.0 = INTEGER: false(2)" in out
 
