@@ -19,20 +19,6 @@ from tests.appliance.mail.servers import PASSWORD, Dovecot, SmtpSink
 AUTO = {"auto_reply": {"enabled": True, "text": "Received, ticket {ticket}."}, "signature": "Acme Support"}
 
 
-@pytest.fixture
-async def app(first_boot, app_env, smtp_sink: SmtpSink) -> AsyncIterator:
-    from appliance import config
-    from appliance.runtime import Appliance
-    env = {**app_env, "APPLIANCE_MAIL_SMTP_PORT": "0", "APPLIANCE_MAIL_SMTP_HOST": "127.0.0.1",
-           "APPLIANCE_MAIL_MAX_MESSAGE_MB": "1",
-           "APPLIANCE_MAIL_RELAY_URL": f"starttls://relay:relay-pw@localhost:{smtp_sink.port}",
-           "APPLIANCE_MAIL_RELAY_CA_FILE": str(smtp_sink.cert)}
-    appliance = Appliance(config.load(first_boot.root, env))
-    await appliance.start()
-    yield appliance
-    await appliance.stop()
-
-
 async def org(app, address: str, settings: dict | None = None) -> tuple[int, int]:
     def make() -> tuple[int, int]:
         tenant = Tenant.create(name=f"T-{address}")
