@@ -123,8 +123,15 @@ def cmd_update(args: argparse.Namespace) -> int:
     """Verify a signed update bundle and install it (or, with --check, only verify it)."""
     from appliance.update.errors import BundleRejected
     from appliance.update.install import check_bundle, install_update
+    from appliance.update.staging import install_staged
 
     cfg = _load_config()
+    if args.staged:
+        print(install_staged(cfg))
+        return 0
+    if not args.bundle:
+        print("give the update FILE, or --staged", file=sys.stderr)
+        return EXIT_CONFIG
     bundle = Path(args.bundle)
     try:
         if args.check:
@@ -171,8 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("archive")
     restore.set_defaults(fn=cmd_restore)
     update = sub.add_parser("update", help="install a signed update bundle (rolls back if it fails)")
-    update.add_argument("bundle")
+    update.add_argument("bundle", nargs="?")
     update.add_argument("--check", action="store_true", help="only verify the bundle")
+    update.add_argument("--staged", action="store_true",
+                        help="install the bundle staged by the admin console (appliance-update.service)")
     update.set_defaults(fn=cmd_update)
     sub.add_parser("version", help="print the version").set_defaults(fn=cmd_version)
     return p

@@ -72,7 +72,7 @@ def build_deb(ver: str) -> Path:
     shutil.copy2(HERE / "update_key.pub", opt / "update_key.pub")
     units = root / "lib" / "systemd" / "system"
     units.mkdir(parents=True)
-    for unit in sorted((REPO / "systemd").glob("*.service")):
+    for unit in sorted([*(REPO / "systemd").glob("*.service"), *(REPO / "systemd").glob("*.path")]):
         shutil.copy2(unit, units / unit.name)
     for dropin in sorted((REPO / "systemd").glob("*.service.d")):
         shutil.copytree(dropin, root / "etc" / "systemd" / "system" / dropin.name)

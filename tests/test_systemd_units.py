@@ -45,3 +45,18 @@ def test_console_unit_instance_verifies_and_owns_the_tty(tmp_path: Path) -> None
                  "StandardInput=tty", "Restart=always", "Conflicts=serial-getty@%i.service",
                  "DefaultInstance=ttyS0", "Environment=APPLIANCE_DATA_DIR=/var/lib/appliance"):
         assert line in text, line
+
+
+def test_update_path_unit_verifies_and_points_at_the_staged_file(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze", "systemd")
+    fake = tmp_path / "appliance"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    for name in ("appliance-update.path", "appliance-update.service"):
+        (tmp_path / name).write_text((UNITS / name).read_text().replace("/opt/appliance/appliance", str(fake)))
+    proc = subprocess.run([analyze, "verify", str(tmp_path / "appliance-update.path")], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and str(tmp_path) not in proc.stderr, proc.stderr
+    text = (UNITS / "appliance-update.path").read_text()
+    assert "PathExists=/var/lib/appliance/updates/staged.update" in text  # appliance.update.staging.STAGED
+    assert "update --staged" in (UNITS / "appliance-update.service").read_text()
