@@ -14,7 +14,7 @@ from appliance.config import Config
 from appliance.db import Database
 from appliance.metrics import Metrics
 from appliance.supervisor import Supervisor
-from appliance.webui import api, keys, routes_acd, routes_admin, routes_auth, routes_live
+from appliance.webui import api, keys, routes_acd, routes_admin, routes_auth, routes_live, routes_org
 from appliance.webui import routes_mail, routes_quarantine  # the mail channel and intake (issue 7)
 from appliance.webui import routes_backup, routes_update  # backups and signed updates (issue 9)
 from appliance.webui.security import LoginRateLimiter, authenticate, security_headers
@@ -44,6 +44,7 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     app.router.add_routes(api.routes)
     app.router.add_routes(routes_quarantine.routes)
     app.router.add_routes(routes_mail.routes)
+    app.router.add_routes(routes_org.routes)
     routes_backup.setup(app)
     routes_update.setup(app)
     app.router.add_static("/static/", HERE / "static", name="static")

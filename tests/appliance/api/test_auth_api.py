@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from tests.appliance.api.client import API, ApiClient, admin_client, tenant_with_admin, token_for, user_client
-from tests.appliance.webui.helpers import login_admin
 
 
 async def test_token_flow_password_change_and_scoped_tokens(appliance, first_boot, http) -> None:
@@ -50,15 +49,3 @@ async def test_token_flow_password_change_and_scoped_tokens(appliance, first_boo
     assert (await crm.call("GET", "/customers"))[0] == 401
     assert tenant["id"] > 0
 
-
-async def test_session_users_still_need_csrf_on_the_api(appliance, first_boot, http) -> None:
-    await login_admin(http, first_boot.admin_password)
-    async with http.get(API + "/auth/me") as resp:
-        assert resp.status == 200 and (await resp.json())["username"] == "admin"
-    async with http.post(API + "/tenants", json={"name": "NoCsrf"}) as resp:
-        assert resp.status == 403
-    async with http.get(API + "/openapi.json") as resp:
-        doc = await resp.json()
-    assert doc["openapi"].startswith("3.") and "/api/v1/tickets/{id}/actions" in doc["paths"]
-    assert doc["paths"]["/api/v1/mailboxes"]["post"]["requestBody"]["content"]["application/json"]["schema"][
-        "properties"]["addresses"]["type"] == "array"

@@ -1,0 +1,232 @@
+"""Admin console pages for the domain core: list/search/page, create, edit, disable for every resource
+(tenants, users, profiles, teams, skills, mailboxes, categories, SLA policies, staff, customers, tickets),
+and the audit trail. The forms are generated from the same schemas the REST API validates with."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from appliance.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from appliance.domain.schema import Field, Schema
+from appliance.models.access import Scope, load_actor
+from appliance.models.access.resource import Resource
+from appliance.webui.api.audit import list_audit
+from appliance.webui.api.crud import all_resources
+from appliance.webui.keys import DB, USER
+from appliance.webui.security import csrf_token
+
+routes = web.RouteTableDef()
+TITLES = {"tenants": "Tenants", "users": "Users", "profiles": "Profiles", "teams": "Teams", "skills": "Skills",
+          "mailboxes": "Mailboxes", "categories": "Categories", "sla-policies": "SLA policies",
+          "staff": "Staff directory", "customers": "Customers", "tickets": "Tickets"}
+COLUMNS = {"tenants": ("name", "region", "timezone"), "users": ("username", "display_name", "role", "email"),
+           "profiles": ("name", "parent_id", "rights"), "teams": ("name", "kind", "parent_id"),
+           "skills": ("name", "kind", "code"), "mailboxes": ("name", "parent_id", "addresses"),
+           "categories": ("name", "depth", "parent_id"),
+           "sla-policies": ("name", "response_minutes", "resolve_minutes"),
+           "staff": ("name", "department", "title", "phone"), "customers": ("name", "kind", "number", "ownership"),
+           "tickets": ("subject", "channel", "state", "priority", "due_at")}
+PAGE_SIZE = 25
+
+
+def _resource(request: web.Request) -> Resource:
+    name = request.match_info["res"]
+    res = all_resources().get(name)
+    if res is None:
+        raise web.HTTPNotFound(text=f"No admin page named {name}.")
+    return res
+
+
+async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
+    user = request[USER]
+    uid, remote = user.id, request.remote or ""
+    return await request.app[DB].call(lambda: fn(Scope(load_actor(uid, remote)), *args))
+
+
+async def _ctx(request: web.Request, res_name: str, **extra: Any) -> dict[str, Any]:
+    return {"user": request[USER], "csrf": await csrf_token(request), "section": "org", "res": res_name,
+            "title": TITLES.get(res_name, res_name), "titles": TITLES, **extra}
+
+
+def _refuse(exc: Exception) -> web.HTTPException:
+    if isinstance(exc, NotFound):
+        return web.HTTPNotFound(text="Not found.")
+    if isinstance(exc, Forbidden):
+        return web.HTTPForbidden(text=f"You are not allowed to do this: {exc}")
+    return web.HTTPConflict(text=str(exc))
+
+
+@routes.get("/admin/org")
+@aiohttp_jinja2.template("admin/org.html")
+async def org_index(request: web.Request) -> dict[str, Any]:
+    """Every area of the organisation, one link each."""
+    return await _ctx(request, "org")
+
+
+@routes.get(r"/admin/org/{res:[a-z-]+}")
+@aiohttp_jinja2.template("admin/list.html")
+async def list_page(request: web.Request) -> dict[str, Any]:
+    """A searchable, paged table."""
+    res = _resource(request)
+    params = {"q": request.query.get("q", "")[:200], "limit": str(PAGE_SIZE),
+              "cursor": request.query.get("cursor", "")}
+    try:
+        page = await _run(request, res.list, params)
+    except ValidationError:
+        page = await _run(request, res.list, {"limit": str(PAGE_SIZE)})
+    except (NotFound, Forbidden, Conflict) as exc:
+        raise _refuse(exc) from None
+    rows = [{"id": item["id"], "active": item.get("active", True),
+             "cells": [_show(item.get(c)) for c in COLUMNS[res.name]]} for item in page.items]
+    return await _ctx(request, res.name, columns=COLUMNS[res.name], rows=rows, next=page.next, q=params["q"],
+                      cursor=params["cursor"])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _form_value(spec: Field, value: Any) -> str:
+    if value is None:
+        return ""
+    if spec.type in ("list", "ids"):
+        return "\n".join(str(v) for v in value)
+    if spec.type in ("object", "any"):
+        return json.dumps(value, ensure_ascii=False)
+    if spec.type == "datetime":
+        return str(value).rstrip("Z")
+    return str(value)
+
+
+def _fields(schema: Schema, request: web.Request, values: dict[str, Any], errors: dict[str, str]) -> list[dict]:
+    system_admin = request[USER].tenant_id is None
+    out = []
+    for spec in schema.fields:
+        if spec.name == "tenant_id" and not system_admin:
+            continue
+        kind = ("select" if spec.choices else "checkbox" if spec.type == "bool" else
+                "textarea" if spec.type in ("list", "ids", "object", "any") else
+                "number" if spec.type in ("int", "id") else "password" if spec.name == "password" else "text")
+        out.append({"name": spec.name, "label": spec.name.replace("_id", "").replace("_", " ").capitalize(),
+                    "kind": kind, "choices": spec.choices, "required": spec.required, "help": spec.help,
+                    "value": values.get(spec.name), "text": _form_value(spec, values.get(spec.name)),
+                    "error": errors.get(spec.name) or next((v for k, v in errors.items()
+                                                            if k.startswith(spec.name + "[")
+                                                            or k.startswith(spec.name + ".")), ""),
+                    "maxlength": spec.max_length if spec.type == "string" else None})
+    return out
+
+
+async def _submitted(request: web.Request, schema: Schema, partial: bool) -> dict[str, Any]:
+    """The form as raw values for the schema (the last value wins: hidden 0 then checkbox 1)."""
+    form = await request.post()
+    data: dict[str, Any] = {}
+    for spec in schema.fields:
+        values = form.getall(spec.name, [])
+        if not values:
+            continue
+        value = values[-1]
+        if not isinstance(value, str):
+            continue
+        if spec.name == "password" and not value:
+            continue
+        if value == "" and spec.type != "bool" and (partial is False or spec.type not in ("string",)):
+            if spec.type in ("list", "ids"):
+                data[spec.name] = []
+            elif spec.nullable:
+                data[spec.name] = None
+            continue
+        data[spec.name] = value
+    return data
+
+
+@routes.get(r"/admin/org/{res:[a-z-]+}/new")
+async def new_form(request: web.Request) -> web.Response:
+    """An empty form."""
+    res = _resource(request)
+    ctx = await _ctx(request, res.name, fields=_fields(res.create_schema, request, {}, {}), obj=None, errors={})
+    return aiohttp_jinja2.render_template("admin/form.html", request, ctx)
+
+
+@routes.post(r"/admin/org/{res:[a-z-]+}/new")
+async def create(request: web.Request) -> web.StreamResponse:
+    """Create, or show the form again with a message next to each bad field."""
+    res = _resource(request)
+    data = await _submitted(request, res.create_schema, partial=False)
+    try:
+        item = await _run(request, lambda scope: res.create(scope, data, from_form=True))
+    except ValidationError as exc:
+        ctx = await _ctx(request, res.name, fields=_fields(res.create_schema, request, data, exc.fields), obj=None,
+                         errors=exc.fields)
+        return aiohttp_jinja2.render_template("admin/form.html", request, ctx, status=400)
+    except (NotFound, Forbidden, Conflict) as exc:
+        raise _refuse(exc) from None
+    notice = f"?created=1&otp={item['one_time_password']}" if item.get("one_time_password") else "?created=1"
+    raise web.HTTPFound(f"/admin/org/{res.name}/{item['id']}{notice}")
+
+
+@routes.get(r"/admin/org/{res:[a-z-]+}/{id:\d+}")
+async def edit_form(request: web.Request) -> web.Response:
+    """The edit form of one object."""
+    res = _resource(request)
+    try:
+        item = await _run(request, res.get, int(request.match_info["id"]))
+    except (NotFound, Forbidden, Conflict) as exc:
+        raise _refuse(exc) from None
+    ctx = await _ctx(request, res.name, fields=_fields(res.update_schema, request, item, {}), obj=item, errors={},
+                     created=request.query.get("created"), otp=request.query.get("otp", ""))
+    return aiohttp_jinja2.render_template("admin/form.html", request, ctx)
+
+
+@routes.post(r"/admin/org/{res:[a-z-]+}/{id:\d+}")
+async def update(request: web.Request) -> web.StreamResponse:
+    """Save changes, or show the form again with messages."""
+    res = _resource(request)
+    obj_id = int(request.match_info["id"])
+    data = await _submitted(request, res.update_schema, partial=True)
+    try:
+        await _run(request, lambda scope: res.update(scope, obj_id, data, from_form=True))
+    except ValidationError as exc:
+        item = await _run(request, res.get, obj_id)
+        ctx = await _ctx(request, res.name, fields=_fields(res.update_schema, request, {**item, **data}, exc.fields),
+                         obj=item, errors=exc.fields)
+        return aiohttp_jinja2.render_template("admin/form.html", request, ctx, status=400)
+    except (NotFound, Forbidden, Conflict) as exc:
+        raise _refuse(exc) from None
+    raise web.HTTPFound(f"/admin/org/{res.name}/{obj_id}?saved=1")
+
+
+@routes.post(r"/admin/org/{res:[a-z-]+}/{id:\d+}/active")
+async def toggle_active(request: web.Request) -> web.StreamResponse:
+    """Disable or enable (nothing is deleted from the console)."""
+    res = _resource(request)
+    obj_id = int(request.match_info["id"])
+    form = await request.post()
+    active = form.get("active") == "1"
+    try:
+        await _run(request, lambda scope: res.update(scope, obj_id, {"active": active}))
+    except ValidationError as exc:
+        raise web.HTTPBadRequest(text="; ".join(f"{k}: {v}" for k, v in exc.fields.items())) from None
+    except (NotFound, Forbidden, Conflict) as exc:
+        raise _refuse(exc) from None
+    raise web.HTTPFound(f"/admin/org/{res.name}")
+
+
+@routes.get("/admin/audit")
+@aiohttp_jinja2.template("admin/audit.html")
+async def audit_page(request: web.Request) -> dict[str, Any]:
+    """The audit trail, newest last, paged."""
+    params = {"limit": str(PAGE_SIZE * 2), "cursor": request.query.get("cursor", "")}
+    for key in ("object_type", "object_id"):
+        if request.query.get(key):
+            params[key] = request.query[key][:32]
+    try:
+        page = await _run(request, list_audit, params)
+    except (ValidationError, NotFound, Forbidden) as exc:
+        raise _refuse(exc if not isinstance(exc, ValidationError) else Conflict(str(exc))) from None
+    return await _ctx(request, "audit", entries=page.items, next=page.next)
