@@ -17,6 +17,7 @@ declare -A tools=(
   [openssl]=openssl
   [systemd-analyze]=systemd
   [tmux]=tmux
+  [tiffinfo]=libtiff-tools
 )
 missing_pkgs=()
 missing_tools=()

@@ -3,6 +3,7 @@ adapter (the built-in simulator by default)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import json
 import logging
@@ -11,6 +12,9 @@ from typing import Any
 
 import peewee
 
+from appliance.domain import identify as ident
+from appliance.domain.identifiers import normalise
+from appliance.pbx.ami_adapter import AmiPbx
 from appliance.pbx.bridge import AcdBridge
 from appliance.pbx.setup import AcdSetup, load_setup
 from appliance.pbx.simulated import SimulatedPbx
@@ -33,6 +37,51 @@ def save_record(record: dict[str, Any], tenant_id: int | None) -> None:
     ).on_conflict_ignore().execute()
 
 
+def tenant_region(tenant_id: int) -> str:
+    """The tenant's phone region, for normalising caller numbers."""
+    from appliance.models import Tenant
+    return Tenant.get_by_id(tenant_id).region
+
+
+def customers_by(tenant_id: int, kind: str, value: str) -> list[int]:
+    """Customers of a tenant with this normalised identifier (the system's view: ownership is the desk's job)."""
+    from appliance.models import CustomerIdentifier
+    rows = CustomerIdentifier.select(CustomerIdentifier.customer).where(
+        (CustomerIdentifier.tenant == tenant_id) & (CustomerIdentifier.kind == kind)
+        & (CustomerIdentifier.value == value))
+    return sorted({r.customer_id for r in rows})
+
+
+def describe_caller(tenant_id: int, found: ident.Identification, phone: str, region: str) -> dict[str, Any]:
+    """What the offer carries about the caller: a known customer, an employee (staff directory) or unknown."""
+    from appliance.models import Customer, StaffEntry
+    if found.customer_ids:
+        customer = Customer.get_by_id(found.customer_ids[0])
+        return {"identity": "known", "id": customer.id, "name": customer.name, "number": customer.number,
+                "kind": customer.kind, "via": found.via, "ambiguous": found.ambiguous,
+                "candidates": found.customer_ids[:10]}
+    for entry in StaffEntry.select().where((StaffEntry.tenant == tenant_id) & (StaffEntry.active == True)  # noqa
+                                           & (StaffEntry.phone != "")):
+        try:
+            if normalise("phone", entry.phone, region) == phone:
+                return {"identity": "employee", "staff_id": entry.id, "name": entry.name,
+                        "department": entry.department, "title": entry.title}
+        except ValueError:
+            continue
+    return {"identity": "unknown"}
+
+
+def _queue_members() -> dict[str, frozenset[str]]:
+    """Queue key -> the agents whose phone profile names it (AgentPhone.queues)."""
+    from appliance.models.acd import AgentPhone
+    from appliance.pbx.setup import human_agent_id
+    members: dict[str, set[str]] = {}
+    for phone in AgentPhone.select(AgentPhone.user, AgentPhone.queues):
+        for key in filter(None, (k.strip() for k in phone.queues.split(","))):
+            members.setdefault(key, set()).add(human_agent_id(phone.user_id))
+    return {k: frozenset(v) for k, v in members.items()}
+
+
 class PbxBridgeService(Service):
     """Runs the ACD bridge; `self.bridge` is what the desk, wallboard and API talk to."""
 
@@ -46,19 +95,76 @@ class PbxBridgeService(Service):
 
     async def start(self) -> None:
         adapter_name = self.ctx.config["adapter"]
-        if adapter_name != "simulator":
-            raise RuntimeError(f"the {adapter_name} adapter is not wired into the service yet; "
-                               "set pbx.adapter = \"simulator\"")
-        self.setup = setup = await self.ctx.db.call(load_setup, True)
+        if adapter_name == "csta":
+            raise RuntimeError("the CSTA adapter is not built yet (ACD-card issue); use simulator or ami")
+        self.setup = setup = await self.ctx.db.call(load_setup, adapter_name == "simulator")
         for problem in setup.problems:
             log.warning("acd configuration: %s", problem)
-        adapter = SimulatedPbx(setup.traffic, setup.bots, random.Random())
+        if adapter_name == "ami":
+            extensions = {a.extension: a.id for a in setup.engine.agents()}
+            adapter = AmiPbx(self.ctx.config["ami_url"], lambda agent_id: None, extensions.get)
+        else:
+            adapter = SimulatedPbx(setup.traffic, setup.bots, random.Random())
         self.bridge = AcdBridge(setup.engine, adapter, self.ctx.bus, scripts=setup.scripts,
                                 dialled_to_queue=setup.dialled_to_queue, recorder=self._record,
+                                identify=self.identify_caller,
                                 default_queue=next(iter(q.id for q in setup.engine.queues()), None))
         self.bridge.agent_names.update(setup.agent_names)
+        self._apply_members(await self.ctx.db.call(_queue_members))
         for bot in sorted(setup.bots):
             self.bridge.login(bot)
+
+    async def identify_caller(self, caller: str, digits: str, queue_id: str) -> dict[str, Any]:
+        """The bridge's identify hook: the domain core's identification within the queue's tenant (D3, D5)."""
+        tenant = self.setup.queue_tenants.get(queue_id) if self.setup else None
+        if tenant is None:
+            return {"identity": "unknown"}  # demo queues belong to no tenant: nobody to look up
+        db = self.ctx.db
+        region = await db.call(tenant_region, tenant)
+
+        async def local(kind: str, value: str) -> list[int]:
+            return await db.call(customers_by, tenant, kind, value)
+
+        # Entered digits are tried as a customer number first; a caller number that does not parse is no match.
+        probe = ident.Probe(phone=caller, number=digits if len(digits) >= 3 else "")
+        found = await ident.identify(probe, region, local)
+        pairs, _ = ident.normalised_probe(ident.Probe(phone=caller), region)
+        phone = pairs[0][1] if pairs else caller
+        return await db.call(describe_caller, tenant, found, phone, region)
+
+    async def refresh(self) -> dict[str, int]:
+        """Load queues, scripts and agents' phone profiles again and apply them live (admin changes)."""
+        if self.bridge is None or self.setup is None:
+            return {"queues": 0, "agents_added": 0, "agents_removed": 0}
+        fresh = await self.ctx.db.call(load_setup, False)
+        bridge, setup = self.bridge, self.setup
+        for queue in fresh.engine.queues():
+            bridge.configure_queue(queue)
+        setup.queue_tenants.update(fresh.queue_tenants)
+        bridge.dialled_to_queue.update(fresh.dialled_to_queue)
+        for key in fresh.queue_tenants:
+            if key in fresh.scripts:
+                bridge.scripts[key] = fresh.scripts[key]
+        added = removed = 0
+        for agent in fresh.engine.agents():
+            added += bridge.upsert_agent(agent, fresh.agent_names.get(agent.id, agent.name))
+        setup.agent_tenants.update(fresh.agent_tenants)
+        for agent in list(bridge.engine.agents()):
+            if agent.id not in setup.bots and agent.id not in fresh.agent_tenants and bridge.drop_agent(agent.id):
+                setup.agent_tenants.pop(agent.id, None)
+                removed += 1
+        self._apply_members(await self.ctx.db.call(_queue_members))
+        if bridge.default_queue is None:
+            bridge.default_queue = next(iter(q.id for q in bridge.engine.queues()), None)
+        return {"queues": len(fresh.queue_tenants), "agents_added": added, "agents_removed": removed}
+
+    def _apply_members(self, members: dict[str, frozenset[str]]) -> None:
+        # A queue named in agents' profiles is answered by those agents only; one named by nobody by anyone.
+        assert self.bridge is not None
+        for queue in self.bridge.engine.queues():
+            wanted = members.get(queue.id)
+            if queue.members != wanted:
+                self.bridge.configure_queue(dataclasses.replace(queue, members=wanted))
 
     async def _record(self, record: dict[str, Any]) -> None:
         tenant = self.setup.queue_tenants.get(record["queue_id"]) if self.setup else None

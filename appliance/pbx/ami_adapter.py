@@ -1,0 +1,187 @@
+"""The Asterisk adapter: our ACD drives calls that Asterisk carries, over the Manager Interface (AMI).
+
+The dialplan contract (documented in docs/asterisk.md): an inbound call sets the channel variable
+ACD_QUEUE to a queue key and waits in `acd-wait` (music on hold). To offer it, we Redirect the caller to
+`acd-dial,<agent extension>,1`, whose Dial() rings the agent and, unanswered, returns to `acd-wait`.
+DialEnd tells us answered or not; Hangup of the caller ends the call. Prompts and menus stay in the
+dialplan: AMI cannot play a prompt and wait for it, so script media actions are skipped with a note.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from hardware.ami import events as ev
+from hardware.ami.client import AmiClient, Reconciliation
+from hardware.ami.errors import AmiError
+
+from appliance.pbx.adapter import PbxAdapter
+
+log = logging.getLogger(__name__)
+
+QUEUE_VARIABLE = "ACD_QUEUE"
+WAIT_CONTEXT = "acd-wait"
+DIAL_CONTEXT = "acd-dial"
+OUT_CONTEXT = "acd-out"
+# Dial statuses that mean "the agent did not take it" (CANCEL is ours: a withdrawn offer or a gone caller).
+NOT_TAKEN = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION", "DONTCALL", "TORTURE", "INVALIDARGS"}
+
+
+@dataclass
+class AmiCall:
+    """One caller channel under ACD control."""
+
+    call_id: str
+    channel: str
+    uniqueid: str
+    ringing: dict[str, str]  # agent id -> agent channel being dialled
+    answered_by: str | None = None
+
+
+def parse_ami_url(url: str) -> tuple[str, int, str, str]:
+    """`tcp://user:secret@host:5038` → (host, port, user, secret)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("tcp", "ami") or not parts.hostname or not parts.username:
+        raise ValueError(f"pbx.ami_url must look like tcp://user:secret@host:5038, got {url!r}")
+    return parts.hostname, parts.port or 5038, parts.username, parts.password or ""
+
+
+class AmiPbx(PbxAdapter):
+    """Maps AMI events to the bridge and bridge commands to AMI actions."""
+
+    name = "ami"
+
+    def __init__(self, url: str, extension_of: Callable[[str], str | None],
+                 agent_of_extension: Callable[[str], str | None], client: AmiClient | None = None) -> None:
+        super().__init__()
+        host, port, user, secret = parse_ami_url(url)
+        self.client = client or AmiClient(host, port, user, secret, action_timeout=5.0)
+        self.extension_of = extension_of
+        self.agent_of_extension = agent_of_extension
+        self.calls: dict[str, AmiCall] = {}
+        self.by_uniqueid: dict[str, str] = {}
+        self.counts = {"arrived": 0, "answered": 0, "not_taken": 0, "hung_up": 0, "vanished": 0, "errors": 0}
+
+    async def run(self) -> None:
+        assert self.sink is not None
+        self.client.subscribe(self._on_event, ev.VarSet, ev.DialEnd, ev.Hangup)
+        self.client.on_reconnect(self._on_reconnect)
+        await self.client.start()
+        self.sink.adapter_state(True, f"AMI {self.client.banner}")
+        try:
+            while True:
+                await self.client.wait_connected()
+                self.sink.adapter_state(self.client.connected, "connected" if self.client.connected else "reconnecting")
+                await asyncio.sleep(1.0)
+        finally:
+            await self.client.close()
+
+    # ------------------------------------------------------------------ events
+    def _on_event(self, event: ev.AmiEvent) -> None:
+        if isinstance(event, ev.VarSet):
+            self._var_set(event)
+        elif isinstance(event, ev.DialEnd):
+            self._dial_end(event)
+        elif isinstance(event, ev.Hangup):
+            self._hangup(event)
+
+    def _var_set(self, event: ev.VarSet) -> None:
+        # Inherited variables arrive as "__ACD_QUEUE"/"_ACD_QUEUE" on some versions: strip the prefix.
+        if event.variable.lstrip("_") != QUEUE_VARIABLE or not event.value:
+            return
+        ch = event.channel
+        call_id = ch.linkedid or ch.uniqueid
+        if call_id in self.calls:
+            return  # set twice in the dialplan: one call
+        self.calls[call_id] = AmiCall(call_id, ch.channel, ch.uniqueid, {})
+        self.by_uniqueid[ch.uniqueid] = call_id
+        self.counts["arrived"] += 1
+        self.sink.call_arrived(call_id, ch.caller_number or "", ch.exten or "", event.value)
+
+    def _dial_end(self, event: ev.DialEnd) -> None:
+        if event.channel is None or event.dest is None:
+            return
+        call_id = self.by_uniqueid.get(event.channel.uniqueid)
+        call = self.calls.get(call_id) if call_id else None
+        if call is None:
+            return
+        agent_id = self._agent_for(event.dest)
+        if agent_id is None:
+            return
+        call.ringing.pop(agent_id, None)
+        if event.dial_status == "ANSWER":
+            call.answered_by = agent_id
+            self.counts["answered"] += 1
+            self.sink.offer_answered(call_id, agent_id)
+        elif event.dial_status in NOT_TAKEN:
+            self.counts["not_taken"] += 1
+            self.sink.offer_rejected(call_id, agent_id)
+
+    def _agent_for(self, dest: ev.ChannelSnapshot) -> str | None:
+        # PJSIP/201-0000002a → extension 201; the dialled Exten is a fallback for Local channels.
+        name = dest.channel.split("/", 1)[-1].rsplit("-", 1)[0]
+        return self.agent_of_extension(name) or self.agent_of_extension(dest.exten or "")
+
+    def _hangup(self, event: ev.Hangup) -> None:
+        call_id = self.by_uniqueid.pop(event.channel.uniqueid, None)
+        if call_id is None:
+            return
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return
+        self.counts["hung_up"] += 1
+        if call.answered_by:
+            self.sink.call_hung_up(call_id)
+        else:
+            self.sink.caller_hung_up(call_id)
+
+    def _on_reconnect(self, report: Reconciliation) -> None:
+        # Channels that vanished while the link was down ended without us seeing it: close them now,
+        # so the history has every call and no agent stays busy forever.
+        for uniqueid in report.vanished:
+            call_id = self.by_uniqueid.pop(uniqueid, None)
+            call = self.calls.pop(call_id, None) if call_id else None
+            if call is None:
+                continue
+            self.counts["vanished"] += 1
+            log.warning("ami: call %s ended while disconnected", call_id)
+            (self.sink.call_hung_up if call.answered_by else self.sink.caller_hung_up)(call_id)
+
+    # ------------------------------------------------------------------ commands
+    async def _safely(self, what: str, coro) -> Any:
+        try:
+            return await coro
+        except AmiError as exc:
+            self.counts["errors"] += 1
+            log.error("ami %s failed: %s", what, exc)
+            return None
+
+    async def offer(self, call_id: str, agent_id: str, extension: str, caller_display: str) -> None:
+        call = self.calls.get(call_id)
+        if call is None:
+            return
+        call.ringing[agent_id] = extension
+        await self._safely("offer", self.client.redirect(call.channel, DIAL_CONTEXT, extension, 1))
+
+    async def withdraw(self, call_id: str, agent_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is not None and call.ringing.pop(agent_id, None) is not None:
+            await self._safely("withdraw", self.client.redirect(call.channel, WAIT_CONTEXT, "s", 1))
+
+    async def redirect(self, call_id: str, number: str) -> None:
+        call = self.calls.get(call_id)
+        if call is not None:
+            await self._safely("redirect", self.client.redirect(call.channel, OUT_CONTEXT, number, 1))
+
+    async def hangup(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is not None:
+            await self._safely("hangup", self.client.hangup(call.channel))
+
+    def health(self) -> dict[str, Any]:
+        return {"connected": self.client.connected, "live_calls": len(self.calls), **self.counts,
+                **{f"client_{k}": v for k, v in getattr(self.client, "stats", {}).items()
+                   if isinstance(v, (int, float))}}
