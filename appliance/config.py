@@ -72,7 +72,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "pbx": {
         "adapter": Key(str, "simulator", "simulator (built in), ami or csta.",
                        lambda v: v in ("simulator", "ami", "csta"), "simulator, ami or csta"),
-        "ami_url": Key(str, "", "tcp://host:5038 for the ami adapter."),
+        "ami_url": Key(str, "", "tcp://user:secret@host:5038 for the ami adapter (see docs/asterisk.md)."),
     },
     "mail": {
         "smtp_port": Key(int, 2525, "Inbound SMTP listener port.", _port, PORT),
