@@ -19,7 +19,7 @@ from appliance.snmp import const, credentials
 from appliance.snmp.agent import Agent, AgentSettings
 from appliance.snmp.const import Oid
 from appliance.snmp.errors import ReceiverError, SnmpError
-from appliance.snmp.view import Indices, Inputs, MibView, SystemInfo, build_view, display
+from appliance.snmp.view import Indices, Inputs, MibView, SystemInfo, build_view, display, ticks
 from appliance.snmp.watch import ConditionWatch, Notice, ServiceWatch
 from appliance.supervisor import Service, ServiceContext
 
@@ -205,7 +205,7 @@ class SnmpService(Service):
     def _emit(self, trap: Oid, binds: list[tuple[Oid, Any]]) -> None:
         if self.agent is None:
             return
-        uptime = self.view().get(const.SYS_UPTIME_0)
+        uptime = ticks(time.monotonic() - self.started_at)
         if self.agent.notify(trap, uptime, [(o, v) for o, v in binds if v is not None]):
             if self.ctx.metrics is not None:
                 self.ctx.metrics.inc("snmp.notifications")

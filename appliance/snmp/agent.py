@@ -181,12 +181,16 @@ class Agent:
             return False
         binds = [(const.SYS_UPTIME_0, sys_uptime), (const.SNMP_TRAP_OID, rfc1902.ObjectIdentifier(trap_oid))]
         binds += var_binds
-        self._originator.send_varbinds(self.engine, NOTIFY_NAME, None, "", binds, self._sent)
+        # The default context as octets: VACM (pysnmp rfc3415) matches context names as bytes.
+        self._originator.send_varbinds(self.engine, NOTIFY_NAME, None, b"", binds, self._sent)
+        if self.settings.trap_type == "trap":  # unacknowledged: handed to the socket is all we know
+            self.notifications_sent += 1
         return True
 
-    def _sent(self, engine: Any, handle: Any, error_indication: Any, pdu: Any, ctx: Any) -> None:
+    def _sent(self, engine: Any, handle: Any, error_indication: Any, *rest: Any) -> None:
+        # pysnmp calls back with 5 or 7 arguments depending on the path (ntforg.py).
         if error_indication:
             self.notification_errors += 1
             log.warning("snmp notification not delivered: %s", error_indication)
-        else:
+        elif self.settings.trap_type == "inform":
             self.notifications_sent += 1
