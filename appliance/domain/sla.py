@@ -95,32 +95,34 @@ def parse_calendar(data: Mapping[str, Any] | None, tz: str) -> BusinessCalendar:
 
 
 def add_business_minutes(start: datetime.datetime, minutes: int, cal: BusinessCalendar) -> datetime.datetime:
-    """The naive-UTC instant when `minutes` of open time have passed after `start`."""
+    """The naive-UTC instant when `minutes` of open time have passed after `start` (whole seconds)."""
     if minutes < 0 or minutes > MAX_SLA_MINUTES:
         raise ValueError("minutes out of range")
     zone = ZoneInfo(cal.tz)
+    # Whole seconds throughout: float minutes would drift by a second now and then.
+    start = start.replace(microsecond=0)
     local = start.replace(tzinfo=UTC).astimezone(zone)
     day = local.date()
-    now_min = local.hour * 60 + local.minute + local.second / 60
-    remaining = float(minutes)
-    # A calendar open at least once a week reaches any target within 366 days of targets × 7.
+    now_s = local.hour * 3600 + local.minute * 60 + local.second
+    remaining = minutes * 60
+    # A calendar open at least once a week reaches any target within this many days.
     for _ in range(MAX_SLA_MINUTES // 60 + 800):
         for begin, end in cal.open_spans(day):
-            lo = max(begin, now_min)
-            if lo >= end:
+            lo, hi = max(begin * 60, now_s), end * 60
+            if lo >= hi:
                 continue
-            if remaining <= end - lo:
+            if remaining <= hi - lo:
                 return _at(day, lo + remaining, zone)
-            remaining -= end - lo
+            remaining -= hi - lo
         day += datetime.timedelta(days=1)
-        now_min = 0
+        now_s = 0
     raise ValueError("the calendar is never open")
 
 
-def _at(day: datetime.date, minute: float, zone: ZoneInfo) -> datetime.datetime:
-    whole = datetime.datetime.combine(day, datetime.time()) + datetime.timedelta(minutes=minute)
+def _at(day: datetime.date, second: int, zone: ZoneInfo) -> datetime.datetime:
+    whole = datetime.datetime.combine(day, datetime.time()) + datetime.timedelta(seconds=second)
     # Naive local wall time → aware: fold=0 picks the first of an ambiguous hour (DST end).
-    return whole.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    return whole.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
