@@ -71,3 +71,4 @@ class CallRecord(BaseModel):
     survey_score = peewee.IntegerField(null=True)
     notes = peewee.TextField(default="[]")
     decision = peewee.TextField(default="null")  # the routing decision with its candidates (JSON)
+    ticket_id = peewee.IntegerField(null=True)  # the phone ticket the call was filed on (B2, B7)

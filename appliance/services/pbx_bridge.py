@@ -16,6 +16,7 @@ from appliance.domain import identify as ident
 from appliance.domain.identifiers import normalise
 from appliance.pbx.ami_adapter import AmiPbx
 from appliance.pbx.bridge import AcdBridge
+from appliance.pbx.phone_tickets import file_call
 from appliance.pbx.setup import AcdSetup, load_setup
 from appliance.pbx.simulated import SimulatedPbx
 from appliance.supervisor import Service
@@ -24,10 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def save_record(record: dict[str, Any], tenant_id: int | None) -> None:
-    """Write one call's history row; a replay of the same call id is ignored (nothing twice)."""
+    """Write one call's history row and file it on a phone ticket, in one transaction; a replay of the same
+    call id is ignored (nothing twice)."""
     from appliance.models.acd import CallRecord
+    if CallRecord.select().where(CallRecord.call_id == record["call_id"]).exists():
+        return
+    ticket_tenant, ticket_id = file_call(record)
     CallRecord.insert(
-        tenant=tenant_id, call_id=record["call_id"], direction=record["direction"], caller=record["caller"][:40],
+        tenant=ticket_tenant or tenant_id, ticket_id=ticket_id, call_id=record["call_id"], direction=record["direction"], caller=record["caller"][:40],
         dialled=record["dialled"][:40], queue_key=record["queue_id"], agent_id=record["agent_id"],
         outcome=record["outcome"], loss=record["loss"],
         arrived_at=datetime.datetime.fromtimestamp(record["arrived_at"], datetime.timezone.utc).replace(tzinfo=None),

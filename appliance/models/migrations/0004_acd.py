@@ -76,6 +76,7 @@ def up(migrator, db):
         survey_score = peewee.IntegerField(null=True)
         notes = peewee.TextField(default="[]")
         decision = peewee.TextField(default="null")
+        ticket_id = peewee.IntegerField(null=True)
 
         class Meta:
             database = db

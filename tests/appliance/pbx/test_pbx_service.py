@@ -63,3 +63,30 @@ async def test_configured_queues_scripts_and_agents_come_from_the_database(first
     assert setup.engine.agent(human_agent_id(user_id)).extension == "2001"
     assert setup.agent_names[human_agent_id(user_id)] == "Alice"
     db.close()
+
+
+async def test_a_call_to_a_service_number_is_filed_on_a_phone_ticket_once(first_boot, database_url) -> None:
+    from appliance.models import Customer, CustomerIdentifier, Mailbox, Message, ServiceAddress, Tenant, Ticket
+    from appliance.models.acd import CallRecord
+    db = Database(database_url)
+
+    def configure():
+        tenant = Tenant.create(name="Acme", region="SE")
+        mailbox = Mailbox.create(tenant=tenant, name="Hotline")
+        ServiceAddress.create(tenant=tenant, mailbox=mailbox, kind="phone", value="+4684490150")
+        customer = Customer.create(tenant=tenant, name="Sven Svensson") if hasattr(Customer, "name") else \
+            Customer.create(tenant=tenant, display_name="Sven Svensson")
+        CustomerIdentifier.create(tenant=tenant, customer=customer, kind="phone", value="+46701234567")
+        return tenant.id, mailbox.id, customer.id
+
+    tenant_id, mailbox_id, customer_id = await db.call(configure)
+    call = {**record("ast-77"), "dialled": "08-449 01 50", "caller": "070-123 45 67"}  # national, as a PBX sends
+    await db.call(save_record, call, None)
+    await db.call(save_record, call, None)  # replay
+    ticket, messages, rows = await db.call(lambda: (Ticket.get(), list(Message.select()), list(CallRecord.select())))
+    assert len(messages) == 1 and len(rows) == 1
+    assert ticket.tenant_id == tenant_id and ticket.mailbox_id == mailbox_id and ticket.channel == "phone"
+    assert ticket.customer_id == customer_id
+    assert rows[0].ticket_id == ticket.id and rows[0].tenant_id == tenant_id
+    assert "answered by sim1" in messages[0].body and "123456" in messages[0].body
+    db.close()
