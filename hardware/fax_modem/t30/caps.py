@@ -2,8 +2,8 @@
 
 Written by hand: the T.30 bit tables are not in any maintained library. Pure, no I/O.
 
-Bits are numbered as in T.30 Table 2 (bit 1 first on the line).  In the DTE octet order a Class 1
-modem uses, bit n is octet (n-1)//8, mask 0x80 >> ((n-1) % 8) (see `hdlc`).
+Bits are numbered as in T.30 Table 2 (bit 1 first on the line).  Octets go LSB first, so bit n
+is octet (n-1)//8, mask 1 << ((n-1) % 8) (see `hdlc`).
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ _SCAN_DCS = {ms: code for code, ms in _DCS_SCAN.items()}
 
 def _get(fif: bytes, bit: int) -> int:
     index = (bit - 1) // 8
-    return 1 if index < len(fif) and fif[index] & (0x80 >> ((bit - 1) % 8)) else 0
+    return 1 if index < len(fif) and fif[index] & (1 << ((bit - 1) % 8)) else 0
 
 
 def _field(fif: bytes, first: int, count: int) -> int:
@@ -73,7 +73,7 @@ def _field(fif: bytes, first: int, count: int) -> int:
 
 def _put(out: bytearray, bit: int, value: int = 1) -> None:
     if value:
-        out[(bit - 1) // 8] |= 0x80 >> ((bit - 1) % 8)
+        out[(bit - 1) // 8] |= 1 << ((bit - 1) % 8)
 
 
 def _put_field(out: bytearray, first: int, count: int, value: int) -> None:

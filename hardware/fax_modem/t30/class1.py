@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MARGIN = 5.0  # seconds on top of T.30 timers for the modem's own answer
 CHUNK = 4096
+RTC_TRAILER = 8
 
 
 class Class1Link:
@@ -143,7 +144,9 @@ class Class1Link:
     async def _send_page(self, action: SendPage) -> Event:
         if self._on_page is not None:
             self._on_page(action.index)
-        data = code_page(self.pages[action.index], action.mode)
+        # Trailing zero octets after RTC: decoders that read ahead (efax reads 15 bits at a time) must
+        # not hit <DLE><ETX> while still inside RTC, or they take the page as cut short.
+        data = code_page(self.pages[action.index], action.mode) + bytes(RTC_TRAILER)
         await self._transmit(action.mode.class1_mod, data, len(data))
         last = action.index >= len(self.pages) - 1
         return PageSent(PostPage.EOP if last else PostPage.MPS)

@@ -99,6 +99,7 @@ class ModemBase:
         self._input = bytearray()
         self._input_event = asyncio.Event()
         self._eof = False
+        self._auto_answer = False
         self.call: Call | None = None
         self.end: LineEnd | None = None
         self.reset()
@@ -154,7 +155,7 @@ class ModemBase:
 
     async def _wait_input(self, timeout: float | None) -> bool:
         self._input_event.clear()
-        if self._input or self._eof:
+        if self._input or self._eof or self._auto_answer:
             return True
         try:
             await asyncio.wait_for(self._input_event.wait(), timeout)
@@ -165,6 +166,10 @@ class ModemBase:
     async def read_line(self) -> str | None:
         """The next command line (echoed when E1); None when the DTE went away."""
         while True:
+            if self._auto_answer:
+                self._auto_answer = False  # S0 rings reached: answer as if the DTE had sent ATA
+                if self.port.ringing:
+                    return "ATA"
             # Some DTEs send bare LF or CR LF: take CR as the end (V.250 S3) and drop a leading LF.
             while self._input[:1] in (b"\n", b"\x00", b"\x11", b"\x13", b"\x18", b"\x12", b"\x10", b"\x03"):
                 del self._input[:1]
@@ -313,7 +318,8 @@ class ModemBase:
         self.result("RING")
         auto = self.registers.get(0, 0)
         if auto and self.rings >= auto and self._writer is not None:
-            asyncio.get_running_loop().create_task(self.run_line("ATA"))
+            self._auto_answer = True  # the serve loop picks this up, so only it reads the DTE
+            self._input_event.set()
 
     def _on_hangup(self, reason: str) -> None:
         log.debug("modem %s: call ended (%s)", self.number, reason)

@@ -22,6 +22,10 @@ TRAINING = {Carrier.V27_2400: 0.95, Carrier.V27_4800: 0.7, Carrier.V29_7200: 0.2
 V17_LONG_TRAIN = 1.4
 DTE_DATA_TIMEOUT = 10.0  # real seconds without data from the DTE before we drop the carrier
 RECEIVE_TIMEOUT = 30.0  # +FRH/+FRM: give up listening (NO CARRIER) after this long (scaled)
+# A real page takes well over a second on the line (a blank A4 page is ~1.3 s at 14400 bit/s), and
+# efax divides by the whole seconds a page took: never confirm a page faster than this, scaled or not.
+MIN_PAGE_SECONDS = 1.05
+PAGE_OCTETS = 4096  # carriers longer than this are pages (TCF at 14400 bit/s is 2700 octets)
 
 
 class Class1Mixin(ModemBase):
@@ -115,13 +119,18 @@ class Class1Mixin(ModemBase):
             if not chunk:
                 break  # underrun for too long: the modem drops the carrier
             data = decoder.feed(chunk)
+            if not total and data:
+                started = loop.time()  # airtime runs from the first octet, not from CONNECT
             total += len(data)
             if data:
                 burst.write(data)
             if self.call is None or self.call.ended:
                 raise Hangup("line cut")
         self._push_back(decoder.tail)
-        airtime = self.scaled(total * 8 / carrier.bit_rate) - (loop.time() - started)
+        airtime = self.scaled(total * 8 / carrier.bit_rate)
+        if total > PAGE_OCTETS:
+            airtime = max(airtime, MIN_PAGE_SECONDS)
+        airtime -= loop.time() - started
         if airtime > 0:
             await asyncio.sleep(airtime)
         burst.close()

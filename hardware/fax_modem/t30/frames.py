@@ -2,11 +2,12 @@
 
 Written by hand: no maintained library codes T.30 frames. Pure, no I/O.
 
-    frame = decode_frame(b"\\xff\\xc8\\x01" + fif)      # Frame(FCF.DIS, fif, final=True, x=False)
+    frame = decode_frame(b"\\xff\\x13\\x80" + fif)      # Frame(FCF.DIS, fif, final=True, x=False)
     data = encode_frame(Frame(FCF.DCS, encode_dcs(mode), final=True, x=True))
 
-The FCF values below are the bit strings of T.30 §5.3.6.1 read as octets; in the DTE order used
-by Class 1 modems that is exactly the octet on the wire of the serial port (see `hdlc`).
+The FCF values below are the bit strings of T.30 §5.3.6.1 read left to right as a binary number
+(DIS "0000 0001" = 0x01, X bit = 0x80), which is how the standard and fax logs name them.  On the
+serial port the octet goes first bit = LSB, so `encode_frame` reverses it (DIS is sent as 0x80).
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from hardware.fax_modem.t30.errors import FrameError
 from hardware.fax_modem.t30.hdlc import reverse_octets
 
 ADDRESS = 0xFF  # T.30 §5.3.5: the only address used on the PSTN
-CONTROL = 0xC0  # 0000 0011 (not final frame), bit-reversed into DTE order
-CONTROL_FINAL = 0xC8  # 0001 0011 (final frame: the sender then expects a response)
+CONTROL = 0x03  # T.30 §5.3.5: "1100 0000", not the final frame
+CONTROL_FINAL = 0x13  # "1100 1000": the final frame, the sender then expects a response
 ID_LENGTH = 20  # T.30 §5.3.6.2.4: CSI/TSI/CIG carry 20 characters
 
 
@@ -73,9 +74,9 @@ class Frame:
 
 
 def encode_frame(frame: Frame) -> bytes:
-    """Address, control, FCF (with X bit) and FIF in DTE order, without FCS or DLE coding."""
+    """Address, control, FCF (with X bit) and FIF as sent, without FCS or DLE coding."""
     fcf = int(frame.fcf) | (0x80 if frame.x and frame.fcf not in _NO_X_BIT else 0)
-    return bytes((ADDRESS, CONTROL_FINAL if frame.final else CONTROL, fcf)) + frame.fif
+    return bytes((ADDRESS, CONTROL_FINAL if frame.final else CONTROL)) + reverse_octets(bytes((fcf,))) + frame.fif
 
 
 def decode_frame(data: bytes) -> Frame:
@@ -87,8 +88,8 @@ def decode_frame(data: bytes) -> Frame:
     if data[0] != ADDRESS:
         raise FrameError(f"address octet 0x{data[0]:02x}, expected 0xff (T.30 §5.3.5)")
     if data[1] not in (CONTROL, CONTROL_FINAL):
-        raise FrameError(f"control octet 0x{data[1]:02x}, expected 0xc0 or 0xc8 (T.30 §5.3.5)")
-    raw = data[2]
+        raise FrameError(f"control octet 0x{data[1]:02x}, expected 0x03 or 0x13 (T.30 §5.3.5)")
+    raw = reverse_octets(data[2:3])[0]
     fcf = _BY_VALUE.get(raw) if raw in (0x01, 0x02, 0x04, 0x81, 0x82, 0x84) else _BY_VALUE.get(raw & 0x7F)
     if fcf is None:
         raise FrameError(f"unknown facsimile control field 0x{raw:02x}")
@@ -102,13 +103,12 @@ def decode_frame(data: bytes) -> Frame:
 def encode_id(text: str) -> bytes:
     """A CSI/TSI/CIG FIF: 20 characters, space padded, last character sent first (T.30 §5.3.6.2.4)."""
     clean = "".join(ch if " " <= ch <= "~" else " " for ch in text)[:ID_LENGTH]
-    # Each IA5 character goes LSB first on the line, so in DTE order its bits are reversed.
-    return reverse_octets(clean.ljust(ID_LENGTH).encode("ascii")[::-1])
+    return clean.ljust(ID_LENGTH).encode("ascii")[::-1]
 
 
 def decode_id(fif: bytes) -> str:
     """The identity string of a CSI/TSI/CIG FIF (reversed back, padding stripped, non-ASCII dropped)."""
-    return "".join(chr(b) for b in reverse_octets(fif[::-1]) if 0x20 <= b < 0x7F).strip()
+    return "".join(chr(b) for b in fif[::-1] if 0x20 <= b < 0x7F).strip()
 
 
 def id_frame(fcf: FCF, text: str, *, x: bool = False) -> Frame:

@@ -5,8 +5,9 @@ Written by hand: no maintained library does the T.31 DTE side. Pure functions, n
 In Class 1 the modem sends the flags and zero-bit insertion and computes the FCS (T.31 §8.3.3);
 the DTE sends address, control, FCF and FIF, DLE-coded and ended with <DLE><ETX>.  Received frames
 come with the FCS octets appended by most modems, and the modem's OK/ERROR after <DLE><ETX> says
-whether the FCS was right.  Octets in the DTE stream have the first bit on the line as their most
-significant bit (T.31 §8.3.3 / T.30 §5.3.6): that is why DIS is 0x01 here and 0x80 in line order.
+whether the FCS was right.  Octets cross the serial port as they go on the line, first bit = least
+significant bit, so the T.30 bit strings (written first bit leftmost) appear reversed: DIS
+"0000 0001" is the octet 0x80 and the control field "1100 1000" (final) is 0x13.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ _REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
 def reverse_octets(data: bytes) -> bytes:
-    """Swap bit order in every octet: DTE order (first bit = MSB) <-> line order (first bit = LSB)."""
+    """Swap bit order in every octet (T.30 bit strings <-> octets as sent, LSB first)."""
     return data.translate(_REVERSE)
 
 
@@ -104,15 +105,14 @@ def _crc(line_order: bytes) -> int:
 
 
 def fcs(frame: bytes) -> bytes:
-    """The two FCS octets of a frame given in DTE order, also in DTE order (ISO/IEC 13239 CRC-16)."""
-    # The CRC runs over the bits as sent, i.e. over line-order octets, LSB first (reflected CRC).
-    value = _crc(reverse_octets(frame)) ^ 0xFFFF
-    return reverse_octets(bytes((value & 0xFF, value >> 8)))
+    """The two FCS octets of a frame (ISO/IEC 13239 CRC-16, reflected: octets go LSB first)."""
+    value = _crc(frame) ^ 0xFFFF
+    return bytes((value & 0xFF, value >> 8))
 
 
 def fcs_ok(frame_with_fcs: bytes) -> bool:
-    """True if the last two octets are the right FCS for the rest (both in DTE order)."""
-    return len(frame_with_fcs) > 2 and _crc(reverse_octets(frame_with_fcs)) == FCS_GOOD_RESIDUE
+    """True if the last two octets are the right FCS for the rest."""
+    return len(frame_with_fcs) > 2 and _crc(frame_with_fcs) == FCS_GOOD_RESIDUE
 
 
 def strip_fcs(frame: bytes) -> bytes:
