@@ -24,6 +24,7 @@ class AcdQueue(BaseModel):
     dialled_numbers = peewee.TextField(default="")  # comma-separated numbers that reach this queue
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
+    calendar = peewee.TextField(default="")  # JSON opening hours, holidays, exceptions (B9); empty: always open
 
 
 class QueueScriptVersion(BaseModel):
@@ -72,3 +73,20 @@ class CallRecord(BaseModel):
     notes = peewee.TextField(default="[]")
     decision = peewee.TextField(default="null")  # the routing decision with its candidates (JSON)
     ticket_id = peewee.IntegerField(null=True)  # the phone ticket the call was filed on (B2, B7)
+
+
+class Prompt(BaseModel):
+    """A recorded or uploaded announcement (B10): audio in the document store, per language; hot prompts
+    (outage notices) play only while switched on."""
+
+    tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="CASCADE")  # None: shared by every tenant
+    name = peewee.CharField(max_length=64)
+    language = peewee.CharField(max_length=8, default="en")
+    digest = peewee.CharField(max_length=64)
+    content_type = peewee.CharField(max_length=32)
+    duration_s = peewee.FloatField(null=True)
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant", "name", "language"), True),)

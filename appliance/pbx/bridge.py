@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from appliance.bus import Bus, Event, EventKind
-from appliance.domain.acd import (AcdEngine, AcdError, AcdEvent, AcdEventKind, AgentState, Call, CallState,
-                                  Decision, DecisionAction, ReadinessMode)
+from appliance.domain.acd import (AcdEngine, AcdError, AcdEvent, AcdEventKind, Agent, AgentState, Call,
+                                  CallState, Decision, DecisionAction, QueueConfig, ReadinessMode)
 from appliance.domain.acd.calls import WAITING_STATES
 from appliance.domain.acd.views import call_estimated_wait, position
-from appliance.domain.queue_script import (Enqueue, Hangup, Lookup, OfferCallback, Overflow, Script, ScriptRun,
-                                           SetVar, Survey, Voicemail)
+from appliance.domain.queue_script import (Enqueue, Hangup, Lookup, OfferCallback, Overflow, Play, Script,
+                                           ScriptRun, SetVar, Survey, Voicemail)
 from appliance.pbx.adapter import PbxAdapter, UnsupportedAction
 from appliance.pbx.kpi import Outcome, RollingKpis
 
@@ -30,7 +30,7 @@ IDLE_WAKE_S = 1.0           # the routing loop looks at the clock at least this 
 DECISION_LOG = 200          # recent routing decisions kept for the "why this agent" view
 
 Recorder = Callable[[dict[str, Any]], Awaitable[None]]
-Identify = Callable[[str, str], Awaitable[dict[str, Any]]]
+Identify = Callable[[str, str, str], Awaitable[dict[str, Any]]]  # (caller, digits, queue id) -> customer
 
 
 @dataclass
@@ -55,6 +55,7 @@ class CallMeta:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     answered_by: str | None = None
     answered_at: float | None = None
+    identified: asyncio.Task | None = None
 
 
 class AcdBridge:
@@ -75,6 +76,7 @@ class AcdBridge:
         self.kpis = RollingKpis()
         self.recent_decisions: deque[dict[str, Any]] = deque(maxlen=DECISION_LOG)
         self.agent_names: dict[str, str] = {}
+        self.hot_prompts: set[str] = set()  # hot prompts switched on (outage notices, B8/B10)
         self.stale_reports = 0
         self.adapter_connected = False
         self.adapter_detail = ""
@@ -260,6 +262,9 @@ class AcdBridge:
             return
         meta = CallMeta(call_id, caller, dialled, queue_id, self.wall(), self.clock(), digits)
         self.meta[call_id] = meta
+        if self.identify is not None:
+            # Identified while the caller hears the script, so the offer carries the customer (D5 screen pop).
+            meta.identified = self._spawn(self._identify_early(meta), f"identify-{call_id}")
         self.bus.publish(Event(EventKind.CALL_QUEUED, {"call_id": call_id, "caller": caller, "dialled": dialled,
                                                        "queue_id": queue_id, "stage": "arrived"}))
         meta.script_task = self._spawn(self._run_script(meta), f"script-{call_id}")
@@ -373,8 +378,12 @@ class AcdBridge:
         if isinstance(action, Lookup):
             if self.identify is None:
                 return {"customer_known": False}
-            meta.customer = await self.identify(meta.caller, meta.digits)
+            if meta.identified is not None and not meta.identified.done():
+                await asyncio.wait([meta.identified])
+            meta.customer = await self.identify(meta.caller, meta.digits, meta.queue_id) or {}
             return {"customer_known": bool(meta.customer), "customer_number": meta.customer.get("number")}
+        if isinstance(action, Play) and action.hot and action.prompt not in self.hot_prompts:
+            return None  # a hot prompt plays only while switched on
         try:
             result = await self.adapter.perform(meta.call_id, action)
         except UnsupportedAction as exc:
@@ -395,6 +404,12 @@ class AcdBridge:
             meta.digits = result
         return result
 
+    async def _identify_early(self, meta: CallMeta) -> None:
+        assert self.identify is not None
+        found = await self.identify(meta.caller, meta.digits, meta.queue_id)
+        if found and not meta.customer:
+            meta.customer = found
+
     def _enqueue(self, meta: CallMeta, facts: dict[str, Any], action: Enqueue | None = None) -> None:
         call = Call(meta.call_id, caller=meta.caller, dialled=meta.dialled, entered_digits=meta.digits,
                     language=facts.get("language"), priority=int(facts.get("priority") or 0))
@@ -404,6 +419,14 @@ class AcdBridge:
         if skill:
             call.required_skill = skill
         self._guard(f"enqueue {meta.call_id}", lambda: self.engine.enqueue(call, meta.queue_id, self.clock()))
+
+    def request_callback(self, queue_id: str, number: str, call_id: str) -> None:
+        """C13: a callback asked for on the web joins the queue as a virtual call."""
+        call = Call(call_id, caller=number)
+        self.engine.enqueue_callback(call, queue_id, number, self.clock())
+        self.meta[call_id] = CallMeta(call_id, number, "web", queue_id, self.wall(), self.clock(),
+                                      direction="callback")
+        self._wake.set()
 
     # ------------------------------------------------------------------ agents and call control (desk API)
     def login(self, agent_id: str, mode: str = "inbound", pause_reason: str | None = None) -> None:
@@ -448,6 +471,45 @@ class AcdBridge:
     async def hold(self, call_id: str, on: bool) -> None:
         """Hold or retrieve the caller."""
         await self.adapter.hold(call_id, on)
+
+    @property
+    def can_dial(self) -> bool:
+        """Whether the adapter places outbound calls (AMI Originate, CSTA MakeCall, the simulator)."""
+        return type(self.adapter).dial is not PbxAdapter.dial
+
+    async def dial(self, agent_id: str, number: str) -> str:
+        """Call a number from the agent's phone (B3); UnsupportedAction when the adapter cannot."""
+        agent = self.engine.agent(agent_id)
+        return await self.adapter.dial(agent_id, agent.extension, number)
+
+    # ------------------------------------------------------------------ live configuration
+    def upsert_agent(self, agent: Agent, name: str) -> bool:
+        """Add a person as an agent, or update a known one's profile live; True when new."""
+        self.agent_names[agent.id] = name
+        try:
+            known = self.engine.agent(agent.id)
+        except AcdError:
+            self.engine.add_agent(agent)
+            return True
+        known.name, known.wrap_up_s = agent.name, agent.wrap_up_s
+        if known.state is AgentState.LOGGED_OUT:
+            known.extension = agent.extension  # a phone that rings now keeps its number until logout
+        self.engine.update_agent(agent.id, skills=agent.skills)
+        return False
+
+    def drop_agent(self, agent_id: str) -> bool:
+        """Remove an agent whose phone profile is gone; only once logged out (else False)."""
+        try:
+            self.engine.remove_agent(agent_id)
+        except AcdError:
+            return False
+        self.agent_names.pop(agent_id, None)
+        return True
+
+    def configure_queue(self, queue: QueueConfig) -> None:
+        """Add a queue or replace its configuration live (waiting calls keep their places)."""
+        self.engine.add_queue(queue)
+        self._wake.set()
 
     # ------------------------------------------------------------------ views
     def snapshot(self) -> dict[str, Any]:

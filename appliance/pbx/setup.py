@@ -6,7 +6,9 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from appliance.domain.acd import AcdEngine, Agent, QueueConfig, Strategy
+import datetime
+
+from appliance.domain.acd import AcdConfigError, AcdEngine, Agent, OpeningCalendar, QueueConfig, Strategy, parse_hours
 from appliance.domain.queue_script import Script, ScriptError, parse
 from appliance.pbx.simulated import SimTraffic
 
@@ -67,8 +69,9 @@ def load_setup(simulator: bool) -> AcdSetup:
             skills = {k: int(v) for k, v in json.loads(row.skills or "{}").items()}
             setup.engine.add_queue(QueueConfig(row.key, name=row.name, strategy=Strategy(row.strategy),
                                                skills=skills, sl_target_s=row.sl_target_s, sl_goal=row.sl_goal,
-                                               wrap_up_s=row.wrap_up_s, offer_timeout_s=row.offer_timeout_s))
-        except (ValueError, TypeError) as exc:
+                                               wrap_up_s=row.wrap_up_s, offer_timeout_s=row.offer_timeout_s,
+                                               calendar=calendar_from_json(row.calendar)))
+        except (ValueError, TypeError, AcdConfigError) as exc:
             setup.problems.append(f"queue {row.key}: {exc}")
             continue
         setup.queue_tenants[row.key] = row.tenant_id
@@ -114,3 +117,36 @@ def _demo(setup: AcdSetup) -> None:
                                languages=frozenset({"en", "de"})))
         setup.agent_names[agent_id] = f"Simulated agent {i}"
         setup.bots.add(agent_id)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def calendar_from_json(text: str) -> OpeningCalendar | None:
+    """A queue calendar (B9) from its stored JSON; empty means always open. Raises ValueError naming the field.
+
+    {"timezone": "Europe/Stockholm", "hours": {"mon": "08:00-17:00", …, "sat": ""},
+     "holidays": ["2026-12-24"], "exceptions": {"2026-12-23": "08:00-12:00"}}
+    """
+    if not text or not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"calendar: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError("calendar: must be an object")
+    unknown = set(data) - {"timezone", "hours", "holidays", "exceptions"}
+    if unknown:
+        raise ValueError(f"calendar: unknown field {sorted(unknown)[0]!r}")
+    hours = data.get("hours") or {}
+    if not isinstance(hours, dict) or set(hours) - set(WEEKDAYS):
+        raise ValueError(f"calendar.hours: keys must be {', '.join(WEEKDAYS)}")
+    try:
+        weekly = {WEEKDAYS.index(day): parse_hours(spec) if spec else [] for day, spec in hours.items()}
+        holidays = [datetime.date.fromisoformat(d) for d in data.get("holidays") or []]
+        exceptions = {datetime.date.fromisoformat(d): (parse_hours(spec) if spec else [])
+                      for d, spec in (data.get("exceptions") or {}).items()}
+    except (ValueError, TypeError, AcdConfigError) as exc:
+        raise ValueError(f"calendar: {exc}") from None
+    return OpeningCalendar(data.get("timezone") or "UTC", weekly, holidays, exceptions)

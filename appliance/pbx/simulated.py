@@ -66,7 +66,8 @@ class SimulatedPbx(PbxAdapter):
         self.ids = itertools.count(1)
         self.counts = {"arrived": 0, "answered": 0, "abandoned": 0, "redirected": 0, "hung_up": 0}
         self.held: set[str] = set()
-        self.arrivals_on = True  # the admin (or a test) can stop new callers; calls in progress go on
+        self.arrivals_on = True
+        self._seen: set[str] = set()  # call ids this PBX has carried (a finished call is not a callback)  # the admin (or a test) can stop new callers; calls in progress go on
 
     def _later(self, seconds: float, fn, *args) -> asyncio.TimerHandle:
         return asyncio.get_running_loop().call_later(max(0.0, seconds) * self.time_scale, fn, *args)
@@ -95,6 +96,7 @@ class SimulatedPbx(PbxAdapter):
             caller = self.rng.choice(pool) if pool else f"+4670{self.rng.randrange(1000000, 9999999)}"
         call = _SimCall(call_id, traffic, caller, pending={})
         self.calls[call_id] = call
+        self._seen.add(call_id)
         self.counts["arrived"] += 1
         if traffic.patience_mean_s:
             call.patience = self._later(self.rng.expovariate(1.0 / traffic.patience_mean_s), self._give_up, call_id)
@@ -119,6 +121,11 @@ class SimulatedPbx(PbxAdapter):
     # --- commands from the bridge -----------------------------------------------------------------
     async def offer(self, call_id: str, agent_id: str, extension: str, caller_display: str) -> None:
         call = self.calls.get(call_id)
+        if call is None and call_id not in self._seen:
+            # A callback (C13): no caller is on the line; the PBX dials the customer once the agent answers.
+            shape = self.traffic[0] if self.traffic else SimTraffic("", "", 0.0)
+            call = self.calls[call_id] = _SimCall(call_id, shape, "", pending={})
+        self._seen.add(call_id)
         if call is None or call.gone or agent_id not in self.bots:
             return  # a human's phone rings: the desk answers, or the engine's offer timeout passes
         call.pending[agent_id] = self._later(self.rng.uniform(*self.answer_delay_s), self._bot_answers,

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from appliance.supervisor import Service
+from appliance.webui import keys
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class WebService(Service):
 
     async def start(self) -> None:
         app: web.Application = self.ctx.shared["make_app"]()
+        app[keys.STORE] = self.ctx.store
         ssl_ctx: ssl.SSLContext = self.ctx.shared["ssl_context"]
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2)
         await self.runner.setup()

@@ -17,4 +17,5 @@ BUS = web.AppKey("bus", Bus)
 METRICS = web.AppKey("metrics", Metrics)
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
 LOGIN_LIMITER = web.AppKey("login_limiter", Any)
+STORE = web.AppKey("store", Any)  # the DocumentStore (set by the web service)
 USER = web.RequestKey("user", Any)  # the logged-in User, or None

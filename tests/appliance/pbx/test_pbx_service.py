@@ -74,8 +74,7 @@ async def test_a_call_to_a_service_number_is_filed_on_a_phone_ticket_once(first_
         tenant = Tenant.create(name="Acme", region="SE")
         mailbox = Mailbox.create(tenant=tenant, name="Hotline")
         ServiceAddress.create(tenant=tenant, mailbox=mailbox, kind="phone", value="+4684490150")
-        customer = Customer.create(tenant=tenant, name="Sven Svensson") if hasattr(Customer, "name") else \
-            Customer.create(tenant=tenant, display_name="Sven Svensson")
+        customer = Customer.create(tenant=tenant, name="Sven Svensson")
         CustomerIdentifier.create(tenant=tenant, customer=customer, kind="phone", value="+46701234567")
         return tenant.id, mailbox.id, customer.id
 
