@@ -49,10 +49,11 @@ def test_init_prints_password_once_and_refuses_twice(proc_env) -> None:
     assert cli(proc_env, "init", "--if-needed").returncode == 0
 
 
-def test_version_and_console_are_honest(proc_env) -> None:
+def test_version_and_commands_on_an_uninitialised_data_dir(proc_env) -> None:
     assert cli(proc_env, "version").stdout.startswith("appliance ")
-    console = cli(proc_env, "console")
-    assert console.returncode == 1 and "not built yet" in console.stderr
+    for command in ("console", "run"):
+        out = cli(proc_env, command)
+        assert out.returncode == 1 and "not initialised" in out.stderr and "Traceback" not in out.stderr
 
 
 async def test_kill_9_then_run_again_loses_nothing(proc_env, tmp_path: Path) -> None:
