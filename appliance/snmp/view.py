@@ -128,9 +128,12 @@ def ticks(seconds: float) -> rfc1902.TimeTicks:
     return rfc1902.TimeTicks(int(min(max(seconds * 100, 0), TICKS_MAX)))
 
 
-def date_and_time(unix: float) -> rfc1902.OctetString:
-    """DateAndTime in UTC, the 11-octet form of RFC 2579 §7."""
-    t = dt.datetime.fromtimestamp(unix, dt.timezone.utc)
+def date_and_time(unix: float) -> rfc1902.OctetString | None:
+    """DateAndTime in UTC, the 11-octet form of RFC 2579 §7; None for a time no calendar has."""
+    try:
+        t = dt.datetime.fromtimestamp(unix, dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
     raw = bytes([t.year >> 8, t.year & 0xFF, t.month, t.day, t.hour, t.minute, t.second,
                  t.microsecond // 100000, ord("+"), 0, 0])
     return rfc1902.OctetString(raw)
