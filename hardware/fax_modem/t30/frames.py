@@ -101,9 +101,9 @@ def decode_frame(data: bytes) -> Frame:
 
 
 def encode_id(text: str) -> bytes:
-    """A CSI/TSI/CIG FIF: 20 characters, space padded, last character sent first (T.30 §5.3.6.2.4)."""
+    """A CSI/TSI/CIG FIF: 20 characters, last character sent first, padding last (T.30 §5.3.6.2.4)."""
     clean = "".join(ch if " " <= ch <= "~" else " " for ch in text)[:ID_LENGTH]
-    return clean.ljust(ID_LENGTH).encode("ascii")[::-1]
+    return clean.rjust(ID_LENGTH).encode("ascii")[::-1]
 
 
 def decode_id(fif: bytes) -> str:

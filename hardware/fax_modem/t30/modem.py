@@ -18,6 +18,7 @@ from typing import Any
 from hardware.fax_modem.t30.caps import Capabilities
 from hardware.fax_modem.t30.class1 import Class1Link
 from hardware.fax_modem.t30.errors import CallFailed, ModemError
+from hardware.fax_modem.t30.pagedata import CopyQuality
 from hardware.fax_modem.t30.reports import LineEvent, LineState, PageReport, ReceivedFax, ReceivedPage, SendReport
 from hardware.fax_modem.t30.runner import run_session
 from hardware.fax_modem.t30.session import T30Session, Timers
@@ -35,7 +36,7 @@ class FaxModem:
 
     def __init__(self, url: str, cls: str = "1", *, local_id: str = "", caps: Capabilities | None = None,
                  timers: Timers | None = None, dial_timeout: float = DIAL_TIMEOUT,
-                 init: Sequence[str] = ("ATZ", "ATE0V1Q0")) -> None:
+                 init: Sequence[str] = ("ATZ", "ATE0V1Q0"), quality: CopyQuality | None = None) -> None:
         if cls not in CLASSES:
             raise ModemError(f"fax class {cls!r} is not one of {CLASSES}")
         self.url = url
@@ -45,18 +46,20 @@ class FaxModem:
         self.timers = timers or Timers()
         self.dial_timeout = dial_timeout
         self.init = tuple(init)
+        self.quality = quality or CopyQuality()
         self.channel: AtChannel | None = None
         self.state = LineState.IDLE
         self._callbacks: list[Callable[[LineEvent], Any]] = []
         self._rings: asyncio.Queue[Urc] = asyncio.Queue()
         self._unsubscribe: Callable[[], None] | None = None
+        self._closing = False
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def open(self, channel: AtChannel | None = None) -> FaxModem:
         """Open the transport, reset the modem and select the fax class."""
         self.channel = channel or await AtChannel.open(self.url)
         self._unsubscribe = self.channel.on_unsolicited(self._urc)
-        self.channel.on_close(lambda: self._emit(LineState.FAILED, "modem went away"))
+        self.channel.on_close(self._closed_under_us)
         for command in self.init:
             await self.channel.command(command, timeout=5)
         await self.channel.command(f"AT+FCLASS={self.cls}", timeout=5, check=True)
@@ -65,8 +68,13 @@ class FaxModem:
             await class2_setup(self.channel, self.cls, self.local_id, self.caps)
         return self
 
+    def _closed_under_us(self) -> None:
+        if not self._closing:
+            self._emit(LineState.FAILED, "modem went away")
+
     async def close(self) -> None:
         """Hang up if needed and close the transport."""
+        self._closing = True
         if self.channel is not None:
             if self._unsubscribe is not None:
                 self._unsubscribe()
@@ -141,7 +149,7 @@ class FaxModem:
             self._emit(LineState.FAILED, response.final)
             raise CallFailed(f"answering: {response.final}", response.final)
         self._emit(LineState.CONNECTED)
-        session = T30Session.receiver(self.caps, self.local_id, timers=self.timers)
+        session = T30Session.receiver(self.caps, self.local_id, timers=self.timers, quality=self.quality)
         link = Class1Link(channel, calling=False, on_page=lambda i: self._emit(LineState.PAGE))
         finish = await run_session(session, link)
         await self._hang_up()
