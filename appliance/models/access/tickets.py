@@ -12,8 +12,8 @@ from appliance.domain import sla, workflow, worknext
 from appliance.domain.errors import Conflict, Forbidden, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
-from appliance.models import (Category, Customer, CustomerIdentifier, Mailbox, Message, Skill, SlaPolicy, Team,
-                              Tenant, Ticket, TicketStep, UserSkill)
+from appliance.models import (Category, Customer, CustomerIdentifier, Mailbox, Message, SlaPolicy, Team, Tenant,
+                              Ticket, TicketStep)
 from appliance.models.access.resource import Resource, to_jsonable
 from appliance.models.access.scope import Page, Scope
 from appliance.models.auth import utcnow
@@ -51,8 +51,9 @@ class TicketResource(Resource):
 
     def to_json(self, scope: Scope, obj: Any) -> dict[str, Any]:
         out = super().to_json(scope, obj)
-        out["open_steps"] = TicketStep.select().where((TicketStep.ticket == obj.id)
-                                                      & TicketStep.done_at.is_null()).count()
+        # A ticket created in this transaction has no steps yet: spare the query on the intake path.
+        out["open_steps"] = 0 if getattr(obj, "created_now", False) else TicketStep.select().where(
+            (TicketStep.ticket == obj.id) & TicketStep.done_at.is_null()).count()
         return out
 
     def values(self, scope: Scope, data: dict[str, Any], obj: Any, tenant_id: int) -> dict[str, Any]:
@@ -98,10 +99,12 @@ class TicketResource(Resource):
     def after_save(self, scope: Scope, obj: Any, data: dict[str, Any], created: bool) -> None:
         if not created:
             return
+        obj.created_now = True
         first = {k: data[k] for k in (f.name for f in _FIRST_MESSAGE) if k in data}
         if first.get("body") or first.get("idempotency_key") or first.get("source_ref"):
             first.setdefault("direction", "in" if obj.channel != "internal" else "internal")
-            _insert_message(scope, obj, {"channel": obj.channel, "subject": obj.subject, **first})
+            # create() looked the key up already, in this transaction.
+            _insert_message(scope, obj, {"channel": obj.channel, "subject": obj.subject, **first}, new_ticket=True)
 
 
 def _message_json(m: Message) -> dict[str, Any]:
@@ -111,14 +114,16 @@ def _message_json(m: Message) -> dict[str, Any]:
             "created_at": to_jsonable(m.created_at)}
 
 
-def _insert_message(scope: Scope, ticket: Ticket, data: dict[str, Any]) -> Message:
+def _insert_message(scope: Scope, ticket: Ticket, data: dict[str, Any], new_ticket: bool = False) -> Message:
     key = data.get("idempotency_key") or None
-    if key and Message.select().where((Message.tenant == ticket.tenant_id) & (Message.idempotency_key == key)).exists():
+    if key and not new_ticket and Message.select().where((Message.tenant == ticket.tenant_id)
+                                                         & (Message.idempotency_key == key)).exists():
         raise ValidationError({"idempotency_key": "already used"})
     msg = Message.create(tenant=ticket.tenant_id, ticket=ticket.id, created_by=scope.actor.user_id
                          if scope.actor.tenant_id == ticket.tenant_id else None,
                          **{**data, "idempotency_key": key})
-    Ticket.update(updated_at=utcnow()).where(Ticket.id == ticket.id).execute()
+    if not new_ticket:
+        Ticket.update(updated_at=utcnow()).where(Ticket.id == ticket.id).execute()
     return msg
 
 
@@ -289,51 +294,72 @@ def list_steps(scope: Scope, ticket_id: int) -> list[dict[str, Any]]:
             .order_by(TicketStep.position)]
 
 
+_ABILITY_SQL = ('SELECT us.skill_id, us.level, s.kind, s.code FROM user_skill us JOIN skill s ON s.id = us.skill_id '
+                'WHERE us.user_id = {p} AND s.active = {p}')
+# One indexed LIMIT 1 per (skill, language) probe, glued into one statement: the work-queue index
+# (tenant, state, owner, skill, language, priority, due_at, id) answers each part with one seek.
+# Written as SQL text once because building it with the ORM costs more than running it.
+_HEAD_SQL = ('SELECT * FROM (SELECT id, priority, due_at, skill_id, min_level, language FROM ticket '
+             'WHERE tenant_id = {p} AND state = {p} AND owner_id IS NULL AND {skill} AND language = {p} '
+             'AND min_level <= {p} ORDER BY priority, due_at, id LIMIT 1) AS h{n}')
+_CLAIM_SQL = 'UPDATE ticket SET owner_id = {p}, updated_at = {p} WHERE id = {p} AND owner_id IS NULL AND state = {p}'
+
+
+def _param() -> str:
+    return Ticket._meta.database.param
+
+
 def agent_ability(user_id: int) -> worknext.AgentAbility:
     """An agent's skills with levels and language codes."""
     skills, languages = {}, set()
-    for us in UserSkill.select(UserSkill, Skill).join(Skill).where((UserSkill.user == user_id) & Skill.active):
-        if us.skill.kind == "language":
-            languages.add(us.skill.code)
-        skills[us.skill_id] = us.level
+    rows = Ticket._meta.database.execute_sql(_ABILITY_SQL.format(p=_param()), (user_id, True)).fetchall()
+    for skill_id, level, kind, code in rows:
+        if kind == "language":
+            languages.add(code)
+        skills[skill_id] = level
     return worknext.AgentAbility(skills, frozenset(languages))
 
 
-def _head(tenant_id: int, probe: worknext.Probe) -> list[worknext.Candidate]:
-    heads = []
-    for lang in probe.languages:
-        skill = Ticket.skill.is_null() if probe.skill_id is None else Ticket.skill == probe.skill_id
-        row = (Ticket.select(Ticket.id, Ticket.priority, Ticket.due_at, Ticket.skill, Ticket.min_level,
-                             Ticket.language)
-               .where((Ticket.tenant == tenant_id) & (Ticket.state == "open") & Ticket.owner.is_null() & skill
-                      & (Ticket.language == lang) & (Ticket.min_level <= probe.max_level))
-               .order_by(Ticket.priority, Ticket.due_at, Ticket.id).limit(1).first())
-        if row is not None:
-            heads.append(worknext.Candidate(row.id, row.priority, row.due_at, row.skill_id, row.min_level,
-                                            row.language))
-    return heads
+def _heads(tenant_id: int, probes: list[worknext.Probe]) -> list[worknext.Candidate]:
+    parts, params = [], []
+    p = _param()
+    for probe in probes:
+        for lang in probe.languages:
+            skill = "skill_id IS NULL" if probe.skill_id is None else f"skill_id = {p}"
+            parts.append(_HEAD_SQL.format(p=p, skill=skill, n=len(parts)))
+            params += [tenant_id, "open"] + ([] if probe.skill_id is None else [probe.skill_id])
+            params += [lang, probe.max_level]
+    rows = Ticket._meta.database.execute_sql(" UNION ALL ".join(parts), params).fetchall()
+    due = Ticket.due_at.python_value
+    return [worknext.Candidate(r[0], r[1], due(r[2]), r[3], r[4], r[5]) for r in rows]
 
 
-def pick_next(scope: Scope, claim: bool = True) -> dict[str, Any] | None:
-    """The next work for the acting agent (F15), claimed for them; None when nothing fits."""
+def claim_next(tenant_id: int, user_id: int) -> int | None:
+    """Choose the next work for an agent and claim it atomically; the ticket id, or None (F15)."""
+    ability = agent_ability(user_id)
+    probes = worknext.probes(ability)
+    for _ in range(5):  # another agent may claim the same head between our read and our update
+        best = worknext.choose(ability, _heads(tenant_id, probes))
+        if best is None:
+            return None
+        cursor = Ticket._meta.database.execute_sql(_CLAIM_SQL.format(p=_param()),
+                                                   (user_id, utcnow(), best.id, "open"))
+        if cursor.rowcount == 1:
+            return best.id
+    return None
+
+
+def pick_next(scope: Scope) -> dict[str, Any] | None:
+    """The next work for the acting agent, claimed for them and audited; None when nothing fits."""
     scope.require(Perm.TICKETS_WRITE)
     if scope.actor.tenant_id is None or scope.actor.user_id is None:
         raise Forbidden("only a tenant's agents take work")
-    ability = agent_ability(scope.actor.user_id)
-    for _ in range(5):  # another agent may claim the same head between our read and our update
-        heads = [c for p in worknext.probes(ability) for c in _head(scope.actor.tenant_id, p)]
-        best = worknext.choose(ability, heads)
-        if best is None:
-            return None
-        if not claim:
-            return {"id": best.id}
-        won = (Ticket.update(owner=scope.actor.user_id, updated_at=utcnow())
-               .where((Ticket.id == best.id) & Ticket.owner.is_null() & (Ticket.state == "open")).execute())
-        if won:
-            ticket = Ticket.get_by_id(best.id)
-            scope.audit("pick_next", ticket)
-            return TicketResource().to_json(scope, ticket)
-    return None
+    ticket_id = claim_next(scope.actor.tenant_id, scope.actor.user_id)
+    if ticket_id is None:
+        return None
+    ticket = Ticket.get_by_id(ticket_id)
+    scope.audit("pick_next", ticket)
+    return TicketResource().to_json(scope, ticket)
 
 
 def escalate_due(now: datetime.datetime | None = None) -> list[tuple[int, int, str]]:
