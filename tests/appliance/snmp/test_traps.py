@@ -137,3 +137,26 @@ class TestV3:
         port = appliance.supervisor.service("snmp").port
         refused = await run("snmpget", v2c("public"), port, "SNMPv2-MIB::sysDescr.0")
         assert refused.code != 0 and "STRING" not in refused.out
+
+
+class TestV3Inform:
+    """v3 informs: the receiver is authoritative (no engine ID to configure) and acknowledges."""
+
+    @pytest.fixture
+    async def app_env(self, database_url: str, tmp_path: Path, trapd: Trapd) -> dict[str, str]:
+        creds = credentials.generate()
+        credentials.save(tmp_path / "data" / "keys" / "snmp.json", creds)
+        trapd.conf.write_text(trapd.conf.read_text() + f"createUser {creds.user} SHA-256 {creds.auth} "
+                              f"AES {creds.priv}\n")
+        await trapd.start()
+        return {**base_env(tmp_path, database_url, trapd), "APPLIANCE_SNMP_TRAP_TYPE": "inform",
+                "APPLIANCE_SNMP_DISK_LOW_MB": "1000000000"}
+
+    async def test_inform_is_acknowledged(self, appliance, trapd: Trapd) -> None:
+        await trapd.wait_for(r"APPLIANCE-MIB::diskLow")
+        snmp = appliance.supervisor.service("snmp")
+        deadline = time.monotonic() + 5
+        while snmp.health()["notifications_sent"] < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert snmp.health()["notifications_sent"] >= 1  # counted on the receiver's response
+        assert snmp.health()["notification_errors"] == 0

@@ -115,7 +115,7 @@ rows = st.dictionaries(st.sampled_from(["type", "device", "state", "signal_dbm",
                        st.one_of(names, numbers, st.none()), max_size=5)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(metric_names, numbers, max_size=20), st.dictionaries(names, rows, max_size=4),
        st.lists(st.fixed_dictionaries({"name": names, "state": st.sampled_from(sorted(const.SERVICE_STATES)),
                                        "restarts": st.integers(0, 2**40), "uptime_s": numbers,
