@@ -68,7 +68,7 @@ class TicketResource(Resource):
             if master.master_id is not None:
                 raise ValidationError({"master_id": "a linked ticket cannot itself be a master"})
         out = super().values(scope, ticket_fields, obj, tenant_id)
-        now = utcnow()
+        now = utcnow().replace(microsecond=0)  # SLA clocks count whole seconds from the creation
         if obj is None or "sla" in out:
             policy = SlaPolicy.get_by_id(out["sla"]) if out.get("sla") else None
             created = obj.created_at if obj is not None else now
@@ -80,6 +80,7 @@ class TicketResource(Resource):
             out["response_due_at"] = response
         if obj is None:
             out["created_by"] = scope.actor.user_id if scope.actor.tenant_id == tenant_id else None
+            out["created_at"] = now
         out["updated_at"] = now
         return out
 
@@ -108,7 +109,7 @@ class TicketResource(Resource):
 
 
 def _message_json(m: Message) -> dict[str, Any]:
-    return {"id": m.id, "ticket_id": m.ticket_id, "channel": m.channel, "direction": m.direction, "kind": m.kind,
+    return {"id": m.id, "tenant_id": m.tenant_id, "ticket_id": m.ticket_id, "channel": m.channel, "direction": m.direction, "kind": m.kind,
             "sender": m.sender, "recipient": m.recipient, "subject": m.subject, "body": m.body,
             "source_ref": m.source_ref, "idempotency_key": m.idempotency_key, "created_by_id": m.created_by_id,
             "created_at": to_jsonable(m.created_at)}

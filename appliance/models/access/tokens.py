@@ -29,6 +29,8 @@ def digest(token: str) -> str:
 def issue(user_id: int, name: str, scopes: str, ttl: datetime.timedelta | None) -> tuple[str, ApiToken]:
     """A new token (shown once) and its row."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    # Expired tokens are useless; dropping them here keeps the table from growing with every login.
+    ApiToken.delete().where(ApiToken.expires_at < utcnow() - datetime.timedelta(days=1)).execute()
     row = ApiToken.create(user=user_id, token_hash=digest(token), name=name, scopes=scopes,
                           expires_at=utcnow() + ttl if ttl else None)
     return token, row

@@ -29,7 +29,7 @@ async def add_message(request: web.Request) -> web.Response:
     """201 for a new message, 200 with the first one for a repeated key."""
     msg, created = await run(request, tickets.add_message, object_id(request), await read_json(request))
     if created:
-        publish(request, EventKind.MESSAGE_RECEIVED, None, ticket_id=msg["ticket_id"], message_id=msg["id"])
+        publish(request, EventKind.MESSAGE_RECEIVED, msg["tenant_id"], ticket_id=msg["ticket_id"], message_id=msg["id"])
     return respond(msg, 201 if created else 200)
 
 
