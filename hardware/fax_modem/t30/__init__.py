@@ -1,7 +1,10 @@
-"""T.30 fax sessions: the T.30 engine, Class 1 and Class 2/2.0 drivers, and the emulated modems and line.
+"""T.30 fax sessions: the T.30 engine, the Class 1 driver, and the emulated modems and line.
+
+Not built yet: the Class 2 / 2.0 drivers and the Class 2 / 2.0 side of the emulator (so no efax
+Class 2 or mgetty sendfax 2.0 interop), and ECM.
 
 Public API:
-    FaxModem(url, cls="1"|"2"|"2.0", local_id=..., caps=..., timers=...)
+    FaxModem(url, cls="1", local_id=..., caps=..., timers=..., quality=...)
         await open() / close(); async with
         await send(number, pages) -> SendReport
         await receive(timeout=None, rings=1) -> ReceivedFax

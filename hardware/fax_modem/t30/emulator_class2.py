@@ -1,4 +1,4 @@
-"""Class 2 / 2.0 for the emulated modem (placeholder until the T.32 command set lands)."""
+"""Class 2 / 2.0 for the emulated modem: not built yet; the mixin keeps the composition in place."""
 from __future__ import annotations
 
 from hardware.fax_modem.t30.emulator_at import ModemBase

@@ -4,7 +4,7 @@
         report = await modem.send("5551234", pages)      # SendReport with per-page status
         fax = await modem.receive()                      # waits for RING, answers: ReceivedFax
 
-`cls` is "1" (our T.30 engine over T.31), "2" (SP-2388 / Rockwell Class 2) or "2.0" (T.32).
+`cls` is "1" (our T.30 engine over T.31); Class 2 / 2.0 are planned and rejected with ModemError.
 Line state changes go to the `on_event` callbacks as `LineEvent`s.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from hardware.serial import AtChannel, AtClosed, AtError, Urc
 
 log = logging.getLogger(__name__)
 
-CLASSES = ("1", "2", "2.0")
+CLASSES = ("1",)  # Class 2 / 2.0 drivers are not built yet (see the package docstring)
 DIAL_TIMEOUT = 90.0  # seconds from ATD to the first V.21 frame (T.30 T1 is 35 s after answer)
 
 
@@ -63,9 +63,6 @@ class FaxModem:
         for command in self.init:
             await self.channel.command(command, timeout=5)
         await self.channel.command(f"AT+FCLASS={self.cls}", timeout=5, check=True)
-        if self.cls != "1":
-            from hardware.fax_modem.t30.class2 import class2_setup
-            await class2_setup(self.channel, self.cls, self.local_id, self.caps)
         return self
 
     def _closed_under_us(self) -> None:
@@ -116,9 +113,6 @@ class FaxModem:
         if not pages:
             raise ModemError("nothing to send: no pages")
         channel = self._need_channel()
-        if self.cls != "1":
-            from hardware.fax_modem.t30.class2 import class2_send
-            return await self._guard(class2_send(self, channel, number, pages), number)
         self._emit(LineState.DIALING, number)
         response = await channel.command(f"ATDT{number}", timeout=self.dial_timeout)
         if response.final != "CONNECT":
@@ -141,9 +135,6 @@ class FaxModem:
         channel = self._need_channel()
         for _ in range(rings):
             await asyncio.wait_for(self._rings.get(), timeout)
-        if self.cls != "1":
-            from hardware.fax_modem.t30.class2 import class2_receive
-            return await self._guard(class2_receive(self, channel), "")
         response = await channel.command("ATA", timeout=self.dial_timeout)
         if response.final != "CONNECT":
             self._emit(LineState.FAILED, response.final)
@@ -158,12 +149,6 @@ class FaxModem:
                           session.mode)
         self._emit(LineState.HUNG_UP if finish.ok else LineState.FAILED, finish.reason)
         return fax
-
-    async def _guard(self, work: Any, number: str) -> Any:
-        try:
-            return await work
-        finally:
-            self.state = LineState.IDLE if self.channel and not self.channel.closed else LineState.FAILED
 
     async def _hang_up(self) -> None:
         channel = self.channel
