@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 SNAPSHOT_INTERVAL_S = 1.0   # wallboard refresh published on the bus
 IDLE_WAKE_S = 1.0           # the routing loop looks at the clock at least this often
 DECISION_LOG = 200          # recent routing decisions kept for the "why this agent" view
+IDENTIFY_WAIT_S = 1.0       # longest a new call waits for caller identification before its script starts
 
 Recorder = Callable[[dict[str, Any]], Awaitable[None]]
 Identify = Callable[[str, str, str], Awaitable[dict[str, Any]]]  # (caller, digits, queue id) -> customer
@@ -326,6 +327,9 @@ class AcdBridge:
         return facts
 
     async def _run_script(self, meta: CallMeta) -> None:
+        if meta.identified is not None:
+            # A local lookup takes milliseconds; waiting for it lets the offer carry the customer (D5).
+            await asyncio.wait([meta.identified], timeout=IDENTIFY_WAIT_S)
         script = self.scripts.get(meta.queue_id)
         if script is None:
             self._enqueue(meta, {})

@@ -17,6 +17,7 @@ from appliance.supervisor import Supervisor
 from appliance.webui import api, keys, routes_acd, routes_acd_config, routes_admin, routes_auth, routes_live, routes_org
 from appliance.webui import routes_mail, routes_quarantine  # the mail channel and intake (issue 7)
 from appliance.webui import routes_backup, routes_update  # backups and signed updates (issue 9)
+from appliance.webui import locale, routes_desk, routes_queues_admin  # the desk and queue admin (issue 6)
 from appliance.webui.security import LoginRateLimiter, authenticate, security_headers
 
 HERE = Path(__file__).parent
@@ -37,11 +38,14 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     app.middlewares.append(authenticate)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
                          autoescape=jinja2.select_autoescape(default=True))
+    locale.install(app)
     app.router.add_routes(routes_auth.routes)
     app.router.add_routes(routes_admin.routes)
     app.router.add_routes(routes_acd.routes)
     app.router.add_routes(routes_acd_config.routes)
     app.router.add_routes(routes_live.routes)
+    app.router.add_routes(routes_desk.routes)
+    app.router.add_routes(routes_queues_admin.routes)
     app.router.add_routes(api.routes)
     app.router.add_routes(routes_quarantine.routes)
     app.router.add_routes(routes_mail.routes)
