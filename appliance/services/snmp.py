@@ -193,7 +193,7 @@ class SnmpService(Service):
     def _send(self, notice: Notice) -> None:
         view = self.view(fresh=True)
         if notice.trap == const.DISK_LOW:
-            oids = [const.APP_SYSTEM + (const.APP_DISK_FREE, 0), const.APP_SYSTEM + (const.APP_DISK_LOW_THRESHOLD, 0)]
+            oids = [const.APP_SYSTEM + (col, 0) for col in (const.APP_DISK_FREE, const.APP_DISK_LOW_THRESHOLD)]
         else:
             entry, columns = NOTICE_COLUMNS[notice.trap]
             table = {const.HARDWARE_ENTRY: self.indices.hardware, const.INTAKE_ENTRY: self.indices.intake,

@@ -18,6 +18,7 @@ from pysnmp.proto import rfc1902
 from appliance.snmp import const
 from appliance.snmp.const import Oid
 from appliance.snmp.credentials import V3Credentials
+from appliance.snmp.errors import SnmpError
 from appliance.snmp.instrum import ViewInstrumentation, ViewSource
 
 log = logging.getLogger(__name__)
@@ -142,9 +143,10 @@ class Agent:
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.bind((self.settings.host, self.settings.port))
-        except OSError:
+        except OSError as exc:
             sock.close()
-            raise
+            raise SnmpError(f"cannot listen on udp {self.settings.host}:{self.settings.port}: "
+                            f"{exc.strerror or exc}") from exc
         sock.setblocking(False)
         transport = GuardedUdpTransport(loop=asyncio.get_running_loop())
         transport.on_bad_packet = self._bad_packet
