@@ -73,14 +73,14 @@ async def test_v3_authpriv_tables_show_real_services_and_registered_hardware(app
     assert table["snmp"][0] == "running"
     assert table["fax"][0] == "disabled" and "not built" in table["fax"][3]
     # A driver's service registers its device; the agent serves it on the next view.
-    appliance.supervisor.service("snmp").ctx.shared["hardware"]["gsm-a"] = {
-        "type": "gsm_modem", "device": "emu://gsm-a", "state": "up", "signal_dbm": -71,
+    appliance.supervisor.service("snmp").ctx.shared["hardware"]["gsm-test"] = {
+        "type": "gsm_modem", "device": "emu://gsm-test", "state": "up", "signal_dbm": -71,
         "last_activity": 1_790_000_000.0}
     await asyncio.sleep(0.6)  # past the view's cache time
     result = await run("snmptable", creds.args(), port, "-Cf", "|", "-Cl", "APPLIANCE-MIB::appHardwareTable")
     assert result.code == 0, result.err
-    row = rows(result.out)["gsm-a"]
-    assert row[:4] == ["gsmModem", "emu://gsm-a", "up", "-71 dBm"]
+    row = rows(result.out)["gsm-test"]
+    assert row[:4] == ["gsmModem", "emu://gsm-test", "up", "-71 dBm"]
     assert row[4].startswith("2026-9-21,")  # DateAndTime of 1_790_000_000 UTC
 
 
@@ -102,8 +102,11 @@ async def test_v3_walk_with_the_mib_loaded_and_v2c_bulkwalk_agree(appliance) -> 
     channel = re.search(r"APPLIANCE-MIB::appIntakeChannel\.(\d+) = STRING: fax$", out, re.M).group(1)
     assert f"APPLIANCE-MIB::appIntakeReceived.{channel} = Counter32: 7" in out
     assert f"APPLIANCE-MIB::appIntakeQuarantined.{channel} = Counter32: 2" in out
-    assert "appHardware" not in out  # no driver has registered a device
-    assert "APPLIANCE-MIB::appDegraded.0 = INTEGER: false(2)" in out
+    # Exactly the devices the drivers' services registered (none, or the emulated modems).
+    devices = set(re.findall(r"appHardwareName\.\d+ = STRING: (\S+)", out))
+    assert devices == set(appliance.supervisor.service("snmp").ctx.shared["hardware"])
+    degraded = "true(1)" if appliance.supervisor.degraded else "false(2)"
+    assert f"APPLIANCE-MIB::appDegraded.0 = INTEGER: {degraded}" in out
     bulk, walk = await asyncio.gather(
         run("snmpbulkwalk", v2c(COMMUNITY), port, "-On", "-Cr25", OUR_TREE + ".1.2"),
         run("snmpwalk", v3_of(appliance).args(), port, "-On", OUR_TREE + ".1.2"))
