@@ -12,7 +12,7 @@ from tests.appliance.webui.helpers import csrf_from, login
 AGENT_PASSWORD = "agnes-Pass-123"
 
 
-async def _office(appliance, first_boot, http, agent_name: str = "Agnes Åström"):
+async def office_setup(appliance, first_boot, http, agent_name: str = "Agnes Åström"):
     """A tenant with a queue, an agent with a phone profile (made through the admin page) and a customer."""
     admin = await admin_client(http, first_boot.admin_password)
     tenant, acme = await tenant_with_admin(admin, "Acme")
@@ -60,7 +60,7 @@ async def _ws_until(ws, kind: str, timeout: float = 10.0) -> dict:
 
 
 async def test_phone_profile_makes_an_agent_live_and_the_pop_shows_the_customer(appliance, first_boot, http) -> None:
-    office = await _office(appliance, first_boot, http)
+    office = await office_setup(appliance, first_boot, http)
     token = await _agent_session(http, office)
     bridge = office["bridge"]
     agent_id = f"u{office['agent']['id']}"
@@ -104,7 +104,7 @@ async def test_phone_profile_makes_an_agent_live_and_the_pop_shows_the_customer(
 
 
 async def test_unknown_and_employee_callers(appliance, first_boot, http) -> None:
-    office = await _office(appliance, first_boot, http)
+    office = await office_setup(appliance, first_boot, http)
     await office["acme"].post("/staff", {"name": "Märta Lindqvist", "department": "Billing",
                                          "phone": "+49 40 7654321"})
     token = await _agent_session(http, office)
@@ -130,7 +130,7 @@ async def test_unknown_and_employee_callers(appliance, first_boot, http) -> None
 
 
 async def test_work_by_due_time_reply_is_sanitised_and_transfer(appliance, first_boot, http) -> None:
-    office = await _office(appliance, first_boot, http)
+    office = await office_setup(appliance, first_boot, http)
     acme = office["acme"]
     agent_id = office["agent"]["id"]
     past = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
@@ -174,7 +174,7 @@ async def test_work_by_due_time_reply_is_sanitised_and_transfer(appliance, first
 
 
 async def test_queue_admin_validates_forms_and_scripts(appliance, first_boot, http) -> None:
-    office = await _office(appliance, first_boot, http)
+    office = await office_setup(appliance, first_boot, http)
     await login(http, "acme-admin", "Tenant-Acme-Pass-1")
     token = await csrf_from(http, "/admin/queues")
     async with http.post("/admin/queues", data={"csrf_token": token, "key": "Bad Key", "name": "",
@@ -203,7 +203,7 @@ async def test_queue_admin_validates_forms_and_scripts(appliance, first_boot, ht
 
 
 async def test_language_choice_and_unicode(appliance, first_boot, http) -> None:
-    office = await _office(appliance, first_boot, http, agent_name="Łucja 李 Östlund")
+    office = await office_setup(appliance, first_boot, http, agent_name="Łucja 李 Östlund")
     token = await _agent_session(http, office)
     async with http.get("/desk") as r:
         page = await r.text()
