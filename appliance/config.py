@@ -124,6 +124,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "fax": {
         "modems": Key(str, "emu://fax-a", "Comma-separated modem URLs (serial:///dev/ttyS1, emu://name)."),
+        "numbers": Key(str, "+4940111333", "The fax number of each modem, same order (a fax service address picks the mailbox)."),
+        "class": Key(str, "1", "Fax class the modems are driven in: 1 (2 and 2.0 as they land).",
+                      lambda v: v in ("1", "2", "2.0"), "1, 2 or 2.0"),
     },
     "sms": {
         "modems": Key(str, "emu://gsm-a", "Comma-separated GSM modem URLs."),

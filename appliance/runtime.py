@@ -21,6 +21,7 @@ from appliance.looplag import LoopLagMonitor
 from appliance.metrics import Metrics
 from appliance.security import tls
 from appliance.services.console import ConsoleService
+from appliance.services.fax import FaxService
 from appliance.services.mail import MailService
 from appliance.services.pbx_bridge import PbxBridgeService
 from appliance.services.registry import build_specs
@@ -88,8 +89,8 @@ class Appliance:
         def ctx(section: str) -> ServiceContext:
             return ServiceContext(self.config.section(section), self.bus, self.db, self.store, self.metrics, shared)
 
-        specs = build_specs({"scheduler": SchedulerService, "pbx_bridge": PbxBridgeService, "mail": MailService, "console": ConsoleService, "snmp": SnmpService, "webui": WebService},
-                            {"scheduler": ctx("backup"), "pbx_bridge": ctx("pbx"), "mail": ctx("mail"), "console": ctx("console"), "snmp": ctx("snmp"), "webui": ctx("web")})
+        specs = build_specs({"scheduler": SchedulerService, "pbx_bridge": PbxBridgeService, "fax": FaxService, "mail": MailService, "console": ConsoleService, "snmp": SnmpService, "webui": WebService},
+                            {"scheduler": ctx("backup"), "pbx_bridge": ctx("pbx"), "fax": ctx("fax"), "mail": ctx("mail"), "console": ctx("console"), "snmp": ctx("snmp"), "webui": ctx("web")})
         sup = self.config.section("supervisor")
         self.supervisor = Supervisor(specs, self.bus, self.notifier, sup["heartbeat_timeout_s"],
                                      sup["stop_timeout_s"])

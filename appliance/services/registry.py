@@ -8,7 +8,6 @@ from appliance.supervisor import Service, ServiceContext, ServiceSpec
 # Services that other issues build. They are registered now so the admin console, /healthz and
 # SNMP show the whole appliance, and each says plainly why it is not running.
 NOT_BUILT: dict[str, str] = {
-    "fax": "not built yet: serial fax modems (issue 8)",
     "isdn_fax": "not built yet: ISDN/CAPI fax cards",
     "scanner": "not built yet: scanner and hot-folder intake",
     "sms": "not built yet: GSM modems (issue 8)",

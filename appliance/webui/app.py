@@ -14,7 +14,7 @@ from appliance.config import Config
 from appliance.db import Database
 from appliance.metrics import Metrics
 from appliance.supervisor import Supervisor
-from appliance.webui import api, keys, routes_acd, routes_acd_config, routes_admin, routes_auth, routes_live, routes_org
+from appliance.webui import api, keys, routes_acd, routes_acd_config, routes_admin, routes_fax, routes_auth, routes_live, routes_org
 from appliance.webui import routes_mail, routes_quarantine  # the mail channel and intake (issue 7)
 from appliance.webui import routes_backup, routes_update  # backups and signed updates (issue 9)
 from appliance.webui import locale, routes_desk, routes_queues_admin  # the desk and queue admin (issue 6)
@@ -43,6 +43,7 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     app.router.add_routes(routes_admin.routes)
     app.router.add_routes(routes_acd.routes)
     app.router.add_routes(routes_acd_config.routes)
+    app.router.add_routes(routes_fax.routes)
     app.router.add_routes(routes_live.routes)
     app.router.add_routes(routes_desk.routes)
     app.router.add_routes(routes_queues_admin.routes)
