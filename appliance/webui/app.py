@@ -22,12 +22,14 @@ from appliance.webui.security import LoginRateLimiter, authenticate, security_he
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "appliance_session"
+# Update bundles (about 40 MB) are the largest uploads; faxes, prompts and imports are far smaller.
+UPLOAD_LIMIT = 96 * 1024 * 1024
 
 
 def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervisor: Supervisor,
                session_key: bytes) -> web.Application:
     """The whole web application."""
-    app = web.Application(middlewares=[security_headers], client_max_size=32 * 1024 * 1024)
+    app = web.Application(middlewares=[security_headers], client_max_size=UPLOAD_LIMIT)
     app[keys.CONFIG], app[keys.DB], app[keys.BUS] = config, db, bus
     app[keys.METRICS], app[keys.SUPERVISOR] = metrics, supervisor
     app[keys.LOGIN_LIMITER] = LoginRateLimiter(config.get("security", "login_rate_per_min"))
