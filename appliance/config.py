@@ -129,7 +129,25 @@ SCHEMA: dict[str, dict[str, Key]] = {
                       lambda v: v in ("1", "2", "2.0"), "1, 2 or 2.0"),
     },
     "sms": {
-        "modems": Key(str, "emu://gsm-a", "Comma-separated GSM modem URLs."),
+        "modems": Key(str, "emu://gsm-a", "Comma-separated GSM modem URLs (serial:///dev/ttyUSB0?baud=115200, "
+                      "pty:///dev/pts/N, tcp://host:port, emu://name for an in-process emulated modem)."),
+        "numbers": Key(str, "", "Each modem's own number, comma-separated in the order of `modems` (+<country>…). "
+                       "It is the service number that picks tenant and mailbox: add it to a mailbox as "
+                       "sms:+…. Empty for an emulated modem: +46700000100, +46700000101, …"),
+        "pins": Key(str, "", "SIM PINs, comma-separated in the order of `modems`; empty: the SIM asks for none."),
+        "status_reports": Key(bool, True, "Ask the network for a status report on every SMS sent."),
+        "send_attempts": Key(int, 8, "Tries of an outgoing SMS before it is marked failed for a person.",
+                             lambda v: 1 <= v <= 100, "1–100"),
+        "poll_s": Key(float, 30.0, "Read the SIM this often even without a new-message indication.",
+                      lambda v: 1 <= v <= 3600, "1–3600"),
+        "reopen_max_s": Key(float, 60.0, "Longest pause between attempts to reopen a modem that went away.",
+                            lambda v: 1 <= v <= 3600, "1–3600"),
+        "multipart_timeout_s": Key(int, 3600, "Parts of a long SMS wait this long for the rest, then the "
+                                   "parts that came are delivered marked incomplete.",
+                                   lambda v: 60 <= v <= 7 * 86400, "60–604800"),
+        "emulator_reports_s": Key(float, 2.0, "Emulated modems: seconds until a requested status report "
+                                  "arrives by itself; 0: only from the admin page.",
+                                  lambda v: 0 <= v <= 3600, "0–3600"),
     },
     "console": {
         "tty": Key(str, "", "Serial console device (/dev/ttyS0); empty: a pty whose path is logged; "

@@ -27,6 +27,7 @@ from appliance.services.pbx_bridge import PbxBridgeService
 from appliance.services.registry import build_specs
 from appliance.services.scheduler import SchedulerService
 from appliance.services.snmp import SnmpService
+from appliance.services.sms import SmsService
 from appliance.services.webui import WebService
 from appliance.store import DocumentStore
 from appliance.supervisor import ServiceContext, Supervisor
@@ -89,8 +90,8 @@ class Appliance:
         def ctx(section: str) -> ServiceContext:
             return ServiceContext(self.config.section(section), self.bus, self.db, self.store, self.metrics, shared)
 
-        specs = build_specs({"scheduler": SchedulerService, "pbx_bridge": PbxBridgeService, "fax": FaxService, "mail": MailService, "console": ConsoleService, "snmp": SnmpService, "webui": WebService},
-                            {"scheduler": ctx("backup"), "pbx_bridge": ctx("pbx"), "fax": ctx("fax"), "mail": ctx("mail"), "console": ctx("console"), "snmp": ctx("snmp"), "webui": ctx("web")})
+        specs = build_specs({"scheduler": SchedulerService, "pbx_bridge": PbxBridgeService, "fax": FaxService, "mail": MailService, "sms": SmsService, "console": ConsoleService, "snmp": SnmpService, "webui": WebService},
+                            {"scheduler": ctx("backup"), "pbx_bridge": ctx("pbx"), "fax": ctx("fax"), "mail": ctx("mail"), "sms": ctx("sms"), "console": ctx("console"), "snmp": ctx("snmp"), "webui": ctx("web")})
         sup = self.config.section("supervisor")
         self.supervisor = Supervisor(specs, self.bus, self.notifier, sup["heartbeat_timeout_s"],
                                      sup["stop_timeout_s"])

@@ -10,7 +10,6 @@ from appliance.supervisor import Service, ServiceContext, ServiceSpec
 NOT_BUILT: dict[str, str] = {
     "isdn_fax": "not built yet: ISDN/CAPI fax cards",
     "scanner": "not built yet: scanner and hot-folder intake",
-    "sms": "not built yet: GSM modems (issue 8)",
     "archive": "not built yet: long-term TLS archive",
 }
 

@@ -1,0 +1,280 @@
+"""SMS in the API and the admin console (C10): send an SMS (`POST /api/v1/sms`, token auth), its delivery
+status, the modems' state, and the page "Emulated GSM network" to play the other side of `make run`."""
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from appliance.domain.errors import ValidationError
+from appliance.domain.permissions import Perm
+from appliance.models import Message, ServiceAddress, Tenant, Ticket
+from appliance.models.access import Scope
+from appliance.sms import emulated, outbox
+from appliance.sms.intake import pending_parts
+from appliance.sms.models import SmsOutbox
+from appliance.webui.api.base import api, json_error, object_id, read_json, respond, run
+from appliance.webui.keys import DB, SUPERVISOR, USER
+from appliance.webui.security import csrf_token, require_role
+from hardware.gsm.errors import GsmError, PduError
+from hardware.gsm.pdu import split_text
+
+routes = web.RouteTableDef()   # the console pages; the API operations register on api.base.routes
+TEXT_MAX = 5000                # characters; ~33 GSM-7 parts, well inside the 255 parts TS 23.040 allows
+KEY_MAX = 200
+PAGE_MAX = 200
+
+
+def _text(data: dict[str, Any], name: str, errors: dict[str, str], required: bool, limit: int) -> str:
+    value = data.get(name, "")
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+        errors[name] = f"must be a text of 1–{limit} characters" if required else f"must be a text ≤ {limit}"
+        return ""
+    return value
+
+
+def queue_sms(scope: Scope, data: Any) -> tuple[dict[str, Any], bool]:
+    """Validate and queue one SMS for the actor's tenant; (row, created). A repeated key returns the first."""
+    scope.require(Perm.TICKETS_WRITE)
+    if not isinstance(data, dict):
+        raise ValidationError({"body": "must be a JSON object"})
+    unknown = set(data) - {"to", "text", "from", "ticket_id", "idempotency_key", "tenant_id"}
+    errors: dict[str, str] = {name: "is not a known field" for name in sorted(unknown)}
+    tenant_id = scope.tenant_for_create(data.get("tenant_id"))
+    region = Tenant.get_by_id(tenant_id).region or "DE"
+    to_raw, text = _text(data, "to", errors, True, 40), _text(data, "text", errors, True, TEXT_MAX)
+    from_raw = _text(data, "from", errors, False, 40)
+    key = _text(data, "idempotency_key", errors, False, KEY_MAX).strip() or None
+    to = sender = ""
+    if to_raw:
+        try:
+            to = outbox.normalise_number(to_raw, region)
+        except ValueError as exc:
+            errors["to"] = str(exc)
+    if from_raw:
+        try:
+            sender = outbox.normalise_number(from_raw, region)
+        except ValueError as exc:
+            errors["from"] = str(exc)
+        else:
+            if not ServiceAddress.select().where(ServiceAddress.tenant == tenant_id, ServiceAddress.value == sender,
+                                                 ServiceAddress.kind.in_(("sms", "phone"))).exists():
+                errors["from"] = "is not one of your SMS service numbers"
+    if text and to:
+        try:
+            split_text(text, to)
+        except PduError as exc:
+            errors["text"] = f"cannot be sent as SMS: {exc}"
+    ticket = None
+    if data.get("ticket_id") is not None:
+        try:
+            ticket = scope.get(Ticket, data["ticket_id"])
+        except Exception:  # NotFound for foreign and missing tickets alike
+            errors["ticket_id"] = "must be the id of one of your tickets"
+    if errors:
+        raise ValidationError(errors)
+    if key:
+        seen = SmsOutbox.get_or_none((SmsOutbox.tenant == tenant_id) & (SmsOutbox.idempotency_key == key))
+        if seen is not None:
+            return outbox.row_dict(seen), False
+    message_id = None
+    if ticket is not None:
+        msg = Message.create(tenant=tenant_id, ticket=ticket.id, channel="sms", direction="out", kind="reply",
+                             sender=sender, recipient=to, body=text,
+                             created_by=scope.actor.user_id if scope.actor.tenant_id == tenant_id else None)
+        message_id = msg.id
+    row = outbox.enqueue(tenant_id, to, text, ticket_id=ticket.id if ticket else None, message_id=message_id,
+                         kind="reply" if ticket else "notification", from_number=sender, idempotency_key=key)
+    scope.audit("sms.queue", row, tenant_id, {"to": to, "ticket_id": ticket.id if ticket else None},
+                object_type="sms")
+    return outbox.row_dict(row), True
+
+
+def _wake(request: web.Request) -> None:
+    svc = request.app[SUPERVISOR].service("sms")
+    if svc is not None and hasattr(svc, "wake_outbox"):
+        svc.wake_outbox()
+
+
+@api("POST", "/sms", "Send an SMS (a notification, or a reply on a ticket with ticket_id); 202 when queued",
+     "sms")
+async def send_sms(request: web.Request) -> web.Response:
+    """Queue an SMS: `{"to", "text"}`, optional `from` (a service number), `ticket_id`, `idempotency_key`."""
+    data = await read_json(request)
+    row, created = await run(request, queue_sms, data)
+    if created:
+        _wake(request)
+    return respond({**row, "duplicate": not created}, status=202 if created else 200)
+
+
+def _list(scope: Scope, query: dict[str, str]) -> dict[str, Any]:
+    scope.require(Perm.TICKETS_READ)
+    errors: dict[str, str] = {}
+
+    def num(name: str) -> int | None:
+        v = query.get(name)
+        if v in (None, ""):
+            return None
+        if not v.isdigit():
+            errors[name] = "must be a positive integer"
+            return None
+        return int(v)
+    ticket_id, message_id, cursor, limit = num("ticket_id"), num("message_id"), num("cursor"), num("limit")
+    state = query.get("state") or None
+    if state is not None and state not in outbox.STATES:
+        errors["state"] = "must be one of " + ", ".join(outbox.STATES)
+    if limit is not None and not 1 <= limit <= PAGE_MAX:
+        errors["limit"] = f"must be 1–{PAGE_MAX}"
+    if errors:
+        raise ValidationError(errors)
+    tenant = scope.actor.tenant_id if not scope.actor.system_admin else None
+    if tenant is None and not scope.actor.system_admin:
+        return {"items": [], "next": None}
+    items, nxt = outbox.page(tenant, ticket_id=ticket_id, message_id=message_id, state=state,
+                             limit=limit or 50, before=cursor)
+    return {"items": items, "next": str(nxt) if nxt is not None else None}
+
+
+@api("GET", "/sms", "Outgoing SMS with their delivery status, newest first", "sms",
+     query=("ticket_id", "message_id", "state", "limit", "cursor"), paged=True)
+async def list_sms(request: web.Request) -> web.Response:
+    """`{"items": [...], "next": cursor}`; each item with state, parts and their status reports."""
+    return respond(await run(request, _list, dict(request.query)))
+
+
+def _one(scope: Scope, row_id: int) -> dict[str, Any]:
+    scope.require(Perm.TICKETS_READ)
+    return outbox.row_dict(scope.get(SmsOutbox, row_id))
+
+
+@api("GET", r"/sms/{id:\d+}", "One outgoing SMS and its delivery status", "sms")
+async def show_sms(request: web.Request) -> web.Response:
+    """One row; 404 for rows of other tenants."""
+    return respond(await run(request, _one, object_id(request)))
+
+
+def _service(request: web.Request) -> Any:
+    return request.app[SUPERVISOR].service("sms")
+
+
+@routes.get("/api/v1/sms/modems")
+@require_role("admin")
+async def modems_json(request: web.Request) -> web.Response:
+    """The modems' live state (the same as the console shows)."""
+    svc = _service(request)
+    return web.json_response(svc.health() if svc is not None else {"modems": [], "error": "sms is not running"})
+
+
+def _emulator(request: web.Request) -> Any:
+    # The emulated network is the appliance's, not a tenant's: only the appliance admin plays it.
+    if request[USER].tenant_id is not None:
+        raise json_error(403, "forbidden", "only the appliance admin may drive the emulated GSM network")
+    svc = _service(request)
+    name = request.match_info["name"]
+    emu = svc.emulators().get(name) if svc is not None else None
+    if emu is None:
+        raise json_error(404, "not_found", f"no emulated modem {name} (the sms service runs none by that name)")
+    return emu
+
+
+@routes.post("/api/v1/sms/emulator/{name}/inject")
+@require_role("admin")
+async def inject_json(request: web.Request) -> web.Response:
+    """An SMS arrives at an emulated modem: `{"from", "text"}`; answers the SIM slots it took."""
+    emu = _emulator(request)
+    data = await read_json(request)
+    if not isinstance(data, dict) or not isinstance(data.get("from"), str) or not isinstance(data.get("text"), str):
+        raise json_error(400, "validation", fields={"from": "a sender number or name", "text": "the message"})
+    try:
+        slots = emulated.inject(emu, data["from"], data["text"])
+    except GsmError as exc:
+        raise json_error(400, "validation", str(exc), {"text": str(exc)}) from None
+    return web.json_response({"stored_at": slots}, status=201)
+
+
+# --- the console -----------------------------------------------------------------------------------
+def _page_data(tenant_id: int | None) -> dict[str, Any]:
+    items, _ = outbox.page(tenant_id, limit=50)
+    return {"outbox": items, "outbox_counts": outbox.counts(), "parts_waiting": pending_parts()}
+
+
+@routes.get("/admin/sms")
+@require_role("admin")
+@aiohttp_jinja2.template("sms/admin.html")
+async def admin_page(request: web.Request) -> dict[str, Any]:
+    """Modems (state, signal, registration, last activity, errors), the outbox, the emulated network."""
+    svc = _service(request)
+    health = svc.health() if svc is not None else {}
+    data = await request.app[DB].call(_page_data, request[USER].tenant_id)
+    emus = svc.emulators() if svc is not None else {}
+    network = {name: {"sent": emulated.sent_view(emu), "stored": emulated.stored_count(emu),
+                      "unplugged": emu.unplugged, "number": next((m["number"] for m in health.get("modems", [])
+                                                                  if m["name"] == name), "")}
+               for name, emu in emus.items()}
+    return {"user": request[USER], "csrf": await csrf_token(request), "section": "sms", "health": health,
+            "running": svc is not None, "network": network, "flash": request.query.get("done", ""), **data}
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    return {k: str(v) for k, v in form.items()}
+
+
+@routes.post("/admin/sms/emulator/{name}/inject")
+@require_role("admin")
+async def inject_form(request: web.Request) -> web.StreamResponse:
+    """The page's "send an SMS to the appliance" form."""
+    emu = _emulator(request)
+    form = await _form(request)
+    try:
+        emulated.inject(emu, form.get("from", "").strip() or "+491701234567", form.get("text", ""))
+    except GsmError as exc:
+        raise web.HTTPBadRequest(text=f"The SMS was not injected: {exc}") from None
+    raise web.HTTPFound(f"/admin/sms?done=injected#emu-{request.match_info['name']}")
+
+
+@routes.post("/admin/sms/emulator/{name}/report")
+@require_role("admin")
+async def report_form(request: web.Request) -> web.StreamResponse:
+    """The network answers one sent message with a status report (delivered or failed)."""
+    emu = _emulator(request)
+    form = await _form(request)
+    try:
+        emulated.report(emu, int(form.get("reference", "")), form.get("outcome", "delivered") == "delivered")
+    except (GsmError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=f"No status report: {exc}") from None
+    raise web.HTTPFound(f"/admin/sms?done=reported#emu-{request.match_info['name']}")
+
+
+@routes.post("/admin/sms/emulator/{name}/plug")
+@require_role("admin")
+async def plug_form(request: web.Request) -> web.StreamResponse:
+    """Unplug the emulated modem, or plug it back in."""
+    emu = _emulator(request)
+    form = await _form(request)
+    if form.get("action") == "unplug":
+        await emulated.unplug(emu)
+    else:
+        emulated.plug_in(emu)
+    raise web.HTTPFound(f"/admin/sms?done={form.get('action', 'plug')}#emu-{request.match_info['name']}")
+
+
+@routes.post(r"/admin/sms/outbox/{id:\d+}/retry")
+@require_role("admin")
+async def retry_form(request: web.Request) -> web.StreamResponse:
+    """Queue a failed SMS again."""
+    row_id, tenant = int(request.match_info["id"]), request[USER].tenant_id
+
+    def work() -> bool:
+        row = SmsOutbox.get_or_none(SmsOutbox.id == row_id)
+        if row is None or (tenant is not None and row.tenant_id != tenant) or row.state != "failed":
+            return False
+        outbox.retry(row_id)
+        return True
+    if not await request.app[DB].call(work):
+        raise web.HTTPNotFound(text=f"No failed SMS {row_id}.")
+    _wake(request)
+    raise web.HTTPFound("/admin/sms?done=retry")
