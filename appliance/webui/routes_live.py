@@ -19,6 +19,7 @@ from appliance.webui.security import csrf_token, require_role
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+DESK_EVERY = 3  # desk sockets get every third queue snapshot (the wallboard every one)
 PUSHED = (EventKind.QUEUE_STATS, EventKind.CALL_OFFERED, EventKind.OFFER_WITHDRAWN, EventKind.CALL_ANSWERED,
           EventKind.CALL_ENDED, EventKind.CALL_ABANDONED, EventKind.AGENT_STATE, EventKind.ROUTING_DECISION)
 
@@ -53,6 +54,77 @@ def desk_snapshot(request: web.Request, snap: dict[str, Any]) -> dict[str, Any]:
                        for q in snap["queues"] if allowed is None or q["id"] in allowed]}
 
 
+class LiveHub:
+    """One bus subscription for every socket of the app: snapshots go to all (their JSON built once per view),
+    an agent's events only to that agent's sockets, routing decisions to leads. Per-socket subscriptions would
+    wake every socket for every call event of every agent (hundreds of agents: a stalled loop)."""
+
+    def __init__(self, bus) -> None:
+        self.bus = bus
+        self.clients: set[asyncio.Queue] = set()
+        self.by_agent: dict[str, set[asyncio.Queue]] = {}
+        self.leads: set[asyncio.Queue] = set()
+        self.desk_clients: dict[asyncio.Queue, int] = {}
+        self.task: asyncio.Task | None = None
+        self.ticks = 0
+
+    def join(self, agent_id: str, lead: bool, desk: bool) -> asyncio.Queue:
+        """A new socket's queue of events."""
+        queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
+        self.clients.add(queue)
+        self.by_agent.setdefault(agent_id, set()).add(queue)
+        if lead:
+            self.leads.add(queue)
+        if desk:
+            self.desk_clients[queue] = len(self.desk_clients)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(), name="live-hub")
+        return queue
+
+    def leave(self, agent_id: str, queue: asyncio.Queue) -> None:
+        """A socket closed."""
+        self.clients.discard(queue)
+        self.leads.discard(queue)
+        self.desk_clients.pop(queue, None)
+        mine = self.by_agent.get(agent_id)
+        if mine is not None:
+            mine.discard(queue)
+            if not mine:
+                del self.by_agent[agent_id]
+        if not self.clients and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    @staticmethod
+    def _put(queue: asyncio.Queue, item: Any) -> None:
+        try:
+            queue.put_nowait(item)
+        except asyncio.QueueFull:
+            pass  # a socket that cannot keep up loses snapshots, never blocks the others
+
+    async def _run(self) -> None:
+        sub = self.bus.subscribe(*PUSHED, maxsize=10000)
+        try:
+            while True:
+                event = await sub.get()
+                if event.kind is EventKind.QUEUE_STATS:
+                    self.ticks += 1
+                    for queue in self.clients:
+                        slot = self.desk_clients.get(queue)
+                        # The desk shows queue counts only: each desk socket gets every DESK_EVERY-th snapshot,
+                        # spread over the sockets so no second carries all of them.
+                        if slot is None or (slot + self.ticks) % DESK_EVERY == 0:
+                            self._put(queue, event)
+                elif event.kind is EventKind.ROUTING_DECISION:
+                    for queue in self.leads:
+                        self._put(queue, event)
+                else:
+                    for queue in self.by_agent.get(event.data.get("agent_id"), ()):
+                        self._put(queue, event)
+        finally:
+            sub.close()
+
+
 class SnapshotCache:
     """One serialised snapshot per bridge update and view, shared by every socket that sees the same."""
 
@@ -69,12 +141,14 @@ class SnapshotCache:
         return self.texts[key]
 
 
-_CACHES: "weakref.WeakKeyDictionary[web.Application, SnapshotCache]" = weakref.WeakKeyDictionary()
+_LIVE: "weakref.WeakKeyDictionary[web.Application, tuple[LiveHub, SnapshotCache]]" = weakref.WeakKeyDictionary()
 
 
-def _cache(app: web.Application) -> SnapshotCache:
+def _live(app: web.Application) -> tuple[LiveHub, SnapshotCache]:
     # Kept beside the app rather than in it: a running aiohttp app is frozen.
-    return _CACHES.setdefault(app, SnapshotCache())
+    if app not in _LIVE:
+        _LIVE[app] = (LiveHub(app[BUS]), SnapshotCache())
+    return _LIVE[app]
 
 
 @routes.get("/ws")
@@ -82,20 +156,21 @@ def _cache(app: web.Application) -> SnapshotCache:
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """One socket per browser tab: wallboard snapshots (`?view=desk`: the desk's slim one), and for agents
     their offers (with the screen pop's customer file) and state changes."""
-    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=64 * 1024)
+    # No per-message deflate: hundreds of desks on a LAN cost more CPU compressing than they save.
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=64 * 1024, compress=False)
     await ws.prepare(request)
     user = request[USER]
     me = human_agent_id(user.id)
     lead = user.role in LEADS
     desk = request.query.get("view") == "desk"
-    sub = request.app[BUS].subscribe(*PUSHED, maxsize=1000)
-    cache = _cache(request.app)
+    hub, cache = _live(request.app)
+    events = hub.join(me, lead, desk)
     scope_key = (desk, user.role == "admin" and getattr(user, "tenant_id", None) is None,
                  getattr(user, "tenant_id", None))
 
     async def pump() -> None:
         while True:
-            event = await sub.get()
+            event = await events.get()
             if event.kind is EventKind.QUEUE_STATS:
                 try:
                     if desk:
@@ -109,17 +184,13 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await ws.send_str(text)
                 continue
             if event.kind is EventKind.ROUTING_DECISION:
-                if not lead:
-                    continue
                 payload = {"type": "decision", "data": event.data}
-            elif event.data.get("agent_id") == me:
+            else:
                 payload = {"type": event.kind.value, "data": event.data}
                 if event.kind is EventKind.CALL_OFFERED:
                     # The screen pop travels with the offer: the desk opens the customer file at once (D5).
                     payload["data"] = {**event.data,
                                        "pop": await request.app[DB].call(pop_for, user.id, event.data)}
-            else:
-                continue
             await ws.send_str(json.dumps(payload, default=str))
 
     pump_task = asyncio.create_task(pump())
@@ -131,5 +202,5 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 break
     finally:
         pump_task.cancel()
-        sub.close()
+        hub.leave(me, events)
     return ws
