@@ -26,3 +26,7 @@ class CallFailed(T30Error):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class ParamError(T30Error, ValueError):
+    """A Class 2 / 2.0 parameter list, page status or hang-up line that does not follow T.32 / SP-2388."""

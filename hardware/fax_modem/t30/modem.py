@@ -4,7 +4,8 @@
         report = await modem.send("5551234", pages)      # SendReport with per-page status
         fax = await modem.receive()                      # waits for RING, answers: ReceivedFax
 
-`cls` is "1" (our T.30 engine over T.31); Class 2 / 2.0 are planned and rejected with ModemError.
+`cls` is "1" (our T.30 engine over T.31), "2" (SP-2388 / EIA-592 draft) or "2.0" (T.32), where the
+modem runs T.30 itself and `class2.Class2Driver` moves the pages; the reports are the same.
 Line state changes go to the `on_event` callbacks as `LineEvent`s.
 """
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from hardware.fax_modem.t30.caps import Capabilities
 from hardware.fax_modem.t30.class1 import Class1Link
+from hardware.fax_modem.t30.class2 import Class2Driver
+from hardware.fax_modem.t30.class2_codes import Dialect
 from hardware.fax_modem.t30.errors import CallFailed, ModemError
 from hardware.fax_modem.t30.pagedata import CopyQuality
 from hardware.fax_modem.t30.reports import LineEvent, LineState, PageReport, ReceivedFax, ReceivedPage, SendReport
@@ -27,7 +30,7 @@ from hardware.serial import AtChannel, AtClosed, AtError, Urc
 
 log = logging.getLogger(__name__)
 
-CLASSES = ("1",)  # Class 2 / 2.0 drivers are not built yet (see the package docstring)
+CLASSES = ("1", "2", "2.0")
 DIAL_TIMEOUT = 90.0  # seconds from ATD to the first V.21 frame (T.30 T1 is 35 s after answer)
 
 
@@ -53,6 +56,7 @@ class FaxModem:
         self._rings: asyncio.Queue[Urc] = asyncio.Queue()
         self._unsubscribe: Callable[[], None] | None = None
         self._closing = False
+        self._class2: Class2Driver | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def open(self, channel: AtChannel | None = None) -> FaxModem:
@@ -63,6 +67,11 @@ class FaxModem:
         for command in self.init:
             await self.channel.command(command, timeout=5)
         await self.channel.command(f"AT+FCLASS={self.cls}", timeout=5, check=True)
+        if self.cls != "1":
+            self._class2 = Class2Driver(self.channel, Dialect(self.cls), local_id=self.local_id, caps=self.caps,
+                                        quality=self.quality, dial_timeout=self.dial_timeout,
+                                        hardware_flow="rtscts=1" in self.url, emit=self._emit)
+            await self._class2.setup()
         return self
 
     def _closed_under_us(self) -> None:
@@ -113,6 +122,8 @@ class FaxModem:
         if not pages:
             raise ModemError("nothing to send: no pages")
         channel = self._need_channel()
+        if self._class2 is not None:
+            return await self._send_class2(number, pages)
         self._emit(LineState.DIALING, number)
         response = await channel.command(f"ATDT{number}", timeout=self.dial_timeout)
         if response.final != "CONNECT":
@@ -135,6 +146,8 @@ class FaxModem:
         channel = self._need_channel()
         for _ in range(rings):
             await asyncio.wait_for(self._rings.get(), timeout)
+        if self._class2 is not None:
+            return await self._receive_class2()
         response = await channel.command("ATA", timeout=self.dial_timeout)
         if response.final != "CONNECT":
             self._emit(LineState.FAILED, response.final)
@@ -148,6 +161,34 @@ class FaxModem:
                           [ReceivedPage(p.decoded, p.status) for p in session.pages if p.decoded is not None],
                           session.mode)
         self._emit(LineState.HUNG_UP if finish.ok else LineState.FAILED, finish.reason)
+        return fax
+
+    async def _send_class2(self, number: str, pages: Sequence[Page]) -> SendReport:
+        assert self._class2 is not None
+        try:
+            report = await self._class2.send(number, pages)
+        except CallFailed as exc:
+            self._emit(LineState.FAILED, exc.reason)
+            await self._hang_up()
+            raise
+        except (AtError, AtClosed) as exc:
+            report = SendReport(False, number, f"modem failed: {exc}")
+        await self._hang_up()
+        self._emit(LineState.HUNG_UP if report.ok else LineState.FAILED, report.reason)
+        return report
+
+    async def _receive_class2(self) -> ReceivedFax:
+        assert self._class2 is not None
+        try:
+            fax = await self._class2.answer()
+        except CallFailed as exc:
+            self._emit(LineState.FAILED, exc.reason)
+            await self._hang_up()
+            raise
+        except (AtError, AtClosed) as exc:
+            fax = ReceivedFax(False, f"modem failed: {exc}")
+        await self._hang_up()
+        self._emit(LineState.HUNG_UP if fax.ok else LineState.FAILED, fax.reason)
         return fax
 
     async def _hang_up(self) -> None:

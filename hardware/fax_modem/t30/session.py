@@ -197,6 +197,7 @@ class State(enum.Enum):
     DONE = "done"
 
 
+_PAGE_RESPONSES = frozenset({FCF.MCF, FCF.RTN, FCF.RTP, FCF.PIN, FCF.PIP})
 MAX_TRIES = 3  # T.30 §5.4.3.3 note: commands are repeated up to three times before giving up
 
 
@@ -509,6 +510,28 @@ class T30Session:
         else:
             self._after_send = "command"  # EOP: wait for DCN; RTP/RTN: wait for DCS (retrain)
         return self._send(State.SEND_RESPONSE, Frame(self._response))
+
+    @property
+    def post_page(self) -> PostPage | None:
+        """The last post-page message sent (sender) or received (receiver)."""
+        return self._ppm
+
+    def override_response(self, status: PageStatus) -> Frame | None:
+        """Replace the post-page response about to go out (Class 2 +FPTS=, T.32 +FPS=); None if none is due."""
+        if self.state is not State.SEND_RESPONSE or self._response not in _PAGE_RESPONSES or not self.pages:
+            return None
+        self.pages[-1].status = status
+        self._response = FCF[status.name]
+        if not status.good:
+            self._after_send = "command"  # RTN/PIN: the sender retrains or ends (T.30 §5.3.6.1.6)
+        elif self._ppm is PostPage.MPS:
+            self._after_send = "page"
+        elif self._ppm is PostPage.EOM:
+            self._after_send = "dis"
+        else:
+            self._after_send = "command"
+        log.info("post-page response changed to %s by the DTE", status.name)
+        return Frame(self._response)
 
     def replace_mode(self, **changes: object) -> None:
         """Change fields of the negotiated mode (Class 2 emulator: +FDIS during a call)."""

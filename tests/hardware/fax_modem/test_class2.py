@@ -1,0 +1,85 @@
+"""Our Class 2 / 2.0 driver against the emulated modems (which run T.30 themselves) and across classes."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hardware.fax_modem.t30 import FaxModem, LineState, PageStatus, Timers
+from hardware.fax_modem.t30.emulator import FaxModemEmulator
+from hardware.fax_modem.t30.line import Exchange
+from hardware.fax_modem.t4 import Page
+from hardware.serial import AtChannel
+
+TIMERS = Timers().scaled(0.3)
+
+
+def stripes(height: int = 150, seed: int = 0) -> Page:
+    rows = [bytes((0xF0 if (r // 7 + c // 3 + seed) % 3 == 0 else 0) for c in range(216)) for r in range(height)]
+    return Page.from_rows(rows, 1728, 196)
+
+
+@pytest.fixture
+async def line():
+    exchange = Exchange(timescale=0.02)
+    a = FaxModemEmulator(exchange, "100")
+    b = FaxModemEmulator(exchange, "200")
+    undo = [a.register("c2-a"), b.register("c2-b")]
+    yield exchange, a, b
+    for u in undo:
+        u()
+
+
+async def call(sender_cls: str, receiver_cls: str, pages: list[Page], **receiver_options):
+    sender = await FaxModem("emu://c2-a", sender_cls, local_id="SENDER", timers=TIMERS).open()
+    receiver = await FaxModem("emu://c2-b", receiver_cls, local_id="RECEIVER", timers=TIMERS,
+                              **receiver_options).open()
+    events: list = []
+    sender.on_event(events.append)
+    try:
+        incoming = asyncio.create_task(receiver.receive(timeout=10))
+        report = await asyncio.wait_for(sender.send("200", pages), 60)
+        fax = await asyncio.wait_for(incoming, 60)
+    finally:
+        await sender.close()
+        await receiver.close()
+    return report, fax, events
+
+
+@pytest.mark.parametrize(("sender_cls", "receiver_cls"), [("2", "2"), ("2.0", "2.0"), ("2.0", "1"), ("1", "2")])
+async def test_two_pages_across_classes(line, sender_cls, receiver_cls):
+    pages = [stripes(), stripes(90, seed=1)]
+    report, fax, events = await call(sender_cls, receiver_cls, pages)
+    assert report.ok, report.reason
+    assert [p.status for p in report.pages] == [PageStatus.MCF, PageStatus.MCF]
+    assert report.remote_id == "RECEIVER" and fax.remote_id == "SENDER"
+    assert fax.ok and fax.pages == pages
+    if sender_cls != "1":
+        assert report.hangup_code == "0"
+        assert [e.state for e in events][:3] == [LineState.DIALING, LineState.CONNECTED, LineState.PAGE]
+    if receiver_cls != "1":
+        assert fax.hangup_code == "0"
+
+
+async def test_class20_modem_answers_like_a_class20_modem(line):
+    channel = await AtChannel.open("emu://c2-a")
+    try:
+        assert (await channel.command("ATE0V1Q0")).ok
+        assert (await channel.command("AT+FCLASS=2.0")).ok
+        assert (await channel.command("AT+FCC=?")).text == "(0,1),(0-5),(0-2),(0-2),(0,1),(0),(0),(0-7)"
+        assert (await channel.command("AT+FCC=0,3,0,0,0,0,0,0")).ok
+        assert (await channel.command("AT+FIS?")).text == "0,3,0,0,0,0,0,0"  # +FCC is copied into +FIS
+        assert (await channel.command("AT+FIS=1")).ok
+        assert (await channel.command("AT+FIS?")).text == "0,3,0,0,0,0,0,0"  # and limits it
+        assert (await channel.command('AT+FLI="+49 30 1234"')).ok
+        assert (await channel.command("AT+FLI?")).text == '"+49 30 1234"'
+        assert (await channel.command("AT+FMI?")).text == "Appliance"
+        assert (await channel.command("AT+FBO=4")).final == "ERROR"
+        assert (await channel.command("AT+FDT")).final == "ERROR"  # no call up
+        assert (await channel.command("AT+FCC=1,9")).final == "ERROR"
+        assert (await channel.command("AT+FCLASS=2")).ok
+        assert (await channel.command("AT+FDCC=?")).text.startswith("(0,1),(0-5)")
+        assert (await channel.command("AT+FLID=\"X\"")).ok
+        assert (await channel.command("AT+FLI=\"X\"")).final == "ERROR"  # a Class 2.0 name in Class 2
+    finally:
+        await channel.close()
