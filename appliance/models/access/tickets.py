@@ -384,6 +384,19 @@ def escalate_due(now: datetime.datetime | None = None) -> list[tuple[int, int, s
     return done
 
 
+def wake_resubmissions(now: datetime.datetime | None = None) -> list[int]:
+    """System job: tickets whose resubmission time has come go back to work (F12 resubmission)."""
+    now = now or utcnow()
+    due = [t.id for t in Ticket.select(Ticket.id).where((Ticket.state == "resubmission") & (Ticket.resubmit_at <= now))]
+    if due:
+        Ticket.update(state="open", resubmit_at=None, updated_at=now).where(Ticket.id.in_(due)).execute()
+        for ticket_id in due:
+            ticket = Ticket.get_by_id(ticket_id)
+            Message.create(tenant=ticket.tenant_id, ticket=ticket_id, channel="internal", direction="internal",
+                           kind="system", body="Resubmission due: back in the work queue")
+    return due
+
+
 def customer_of(scope: Scope, ticket: Ticket) -> Customer | None:
     """The ticket's customer if the actor may see it (ownership applies to tickets' customers too)."""
     if ticket.customer_id is None:

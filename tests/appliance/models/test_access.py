@@ -9,7 +9,8 @@ from appliance.db import Database
 from appliance.domain.errors import Forbidden, NotFound
 from appliance.models import Message, Skill, SlaPolicy, Tenant, Ticket, User, UserSkill
 from appliance.models.access import Scope, load_actor
-from appliance.models.access.tickets import TicketResource, claim_next, escalate_due, pick_next
+from appliance.models.access.tickets import (TicketResource, apply_action, claim_next, escalate_due, pick_next,
+                                              wake_resubmissions)
 
 
 @pytest.fixture
@@ -70,3 +71,16 @@ def test_a_tenantless_non_admin_sees_nothing(db) -> None:
     assert TicketResource().list(scope, {}).items == []
     with pytest.raises(Forbidden):
         pick_next(scope)
+
+
+def test_resubmitted_tickets_come_back_when_due(db) -> None:
+    tenant = Tenant.create(name="T")
+    user = User.create(username="u", password_hash="-", tenant=tenant)
+    scope = Scope(load_actor(user.id))
+    item = TicketResource().create(scope, {"subject": "later"})
+    apply_action(scope, item["id"], {"action": "resubmit", "until": "2999-01-01T08:00:00Z"})
+    assert wake_resubmissions(dt.datetime(2998, 12, 31)) == []
+    assert claim_next(tenant.id, user.id) is None  # snoozed tickets are not in the work queue
+    assert wake_resubmissions(dt.datetime(2999, 1, 1, 8, 0)) == [item["id"]]
+    assert Ticket.get_by_id(item["id"]).state == "open"
+    assert claim_next(tenant.id, user.id) == item["id"]
