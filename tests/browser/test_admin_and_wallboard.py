@@ -8,7 +8,7 @@ async def test_first_login_and_services_page(appliance, first_boot, page) -> Non
     await browser_login_admin(page, first_boot.admin_password)
     row = page.locator("tr[data-name=pbx_bridge] .state")
     assert await row.inner_text() == "running"
-    assert "not built yet" in await page.locator("tr[data-name=fax] .err").inner_text()
+    assert "not built yet" in await page.locator("tr[data-name=isdn_fax] .err").inner_text()
     async def refreshed() -> bool:
         return (await page.locator("#refreshed").inner_text()).startswith("updated")
     await eventually(refreshed)
