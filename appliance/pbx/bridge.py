@@ -78,6 +78,7 @@ class AcdBridge:
         self.recent_decisions: deque[dict[str, Any]] = deque(maxlen=DECISION_LOG)
         self.agent_names: dict[str, str] = {}
         self.hot_prompts: set[str] = set()  # hot prompts switched on (outage notices, B8/B10)
+        self.last_snapshot: dict[str, Any] | None = None  # the one published last (metrics reuse it)
         self.stale_reports = 0
         self.adapter_connected = False
         self.adapter_detail = ""
@@ -90,7 +91,7 @@ class AcdBridge:
     async def run(self) -> None:
         """Route until cancelled; the adapter runs beside it."""
         adapter_task = asyncio.create_task(self.adapter.run(), name=f"pbx-{self.adapter.name}")
-        last_snapshot = 0.0
+        snapshot_at = 0.0
         try:
             while True:
                 if adapter_task.done():
@@ -101,9 +102,10 @@ class AcdBridge:
                 for decision in self.engine.advance(now):
                     await self._apply(decision)
                 self._publish(self.engine.drain_events())
-                if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
-                    last_snapshot = now
-                    self.bus.publish(Event(EventKind.QUEUE_STATS, self.snapshot()))
+                if now - snapshot_at >= SNAPSHOT_INTERVAL_S:
+                    snapshot_at = now
+                    self.last_snapshot = self.snapshot()
+                    self.bus.publish(Event(EventKind.QUEUE_STATS, self.last_snapshot))
                 deadline = self.engine.next_deadline()
                 timeout = IDLE_WAKE_S if deadline is None else max(0.0, min(IDLE_WAKE_S, deadline - now))
                 self._wake.clear()

@@ -194,7 +194,10 @@ class PbxBridgeService(Service):
         metrics = self.ctx.metrics
         if metrics is None or self.bridge is None:
             return
-        for queue in self.bridge.snapshot()["queues"]:
+        snapshot = self.bridge.last_snapshot  # built once a second by the bridge; no second copy here
+        if snapshot is None:
+            return
+        for queue in snapshot["queues"]:
             prefix = f"queue.{queue['id']}"
             metrics.set(f"{prefix}.waiting", len(queue["waiting"]))
             metrics.set(f"{prefix}.longest_wait_s", queue["longest_wait_s"])
