@@ -32,7 +32,7 @@ from hardware.fax_modem.t30.pagedata import CopyQuality, PageStatus, code_page, 
 from hardware.fax_modem.t30.reports import LineState, PageReport, ReceivedFax, ReceivedPage, SendReport
 from hardware.fax_modem.t30.session import PostPage
 from hardware.fax_modem.t4 import BitOrder, DecodedPage, Page
-from hardware.serial import AtChannel, AtResponse, AtTimeout, Urc
+from hardware.serial import AtChannel, AtError, AtResponse, AtTimeout, Urc
 
 log = logging.getLogger(__name__)
 
@@ -157,25 +157,33 @@ class Class2Driver:
             raise CallFailed(f"dialling {number}: {reason}", reason)
         self.emit(LineState.CONNECTED, number)
         reports: list[PageReport] = []
+        failure = ""
+        try:
+            await self._send_pages(call, pages, reports)
+            if call.hangup is None:
+                await self._wait_hangup(call)
+        except AtError as exc:  # the modem went away or stopped answering: keep what was confirmed
+            failure = f"modem failed: {exc}"
+        ok = call.hangup == 0 and len(reports) == len(pages) and all(r.status.good for r in reports)
+        reason = "all pages confirmed" if ok else failure or self._reason(call, reports, len(pages))
+        return SendReport(ok, number, reason, call.remote_id, reports, call.mode,
+                          hangup_code=str(call.hangup) if call.hangup is not None else "")
+
+    async def _send_pages(self, call: _Call, pages: Sequence[Page], reports: list[PageReport]) -> None:
+        """Each page until confirmed (a page answered RTN goes again, up to MAX_PAGE_TRIES times)."""
         index, attempts = 0, 0
-        while index < len(pages) and call.hangup is None:
+        while index < len(pages) and call.hangup in (None, 0):
             attempts += 1
             last = index == len(pages) - 1
             status = await self._send_page(call, pages[index], PostPage.EOP if last else PostPage.MPS, index)
             if status is None:
                 reports.append(PageReport(index, PageStatus.UNCONFIRMED, attempts))
-                break
+                return
             if status.good or attempts >= MAX_PAGE_TRIES:
                 reports.append(PageReport(index, status, attempts))
                 index, attempts = index + 1, 0
                 if not status.good:
-                    break
-        if call.hangup is None:
-            await self._wait_hangup(call)
-        ok = call.hangup == 0 and len(reports) == len(pages) and all(r.status.good for r in reports)
-        reason = "all pages confirmed" if ok else self._reason(call, reports, len(pages))
-        return SendReport(ok, number, reason, call.remote_id, reports, call.mode,
-                          hangup_code=str(call.hangup) if call.hangup is not None else "")
+                    return
 
     def _reason(self, call: _Call, reports: list[PageReport], total: int) -> str:
         if call.hangup not in (None, 0):
@@ -207,8 +215,10 @@ class Class2Driver:
             ch.end_raw()
             final = await ch.wait_final(PAGE_END_TIMEOUT)
             self._absorb(call, final)
+            if final.final == "OK" and call.hangup is not None:
+                return PageStatus.MCF if call.hangup == 0 else None  # +FHS:00 after EOP: confirmed and done
             if final.final == "OK":
-                return PageStatus.MCF if call.hangup is not None else await self._query_status(call, good=True)
+                return await self._query_status(call, good=True)
             if final.final == "ERROR" and call.hangup in (None, 0):
                 return await self._query_status(call, good=False)
             return None
@@ -216,7 +226,7 @@ class Class2Driver:
         ch.end_raw()
         final = await ch.wait_final(PAGE_END_TIMEOUT)
         self._absorb(call, final)
-        if final.final != "OK":
+        if final.final != "OK" or call.hangup not in (None, 0):
             return None
         call.page_status = None
         response = await ch.command(f"AT+FET={FET_OF_POST_PAGE[ppm]}", timeout=PAGE_END_TIMEOUT)
@@ -290,29 +300,38 @@ class Class2Driver:
             raise CallFailed(f"answering: {reason}", reason)
         self.emit(LineState.CONNECTED, call.remote_id)
         received: list[ReceivedPage] = []
-        while call.hangup is None:
-            response = await ch.command("AT+FDR", timeout=RECEIVE_TIMEOUT)
-            self._absorb(call, response)
-            if response.final == "OK":
-                break  # no more pages: the modem said +FHNG / +FHS with it
-            if response.final != "CONNECT":
-                log.warning("+FDR answered %s", response.final)
-                break
-            self.emit(LineState.PAGE, str(len(received) + 1))
-            page = await self._receive_page(call)
-            if page is None:
-                break
-            received.append(page)
-            if page.status.good != (call.page_status or PageStatus.MCF).good or not page.status.good:
-                code = 1 if page.status.good else 2
-                await ch.command(f"AT{self.names.page_status}={code}", timeout=5)  # our copy check decides
-        await self._wait_hangup(call)
+        failure = ""
+        try:
+            await self._receive_pages(call, received)
+            await self._wait_hangup(call)
+        except AtError as exc:  # the modem went away: the pages that arrived are kept
+            failure = f"line lost: {exc}"
         ok = call.hangup == 0 and bool(received) and call.post_page is PostPage.EOP
-        reason = "all pages received" if ok else (
+        reason = "all pages received" if ok else failure or (
             f"{self.names.hangup}:{call.hangup} {hangup_text(call.hangup)}" if call.hangup not in (None, 0)
             else "call ended before the last page")
         return ReceivedFax(ok, reason, call.remote_id, received, call.mode,
                            hangup_code=str(call.hangup) if call.hangup is not None else "")
+
+    async def _receive_pages(self, call: _Call, received: list[ReceivedPage]) -> None:
+        """+FDR until the modem reports the hang-up; our copy check overrides the modem's (+FPTS=)."""
+        ch = self.channel
+        while call.hangup is None:
+            response = await ch.command("AT+FDR", timeout=RECEIVE_TIMEOUT)
+            self._absorb(call, response)
+            if response.final == "OK":
+                return  # no more pages: the modem said +FHNG / +FHS with it
+            if response.final != "CONNECT":
+                log.warning("+FDR answered %s", response.final)
+                return
+            self.emit(LineState.PAGE, str(len(received) + 1))
+            page = await self._receive_page(call)
+            if page is None:
+                return
+            received.append(page)
+            if call.hangup is None and page.status.good != (call.page_status or PageStatus.MCF).good:
+                code = 1 if page.status.good else 2
+                await ch.command(f"AT{self.names.page_status}={code}", timeout=5)
 
     async def _receive_page(self, call: _Call) -> ReceivedPage | None:
         ch = self.channel

@@ -416,6 +416,7 @@ class Class2Call:
                 burst.write(data)
                 sent += len(data)
             if self.end.call.ended:
+                await self._discard_page(reader)
                 raise Hangup(self.end.call.reason)
             ahead = started + sent / rate - loop.time()
             if ahead * rate > BUFFER_OCTETS:
@@ -443,6 +444,15 @@ class Class2Call:
             ppm = reader.ppm
         return PageSent(ppm)
 
+    async def _discard_page(self, reader: PageDataReader) -> None:
+        """The line dropped mid-page: swallow the rest of the DTE's data, so it is not read as commands."""
+        while not reader.done:
+            chunk = await self.modem.read_data(2.0)
+            if not chunk:
+                return
+            reader.feed(chunk)
+        self.modem.push_back(reader.tail)
+
     async def _receive_page(self, action: ReceivePage) -> Event:
         """+FDR: CONNECT when the page carrier comes, wait for <DC2>, pass the data on, end with <DLE><ETX>."""
         modem = self.modem
@@ -457,12 +467,14 @@ class Class2Call:
         await modem.wait_start_character(DTE_COMMAND_TIMEOUT)
         reverse = modem.dialect_reverses_rx()
         raw = bytearray()
-        while (item := await self._next_item(heard)) is not None:
-            if isinstance(item, bytes):
-                raw += item
-                modem.send(dle_encode(reverse_octets(item) if reverse else item))
-                await modem.drain()
-        modem.send(DLE_ETX)
+        try:
+            while (item := await self._next_item(heard)) is not None:
+                if isinstance(item, bytes):
+                    raw += item
+                    modem.send(dle_encode(reverse_octets(item) if reverse else item))
+                    await modem.drain()
+        finally:
+            modem.send(DLE_ETX)  # also when the line drops: the DTE must get out of the data phase
         await modem.drain()
         self._page_data_done = True
         return PageReceived(bytes(raw))

@@ -1,0 +1,129 @@
+"""Class 2 / 2.0 under faults: busy, no answer, line noise (RTN by our copy check), carrier lost, pty closed."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hardware.fax_modem.t30 import CallFailed, CopyQuality, FaxModem, LineState, PageStatus, Timers
+from hardware.fax_modem.t30.caps import Capabilities, negotiate
+from hardware.fax_modem.t30.emulator import FaxModemEmulator
+from hardware.fax_modem.t30.line import Exchange
+from hardware.fax_modem.t30.pagedata import code_page, tcf_length
+from tests.hardware.fax_modem.test_class2 import stripes
+
+TIMERS = Timers().scaled(0.3)
+STRICT = CopyQuality(mcf_bad_ratio=0.0, rtp_bad_ratio=0.0)  # any bad row earns RTN
+
+
+@pytest.fixture
+async def line():
+    exchange = Exchange(timescale=0.02)
+    a = FaxModemEmulator(exchange, "100")
+    b = FaxModemEmulator(exchange, "200")
+    undo = [a.register("c2f-a"), b.register("c2f-b")]
+    yield exchange, a, b
+    for u in undo:
+        u()
+
+
+@pytest.mark.parametrize(("fault", "reason"), [("busy", "BUSY"), ("no_answer", "NO ANSWER")])
+async def test_busy_and_no_answer(line, fault, reason):
+    exchange, _, b = line
+    setattr(b.port.faults, fault, True)
+    exchange.max_rings = 2
+    sender = await FaxModem("emu://c2f-a", "2.0", timers=TIMERS).open()
+    events = []
+    sender.on_event(events.append)
+    try:
+        with pytest.raises(CallFailed) as info:
+            await sender.send("200", [stripes()])
+    finally:
+        await sender.close()
+    assert info.value.reason == reason
+    assert events[-1].state is LineState.FAILED
+
+
+async def test_noise_gives_rtn_from_our_copy_check_then_the_page_again(line):
+    exchange, a, b = line
+    a.port.faults.ber = 6e-6
+    a.port.faults.seed = 1
+    sender = await FaxModem("emu://c2f-a", "2", timers=TIMERS).open()
+    receiver = await FaxModem("emu://c2f-b", "2.0", timers=TIMERS, quality=STRICT).open()
+    pages = [stripes(400)]
+    try:
+        incoming = asyncio.create_task(receiver.receive(timeout=10))
+        report = await asyncio.wait_for(sender.send("200", pages), 60)
+        fax = await asyncio.wait_for(incoming, 60)
+    finally:
+        await sender.close()
+        await receiver.close()
+    # The emulated modem alone would have said MCF (its copy check allows 2 % bad rows); our
+    # stricter check made the driver answer AT+FPS=2, so the sender heard RTN and sent the page again.
+    assert fax.per_page_status[0] is PageStatus.RTN and fax.per_page_status[-1] is PageStatus.MCF
+    assert 0 < fax.received[0].decoded.bad_line_count <= 0.02 * 400
+    assert "AT+FPS=2" in b.log
+    assert report.ok and report.pages[0].attempts == len(fax.per_page_status) >= 2
+    assert fax.pages == pages
+
+
+async def test_carrier_lost_mid_page_keeps_the_good_pages(line):
+    exchange, a, _ = line
+    first, second = stripes(200), stripes(600, seed=2)
+    mode = negotiate(Capabilities(), Capabilities())
+    assert len(code_page(second, mode)) > 6000
+    a.port.faults.cut_after_octets = tcf_length(mode) + len(code_page(first, mode)) + 8 + 3000
+    sender = await FaxModem("emu://c2f-a", "2.0", timers=TIMERS).open()
+    receiver = await FaxModem("emu://c2f-b", "2", timers=TIMERS).open()
+    try:
+        incoming = asyncio.create_task(receiver.receive(timeout=10))
+        report = await asyncio.wait_for(sender.send("200", [first, second]), 60)
+        fax = await asyncio.wait_for(incoming, 60)
+    finally:
+        await sender.close()
+        await receiver.close()
+    assert not report.ok and report.pages[0].status is PageStatus.MCF
+    assert report.hangup_code == "40"  # unspecified transmit phase C error
+    assert not fax.ok and fax.pages == [first]
+    assert fax.hangup_code == "90" and fax.per_page_status[-1] in (PageStatus.PARTIAL, PageStatus.RTN)
+
+
+async def test_pty_closed_mid_session_keeps_received_pages(line):
+    exchange, a, b = line
+    path = await b.start_pty()
+    sender = await FaxModem("emu://c2f-a", "2", timers=TIMERS).open()
+    receiver = await FaxModem(f"pty://{path}", "2.0", timers=TIMERS).open()
+    pages = [stripes(200), stripes(2000, seed=1), stripes(200, seed=2)]
+    got_page = asyncio.Event()
+    receiver.on_event(lambda e: got_page.set() if e.state is LineState.PAGE else None)
+    try:
+        incoming = asyncio.create_task(receiver.receive(timeout=10))
+        outgoing = asyncio.create_task(sender.send("200", pages))
+        await asyncio.wait_for(got_page.wait(), 10)
+        got_page.clear()
+        await asyncio.wait_for(got_page.wait(), 10)  # the second page has started
+        await b.unplug()
+        fax = await asyncio.wait_for(incoming, 20)
+        report = await asyncio.wait_for(outgoing, 30)
+    finally:
+        await sender.close()
+        await receiver.close()
+    assert not fax.ok and "line lost" in fax.reason
+    assert fax.pages == [pages[0]]
+    assert not report.ok and report.pages[0].status is PageStatus.MCF
+
+
+async def test_multitech_style_bit_order_is_detected(line):
+    _, _, b = line
+    b.class2_rx_reversed = False  # received data in line order even in Class 2, as Multi-Tech modems do
+    sender = await FaxModem("emu://c2f-a", "2.0", timers=TIMERS).open()
+    receiver = await FaxModem("emu://c2f-b", "2", timers=TIMERS).open()
+    pages = [stripes(120), stripes(80, seed=1)]
+    try:
+        incoming = asyncio.create_task(receiver.receive(timeout=10))
+        report = await asyncio.wait_for(sender.send("200", pages), 60)
+        fax = await asyncio.wait_for(incoming, 60)
+    finally:
+        await sender.close()
+        await receiver.close()
+    assert report.ok and fax.ok and fax.pages == pages
