@@ -1,4 +1,5 @@
-"""Periodic jobs: the daily backup and its retention (A16)."""
+"""Periodic jobs: the daily backup and its retention (A16); every minute the SLA escalations (F8) and
+resubmissions that have come due (F12)."""
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,11 @@ import datetime
 import logging
 from typing import Any
 
+from appliance.models.access.tickets import escalate_due, wake_resubmissions
 from appliance.supervisor import Service
 
 log = logging.getLogger(__name__)
+TICKET_JOBS_EVERY_S = 60.0
 
 
 class SchedulerService(Service):
@@ -20,6 +23,10 @@ class SchedulerService(Service):
         super().__init__(ctx)
         self.last_backup: str = ""
         self.last_run_date: datetime.date | None = None
+        self.tickets_at = 0.0
+        self.escalated = 0
+        self.woken = 0
+        self.last_job_error = ""
 
     async def run(self) -> None:
         hour = self.ctx.config["hour"]
@@ -29,7 +36,21 @@ class SchedulerService(Service):
             if hour >= 0 and now.hour == hour and self.last_run_date != now.date():
                 self.last_run_date = now.date()
                 await self._backup()
+            loop_now = asyncio.get_running_loop().time()
+            if loop_now - self.tickets_at >= TICKET_JOBS_EVERY_S:
+                self.tickets_at = loop_now
+                await self._ticket_jobs()
             await asyncio.sleep(self.beat_interval_s)
+
+    async def _ticket_jobs(self) -> None:
+        # A failing job is logged and shown in health(); it must not stop backups or the next minute's run.
+        try:
+            self.escalated += len(await self.ctx.db.call(escalate_due))
+            self.woken += len(await self.ctx.db.call(wake_resubmissions))
+            self.last_job_error = ""
+        except Exception as exc:
+            self.last_job_error = repr(exc)
+            log.error("ticket jobs failed: %r", exc)
 
     async def _backup(self) -> None:
         make_backup = self.ctx.shared["make_backup"]
@@ -38,4 +59,5 @@ class SchedulerService(Service):
         log.info("scheduled backup written path=%s", path)
 
     def health(self) -> dict[str, Any]:
-        return {"last_backup": self.last_backup}
+        return {"last_backup": self.last_backup, "escalated": self.escalated, "resubmissions_woken": self.woken,
+                "last_job_error": self.last_job_error}
