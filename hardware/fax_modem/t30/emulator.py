@@ -7,7 +7,8 @@
     path = await a.start_pty()                    # and /dev/pts/N does too (efax, mgetty, our driver)
     exchange.port("200").faults.ber = 1e-4        # line noise on b's transmissions
 
-Each modem answers V.250 basics (ATZ, ATE, ATV, ATQ, ATI, S-registers), identity queries
+From a shell: `python -m hardware.fax_modem.t30.emulator --pty --class 2.0 --number 100` (see
+`emulator_cli`).  Each modem answers V.250 basics (ATZ, ATE, ATV, ATQ, ATI, S-registers), identity queries
 (+FMFR?/+FMI?, +FMDL?/+FMM?, +FREV?/+FMR?), +FCLASS=? and the commands of its fax classes.
 """
 from __future__ import annotations
@@ -39,3 +40,9 @@ class FaxModemEmulator(Class2Mixin, Class1Mixin):
         if self._pty is not None:
             await self._pty.unplug()
         self.hang_up()
+
+
+if __name__ == "__main__":  # python -m hardware.fax_modem.t30.emulator --pty --class 2.0 --number 100
+    from hardware.fax_modem.t30.emulator_cli import main
+
+    raise SystemExit(main())

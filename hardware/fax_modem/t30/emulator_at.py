@@ -82,7 +82,7 @@ class ModemBase:
     manufacturer = "Appliance"
     model = "Virtual Fax Modem 14400"
     revision = "1.0"
-    fclasses = ("0", "1")  # 2 and 2.0 join when emulator_class2 implements T.32
+    fclasses = ("0", "1")  # emulator_class2.Class2Mixin adds "2" and "2.0"
 
     def __init__(self, exchange: Exchange, number: str, *, local_id: str = "", faults: Faults | None = None,
                  classes: tuple[str, ...] | None = None) -> None:
