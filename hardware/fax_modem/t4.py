@@ -1,93 +1,36 @@
-"""ITU-T T.4 page coding, Modified Huffman (1-D) and Modified READ (2-D), written by hand: no maintained
-Python library codes the fax modem bit stream.
+"""ITU-T T.4 page coding, Modified Huffman (1-D) and Modified READ (2-D), and T.6 (MMR), written by
+hand: no maintained Python library codes the fax modem bit stream.
 
 A page is a `Page`: packed rows, most significant bit first, 1 = black (Pillow's "1;I" raw layout).
 Coded data is a serial bit stream; how it is packed into octets is `BitOrder`.
 
-Speed comes from working on whole '0'/'1' strings with C-level primitives: `int.from_bytes` + `format`
-turn a page into one bit string in linear time, `re.findall` splits rows into runs and coded lines into
-code words, dictionaries map runs to code words and code words to pixels, and `int(s, 2)` packs the
-result.  Only the 2-D mode decisions need a Python loop per changing element.
+Speed comes from numpy working on the whole page at once (t4_runs, t4_2d): rows become arrays of
+changing elements, runs and 2-D modes become arrays of code words, and those are packed into the
+stream in one go; MH lines are decoded side by side, one code word of every line per step.  Only 2-D
+decoding goes line after line, since each line is coded against the one decoded before it.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
-from itertools import accumulate, chain, cycle
-from operator import mul, sub
-from typing import Callable, Iterable
+from typing import Iterable
+
+import numpy as np
 
 from .errors import T4Error
+from .t4_2d import TAIL, mode_tokens, scan_line
+from .t4_codes import BLACK_CODES, EOL, MAX_WIDTH, WHITE_CODES, run_code
+from .t4_runs import BitStream, decode_runs, page_changes, rows_from_flips, run_tokens, stream_windows
 
-# --- code tables (T.4 §4.1.2, Tables 1 and 2; Table 3 for the extended make-up codes) ---------------
-# Terminating codes in run-length order 0..63, then make-up codes 64, 128, ... 1728.
-_WHITE_TERMINATING = """
-00110101 000111 0111 1000 1011 1100 1110 1111 10011 10100 00111 01000 001000 000011 110100 110101
-101010 101011 0100111 0001100 0001000 0010111 0000011 0000100 0101000 0101011 0010011 0100100
-0011000 00000010 00000011 00011010 00011011 00010010 00010011 00010100 00010101 00010110 00010111
-00101000 00101001 00101010 00101011 00101100 00101101 00000100 00000101 00001010 00001011 01010010
-01010011 01010100 01010101 00100100 00100101 01011000 01011001 01011010 01011011 01001010 01001011
-00110010 00110011 00110100""".split()
-_WHITE_MAKEUP = """
-11011 10010 010111 0110111 00110110 00110111 01100100 01100101 01101000 01100111 011001100 011001101
-011010010 011010011 011010100 011010101 011010110 011010111 011011000 011011001 011011010 011011011
-010011000 010011001 010011010 011000 010011011""".split()
-_BLACK_TERMINATING = """
-0000110111 010 11 10 011 0011 0010 00011 000101 000100 0000100 0000101 0000111 00000100 00000111
-000011000 0000010111 0000011000 0000001000 00001100111 00001101000 00001101100 00000110111
-00000101000 00000010111 00000011000 000011001010 000011001011 000011001100 000011001101 000001101000
-000001101001 000001101010 000001101011 000011010010 000011010011 000011010100 000011010101
-000011010110 000011010111 000001101100 000001101101 000011011010 000011011011 000001010100
-000001010101 000001010110 000001010111 000001100100 000001100101 000001010010 000001010011
-000000100100 000000110111 000000111000 000000100111 000000101000 000001011000 000001011001
-000000101011 000000101100 000001011010 000001100110 000001100111""".split()
-_BLACK_MAKEUP = """
-0000001111 000011001000 000011001001 000001011011 000000110011 000000110100 000000110101
-0000001101100 0000001101101 0000001001010 0000001001011 0000001001100 0000001001101 0000001110010
-0000001110011 0000001110100 0000001110101 0000001110110 0000001110111 0000001010010 0000001010011
-0000001010100 0000001010101 0000001011010 0000001011011 0000001100100 0000001100101""".split()
-# Table 3: make-up codes 1792..2560 shared by both colours (needed for B4/A3 lines and long runs).
-_EXTENDED_MAKEUP = """
-00000001000 00000001100 00000001101 000000010010 000000010011 000000010100 000000010101 000000010110
-000000010111 000000011100 000000011101 000000011110 000000011111""".split()
+__all__ = ["BLACK_CODES", "EOFB", "EOL", "MAX_HEIGHT", "MAX_WIDTH", "RTC_EOLS", "STANDARD_WIDTHS",
+           "WHITE_CODES", "BitOrder", "Coding", "DecodedPage", "Page", "T4Error", "decode_mmr",
+           "decode_page", "default_k", "encode_mmr", "encode_page", "min_bytes_per_line", "reverse_bits",
+           "run_code"]
 
-EOL = "000000000001"  # T.4 §4.1.2: never occurs inside valid line data
 RTC_EOLS = 6  # T.4 §4.1.4: return to control = six EOLs (six EOL+1 in 2-D, §4.2.4)
-_MAX_RUN_CODE = 2560
-
-# 2-D mode codes, T.4 §4.2.1.3.3, Table 4
-_PASS, _HORIZONTAL = "0001", "001"
-_VERTICAL = {0: "1", 1: "011", 2: "000011", 3: "0000011", -1: "010", -2: "000010", -3: "0000010"}
-
+EOFB = EOL + EOL  # T.6 §2.4
 STANDARD_WIDTHS = {1728: "A4 / letter (215 mm)", 2048: "B4 (255 mm)", 2432: "A3 (303 mm)"}
-MAX_WIDTH = 8192
 MAX_HEIGHT = 32_768  # rows kept of one page: an A4 at 196 lpi has 2287, so this is over 4 m of paper
-
-
-def _code_table(term: list[str], makeup: list[str]) -> dict[int, str]:
-    """Run length -> code word for one colour (terminating, make-up and extended make-up)."""
-    table = dict(enumerate(term))
-    table.update({64 * (i + 1): code for i, code in enumerate(makeup)})
-    table.update({1792 + 64 * i: code for i, code in enumerate(_EXTENDED_MAKEUP)})
-    return table
-
-
-WHITE_CODES: dict[int, str] = _code_table(_WHITE_TERMINATING, _WHITE_MAKEUP)
-BLACK_CODES: dict[int, str] = _code_table(_BLACK_TERMINATING, _BLACK_MAKEUP)
-
-
-def run_code(length: int, black: bool) -> str:
-    """The MH code words (as a '0'/'1' string) for one run, T.4 §4.1.1 incl. runs over 2560."""
-    table = BLACK_CODES if black else WHITE_CODES
-    parts = []
-    while length > _MAX_RUN_CODE + 63:  # T.4 §4.1.1 note: repeat 2560 until the rest is < 2560
-        parts.append(table[_MAX_RUN_CODE])
-        length -= _MAX_RUN_CODE
-    if length >= 64:
-        parts.append(table[length & ~63])
-    parts.append(table[length & 63])
-    return "".join(parts)
 
 
 class BitOrder(Enum):
@@ -168,10 +111,14 @@ def reverse_bits(data: bytes) -> bytes:
     return data.translate(_REVERSE)
 
 
+def _msb_first(data: bytes, bit_order: BitOrder) -> bytes:
+    """The octets with the first bit of the stream as each one's most significant bit."""
+    return data.translate(_REVERSE) if bit_order is BitOrder.LSB_FIRST else data
+
+
 def _bits_of(data: bytes, bit_order: BitOrder) -> str:
     """The serial bit stream of `data` as a '0'/'1' string."""
-    if bit_order is BitOrder.LSB_FIRST:
-        data = data.translate(_REVERSE)
+    data = _msb_first(data, bit_order)
     if not data:
         return ""
     return format(int.from_bytes(data, "big"), "b").zfill(len(data) * 8)
@@ -181,343 +128,10 @@ def _bytes_of(bits: str, bit_order: BitOrder) -> bytes:
     """Pack a '0'/'1' string (padded with zero fill to whole octets) into bytes."""
     bits += "0" * (-len(bits) % 8)
     out = int(bits, 2).to_bytes(len(bits) // 8, "big") if bits else b""
-    return out.translate(_REVERSE) if bit_order is BitOrder.LSB_FIRST else out
+    return _msb_first(out, bit_order)
 
 
-def _row_strings(page: Page) -> list[str]:
-    """Every row of the page as a '0'/'1' string of exactly `width` characters."""
-    full = _bits_of(page.data, BitOrder.MSB_FIRST)
-    step, width = page.stride * 8, page.width
-    return [full[i:i + width] for i in range(0, step * page.height, step)]
-
-
-def _page_from_strings(rows: list[str], width: int, y_dpi: int) -> Page:
-    """Pack rows given as '0'/'1' strings into a Page."""
-    pad = "0" * (-width % 8)
-    data = _bytes_of(pad.join(rows) + pad if pad else "".join(rows), BitOrder.MSB_FIRST)
-    return Page(width, len(rows), data, y_dpi)
-
-
-_RUNS = re.compile("0+|1+")
-
-
-def _changes(row: str) -> list[int]:
-    """Changing elements of a row (T.4 §4.2.1.2): positions where the colour differs from the left."""
-    ends = list(accumulate(map(len, _RUNS.findall(row))))
-    ends.pop()  # the row's end is not a change
-    return [0, *ends] if row[0] == "1" else ends
-
-
-def _row_of_changes(changes: list[int], width: int) -> str:
-    """Inverse of _changes."""
-    runs = map(sub, chain(changes, (width,)), chain((0,), changes))
-    return "".join(map(mul, cycle("01"), runs))
-
-
-class _Lazy(dict):
-    """A memo dict filled on first use by `compute` (kept bounded against hostile input)."""
-
-    def __init__(self, compute: Callable) -> None:
-        super().__init__()
-        self._compute = compute
-
-    def __missing__(self, key: object) -> object:
-        if len(self) > 100_000:
-            self.clear()
-        value = self[key] = self._compute(key)
-        return value
-
-
-# --- 1-D coding (T.4 §4.1) --------------------------------------------------------------------------
-# A white run and the black run after it (either may be empty, T.4 §4.1.2: a line starts with a white
-# run, possibly of length 0) -> code words; one token per pair halves the objects made.
-_MH_PAIR_CODE = _Lazy(lambda pair: run_code(len(pair) - len(pair.lstrip("0")), False)
-                      + (run_code(len(pair.lstrip("0")), True) if pair[-1] == "1" else ""))
-
-
-def _mh_line(row: str) -> str:
-    """MH code words of one row."""
-    # cutting at every black-to-white edge leaves exactly the (white, black) pairs, faster than re
-    return "".join(map(_MH_PAIR_CODE.__getitem__, row.replace("10", "1 0").split(" ")))
-
-
-def _trie(codes: Iterable[str]) -> str:
-    """A regular expression matching exactly one of the prefix-free `codes`, shaped as a bit trie
-    so the backtracking engine never retries a branch."""
-    codes = list(codes)
-    if codes == [""]:
-        return ""
-    branches = []
-    for bit in "01":
-        rest = [c[1:] for c in codes if c[:1] == bit]
-        if rest:
-            branches.append(bit + _trie(rest))
-    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-
-
-def _run_regex(table: dict[int, str]) -> str:
-    """Regex for one complete run: any make-up codes, then one terminating code."""
-    makeup = _trie(code for n, code in table.items() if n >= 64)
-    return f"(?:{makeup})*{_trie(table[n] for n in range(64))}"
-
-
-_WHITE_RUN = re.compile(_run_regex(WHITE_CODES))
-_BLACK_RUN = re.compile(_run_regex(BLACK_CODES))
-_WHITE_LENGTH = {code: n for n, code in WHITE_CODES.items()}
-_BLACK_LENGTH = {code: n for n, code in BLACK_CODES.items()}
-
-
-def _run_length(codes: str, lengths: dict[str, int]) -> int:
-    """Sum of the run lengths of consecutive code words (already known to be well formed)."""
-    total, start = 0, 0
-    for end in range(1, len(codes) + 1):
-        if codes[start:end] in lengths:
-            total += lengths[codes[start:end]]
-            start = end
-    return total
-
-
-_WHITE_RUN_LENGTH = _Lazy(lambda codes: _run_length(codes, _WHITE_LENGTH))  # make-ups + terminating
-_BLACK_RUN_LENGTH = _Lazy(lambda codes: _run_length(codes, _BLACK_LENGTH))
-_H_RUNS = (((_WHITE_RUN, _BLACK_RUN), (_WHITE_RUN_LENGTH, _BLACK_RUN_LENGTH)),  # by a0's colour
-           ((_BLACK_RUN, _WHITE_RUN), (_BLACK_RUN_LENGTH, _WHITE_RUN_LENGTH)))
-
-# MH decoding reads 20-bit windows: a table per state gives every code word complete inside the
-# window at once, and the table for the state after them.  State = colour * 2 + (1 after a make-up
-# code, which a terminating code must follow).  Text repeats, so a page needs only a few thousand.
-_WINDOW = 20
-
-
-class _WindowTable(dict):
-    """Window bits -> (pixels, bits used, table of the next state), filled on first use."""
-
-    def __init__(self, state: int) -> None:
-        super().__init__()
-        self.state = state
-
-    def __missing__(self, bits: str) -> tuple[str, int, _WindowTable]:
-        if len(self) > 100_000:  # bounded against hostile input
-            self.clear()
-        pixels, used, state = _mh_window(self.state, bits)
-        value = self[bits] = (pixels, used, _MH_WINDOWS[state])
-        return value
-
-
-def _mh_window(state: int, bits: str) -> tuple[str, int, int]:
-    """(pixels, bits used, next state) for the whole code words at the start of a window."""
-    pixels, pos = [], 0
-    while True:
-        black = state >> 1
-        lengths = _BLACK_LENGTH if black else _WHITE_LENGTH
-        for end in range(pos + 2, min(pos + 13, len(bits)) + 1):
-            run = lengths.get(bits[pos:end])
-            if run is not None:
-                break
-        else:
-            return "".join(pixels), pos, state
-        pixels.append("01"[black] * run)
-        pos = end
-        state = (state | 1) if run >= 64 else (state & 2) ^ 2
-
-
-_MH_WINDOWS = tuple(_WindowTable(state) for state in range(4))
-_TAIL = "0" * 11  # zeros of the last code word that the EOL split swallowed come back from here
-
-
-def _mh_decode(line: str, width: int) -> str | None:
-    """Pixels of one MH coded line, or None if it is corrupt."""
-    end = len(line)
-    line += _TAIL
-    table = _MH_WINDOWS[0]
-    parts = []
-    pos = 0
-    while pos < end:
-        pixels, used, table = table[line[pos:pos + _WINDOW]]
-        if not used:
-            if "1" in line[pos:end]:
-                return None
-            break  # only fill left: the last line of data without a closing EOL
-        parts.append(pixels)
-        pos += used
-    row = "".join(parts)
-    return row if len(row) == width and not table.state & 1 else None
-
-
-# --- 2-D coding (T.4 §4.2) --------------------------------------------------------------------------
-def _mr_line(ref: list[int], cur: list[int], width: int) -> str:
-    """MR code words of the coding line `cur` against the reference line `ref` (change lists),
-    following the coding procedure of T.4 §4.2.1.3.4 / figure 7."""
-    if cur == ref:  # every a1 sits on b1: V0 for each change plus the imaginary one at `width`
-        return "1" * (len(cur) + 1)
-    ref = [*ref, width, width, width]
-    cur = [*cur, width, width]
-    vertical, codes = _VERTICAL_CODES, _RUN_CODES
-    out = []
-    a0, ia, k = -1, 0, 0  # a0 starts as an imaginary white element left of the line; ia indexes a1
-    while a0 < width:
-        while ref[k] <= a0:  # k: first reference change right of a0; a0 only grows, so k does too
-            k += 1
-        ib = k + ((k ^ ia) & 1)  # b1 has a1's colour: changes alternate colour, white-to-black first
-        a1, b1 = cur[ia], ref[ib]
-        if ref[ib + 1] < a1:  # pass mode: a0 moves under b2, colour unchanged
-            out.append("0001")
-            a0 = ref[ib + 1]
-        elif -3 <= a1 - b1 <= 3:
-            out.append(vertical[a1 - b1])
-            a0 = a1
-            ia += 1
-        else:  # horizontal mode: a0a1 and a1a2 as MH runs, a0a1 in a0's colour
-            a2 = cur[ia + 1]
-            black = ia & 1
-            out.append("001" + codes[black][a1 - (a0 if a0 > 0 else 0)] + codes[black ^ 1][a2 - a1])
-            a0 = a2
-            ia += 2
-    return "".join(out)
-
-
-_RUN_CODES = (_Lazy(lambda n: run_code(n, False)), _Lazy(lambda n: run_code(n, True)))  # length -> code
-_VERTICAL_CODES = [_VERTICAL[d] for d in range(4)] + [_VERTICAL[d] for d in range(-3, 0)]  # index d
-
-
-def _mode_of(prefix: str) -> tuple[int, int] | None:
-    """(mode, code length) for the 2-D code word starting a 7-bit prefix: mode is the vertical offset
-    -3..3, or _P / _H; None for extension codes and garbage."""
-    for code, mode in ((_PASS, _P), (_HORIZONTAL, _H), *((c, d) for d, c in _VERTICAL.items())):
-        if prefix.startswith(code):
-            return mode, len(code)
-    return None
-
-
-_P, _H = 10, 20
-_MODE_BY_PREFIX = {format(i, "07b"): _mode_of(format(i, "07b")) for i in range(128)}
-
-
-def _mode_window(bits: str) -> tuple[tuple[tuple[int, int], ...], int]:
-    """((mode, end offset), ...) of the 2-D mode codes complete in a window, stopping after a
-    horizontal code (its runs follow) or before anything else; and the offset where it stopped."""
-    found, pos = [], 0
-    while True:
-        mode = _MODE_BY_PREFIX.get(bits[pos:pos + 7])
-        if mode is None:  # garbage, an extension code, or a code cut by the window's end
-            return tuple(found), pos
-        pos += mode[1]
-        found.append((mode[0], pos))
-        if mode[0] == _H:
-            return tuple(found), pos
-
-
-_MODE_WINDOWS = _Lazy(_mode_window)  # 16-bit window -> the mode codes in it, reused across lines
-_MODE_WINDOW = 16
-
-
-def _mr_scan(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int], int] | None:
-    """(changes, end position) of one 2-D coded line starting at `pos` against the reference changes
-    `ref`, or None if it is corrupt; `bits` must run at least 13 bits past the line."""
-    if bits.startswith("1" * (len(ref) + 1), pos):
-        return ref, pos + len(ref) + 1  # V0 on every element: the reference line again
-    ref = [*ref, width, width, width]
-    windows = _MODE_WINDOWS
-    cur: list[int] = []
-    append = cur.append
-    a0, colour, k, end = -1, 0, 0, len(bits)
-    while a0 < width:
-        base = pos
-        modes, pos = windows[bits[base:base + _MODE_WINDOW]]
-        if not modes:
-            return None  # extension codes (T.4 §4.2.1.3.3) and garbage alike: the line is lost
-        pos += base
-        for mode, offset in modes:
-            while ref[k] <= a0:
-                k += 1
-            ib = k + ((k ^ colour) & 1)
-            if mode < _P:
-                a1 = ref[ib] + mode
-                if not a0 < a1 <= width:
-                    return None
-                if a1 < width:
-                    append(a1)
-                a0 = a1
-                colour ^= 1
-            elif mode == _P:
-                a0 = ref[ib + 1]
-                if a0 >= width:  # a pass can only reach b2 < a1 <= width
-                    return None
-            else:  # horizontal: two MH runs, the first in a0's colour
-                runs, lengths = _H_RUNS[colour]
-                first = runs[0].match(bits, pos)
-                second = first and runs[1].match(bits, first.end())
-                if not second:
-                    return None
-                pos = second.end()
-                a1 = (a0 if a0 > 0 else 0) + lengths[0][first.group()]
-                a2 = a1 + lengths[1][second.group()]
-                if a2 > width or (a1 == a0 and a0 >= 0) or (a2 == a1 and a1 < width):
-                    return None
-                if a1 < width:
-                    append(a1)
-                    if a2 < width:
-                        append(a2)
-                a0 = a2
-            if a0 >= width:  # the line is complete: later codes in the window are the next line's
-                if mode != _H:
-                    pos = base + offset
-                break
-        if pos > end:
-            return None
-    return cur, pos
-
-
-def _mr_decode(line: str, ref: list[int], width: int) -> list[int] | None:
-    """Changes of one MR coded line between EOLs, or None if it is corrupt."""
-    scanned = _mr_scan(line + _TAIL, 0, ref, width)
-    if scanned is None or "1" in line[scanned[1]:]:
-        return None
-    return scanned[0]
-
-
-# --- T.6 (MMR): 2-D lines against an all-white first reference, no EOLs, EOFB at the end ------------
-EOFB = EOL + EOL  # T.6 §2.4
-
-
-def encode_mmr(page: Page, bit_order: BitOrder = BitOrder.MSB_FIRST) -> bytes:
-    """T.6 coded page, as stored in TIFF Compression=4 or sent with ECM."""
-    out, previous = [], []
-    for row in _row_strings(page):
-        changes = _changes(row)
-        out.append(_mr_line(previous, changes, page.width))
-        previous = changes
-    out.append(EOFB)
-    return _bytes_of("".join(out), bit_order)
-
-
-def decode_mmr(data: bytes, width: int, height: int | None = None,
-               bit_order: BitOrder = BitOrder.MSB_FIRST, y_dpi: int = 196) -> DecodedPage:
-    """Decode a T.6 page; after a corrupt line nothing can be resynchronised, so the remaining rows
-    (up to `height` when known) repeat the last good row and count as bad."""
-    if not 0 < width <= MAX_WIDTH:
-        raise T4Error(f"line width {width} is not codable")
-    bits = _bits_of(data, bit_order) + _TAIL + "0" * 2
-    rows: list[str] = []
-    ref: list[int] = []
-    pos = 0
-    while len(rows) < (MAX_HEIGHT if height is None else min(height, MAX_HEIGHT)):
-        if bits.startswith(EOL, pos) or "1" not in bits[pos:pos + 64]:
-            break
-        scanned = _mr_scan(bits, pos, ref, width)
-        if scanned is None:
-            break
-        ref, pos = scanned
-        rows.append(_row_of_changes(ref, width))
-    good = len(rows)
-    eofb = bits.startswith(EOFB, pos)
-    if not rows and (height is None or not eofb and height):
-        raise T4Error(f"no decodable T.6 line in {len(data)} bytes")
-    rows += rows[-1:] * (min(height, MAX_HEIGHT) - good if height else 0)
-    bad = tuple(range(good, len(rows)))
-    return DecodedPage(_page_from_strings(rows, width, y_dpi), bad, eofb)
-
-
-# --- page framing (T.4 §4.1.3 fill, §4.1.4 RTC, §4.2.4 tag bits) ------------------------------------
+# --- encoding ---------------------------------------------------------------------------------------
 def min_bytes_per_line(scan_time_ms: int, bit_rate: int) -> int:
     """Octets a coded line must fill to last the minimum scan line time (T.30 DIS/DCS bits 21-23)."""
     return -(-scan_time_ms * bit_rate // 8000)
@@ -537,67 +151,129 @@ def encode_page(page: Page, coding: Coding = Coding.MH, *, k: int | None = None,
     """
     if coding is Coding.MMR:
         return encode_mmr(page, bit_order)
-    rows = _row_strings(page)
     two_d = coding is Coding.MR
     k = k or default_k(page.y_dpi)
     if two_d and k < 1:
         raise T4Error(f"K parameter {k} must be at least 1")
-    bodies, previous = [], []
-    for index, row in enumerate(rows):
-        if not two_d:
-            bodies.append(_mh_line(row))
-            continue
-        changes = _changes(row)
-        if index % k:
-            bodies.append("0" + _mr_line(previous, changes, page.width))  # EOL+0: a 2-D line follows
-        else:
-            bodies.append("1" + _mh_line(row))  # EOL+1 (T.4 §4.2.4): a 1-D line follows
-        previous = changes
-    return _bytes_of(_frame(bodies, two_d, min_bytes_per_line * 8, align_eol, rtc), bit_order)
+    stream = BitStream()
+    line = _Framing(two_d, min_bytes_per_line * 8, align_eol)
+    for start in range(0, page.height, _CHUNK_ROWS):
+        stop = min(page.height, start + _CHUNK_ROWS)
+        tags = np.arange(start, stop) % k == 0 if two_d else None  # T.4 §4.2.1: 1-D, then K-1 2-D
+        stream.append(*line.frame(_chunk_tokens(page, start, stop, tags), stop - start, tags))
+    if rtc:
+        stream.append(*line.rtc())
+    return _msb_first(stream.tobytes(), bit_order)
 
 
-def _frame(bodies: list[str], two_d: bool, min_bits: int, align: bool, rtc: bool) -> str:
-    """Join coded lines with EOLs and fill; each body starts with its tag bit in 2-D coding."""
-    out: list[str] = []
-    length = 0
-    ends = [*bodies, None] if rtc else bodies
-    for index, body in enumerate(ends):
-        # T.4 §4.1.3: fill goes between a line's data and the next EOL, so that data + fill + EOL
-        # last at least the minimum scan line time.
-        fill = max(0, min_bits - len(bodies[index - 1]) - len(EOL)) if index else 0
-        if align:
-            fill += -(length + fill + len(EOL)) % 8
-        if body is None:
-            out.append("0" * fill + (EOL + "1" if two_d else EOL) * RTC_EOLS)
-        else:
-            out.append("0" * fill + EOL + body)
-            length += len(out[-1])
-    return "".join(out)
+def encode_mmr(page: Page, bit_order: BitOrder = BitOrder.MSB_FIRST) -> bytes:
+    """T.6 coded page, as stored in TIFF Compression=4 or sent with ECM."""
+    stream = BitStream()
+    for start in range(0, page.height, _CHUNK_ROWS):
+        stop = min(page.height, start + _CHUNK_ROWS)
+        (_, values, lengths), = _chunk_tokens(page, start, stop, np.zeros(stop - start, bool))
+        stream.append(values, lengths)
+    stream.append(np.array([int(EOFB, 2)], np.uint64), np.array([len(EOFB)]))
+    return _msb_first(stream.tobytes(), bit_order)
 
 
+# rows coded per round: the arrays of a round stay in the processor's cache, and small arrays are
+# reused by the allocator instead of being mapped afresh for every page
+_CHUNK_ROWS = 128
+_Tokens = tuple[np.ndarray, np.ndarray, np.ndarray]  # (row, code value, code length)
+
+
+def _chunk_tokens(page: Page, start: int, stop: int, one_d: np.ndarray | None) -> list[_Tokens]:
+    """The code words of rows start..stop: MH for all (`one_d` None) or for the rows marked in
+    `one_d`, 2-D for the others, each against the row above (white above the first)."""
+    above = int(start > 0 and one_d is not None and not one_d.all())
+    first = start - above
+    changes = page_changes(page.data[first * page.stride:stop * page.stride], page.width, stop - first)
+    coded = np.ones(stop - first, bool)
+    coded[:above] = False  # the row above is only a reference
+    if one_d is None:
+        parts = [run_tokens(changes, page.width, coded)]
+    else:
+        marks = np.concatenate([np.zeros(above, bool), one_d])
+        parts = [run_tokens(changes, page.width, coded & marks), mode_tokens(changes, page.width, coded & ~marks)]
+    return [(rows - above, values, lengths) for rows, values, lengths in parts if len(rows)]
+
+
+class _Framing:
+    """EOLs, fill and tag bits around coded lines, chunk after chunk (T.4 §4.1.3, §4.1.4, §4.2.4)."""
+
+    def __init__(self, two_d: bool, min_bits: int, align: bool) -> None:
+        self.tag_bits = int(two_d)
+        self.min_bits = min_bits
+        self.align = align
+        self.before: int | None = None  # the line before the next EOL (body and tag bit); None: first
+
+    def _fill(self, before: np.ndarray) -> np.ndarray:
+        """Fill before each EOL given the line before it."""
+        # T.4 §4.1.3: fill goes between a line's data and the next EOL, so that data + fill + EOL last
+        # at least the minimum scan line time
+        fill = np.maximum(0, self.min_bits - before - len(EOL))
+        if self.align:  # each EOL ends on an octet boundary, so only the line before it counts
+            fill += -(before + fill + len(EOL)) % 8
+        return fill
+
+    def frame(self, parts: list[_Tokens], height: int, tags: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(value, length) of the code words of `height` lines: EOL (with fill, tag bit) then body."""
+        per_row = [np.bincount(rows, minlength=height) for rows, _, _ in parts]
+        body = sum((np.bincount(rows, weights=lengths, minlength=height) for rows, _, lengths in parts),
+                   np.zeros(height)).astype(np.int64) + self.tag_bits
+        before = np.concatenate(([self.before or 0], body[:-1]))
+        fill = self._fill(before)
+        if self.before is None:
+            fill[0] = (-len(EOL)) % 8 if self.align else 0  # nothing before the first EOL
+        self.before = int(body[-1])
+        tokens = sum(per_row, np.zeros(height, np.int64)) + 1
+        first = np.cumsum(tokens) - tokens  # where each row's EOL goes
+        values, lengths = np.empty(int(tokens.sum()), np.uint64), np.empty(int(tokens.sum()), np.int64)
+        values[first] = 1 if tags is None else 2 | tags.astype(np.uint64)  # EOL, EOL+1 or EOL+0
+        lengths[first] = fill + len(EOL) + self.tag_bits
+        for (rows, part_values, part_lengths), counts in zip(parts, per_row):
+            at = first[rows] + 1 + np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+            values[at] = part_values
+            lengths[at] = part_lengths
+        return values, lengths
+
+    def rtc(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return to control: six EOLs (EOL+1 in 2-D coding), T.4 §4.1.4 / §4.2.4."""
+        fill = self._fill(np.array([self.before or 0]))[0]
+        if self.before is None:
+            fill = (-len(EOL)) % 8 if self.align else 0
+        lengths = np.full(RTC_EOLS, len(EOL) + self.tag_bits)
+        lengths[0] += fill
+        return np.full(RTC_EOLS, 1 if not self.tag_bits else 3, np.uint64), lengths
+
+
+# --- decoding ---------------------------------------------------------------------------------------
 _EOL_ZEROS = "0" * 11  # T.4 §4.1.2: eleven zeros never occur inside valid line data, only in EOL
 
 
-def _lines(bits: str, two_d: bool) -> tuple[str, list[str], bool]:
-    """(data before the first EOL, the line after each EOL with its tag bit, RTC seen)."""
+def _lines(bits: str, two_d: bool) -> tuple[int, list[tuple[int, int]], bool]:
+    """(length of the data before the first EOL, (start, end) of the line after each EOL with its
+    tag bit, RTC seen)."""
     # str.split cuts each EOL's zero run into separators; zeros left over (fill) lead the next piece,
-    # and zeros the last code word of a line lost come back from _TAIL when the line is decoded.
+    # and zeros the last code word of a line lost are the separator that follows it
     pieces = bits.split(_EOL_ZEROS)
-    lead = pieces[0]
-    lines: list[str] = []
+    at = len(pieces[0]) + len(_EOL_ZEROS)
+    lines: list[tuple[int, int]] = []
     empty = 0
     for piece in pieces[1:]:
-        if not piece:
-            continue
-        line = piece.lstrip("0")[1:]
-        if len(line) <= two_d and piece.lstrip("0"):
-            empty += 1  # an EOL (+tag) with no line behind it
-            if empty == RTC_EOLS - 1:  # T.4 §4.1.4 / §4.2.4: six EOLs in a row end the page
-                return lead, lines[:len(lines) - empty + 1], True
-        else:
-            empty = 0
-        lines.append(line)
-    return lead, lines, False
+        if piece:
+            data = piece.lstrip("0")
+            start = at + len(piece) - len(data) + 1  # after the EOL's 1
+            if len(data) <= 1 + two_d and data:
+                empty += 1  # an EOL (+tag) with no line behind it
+                if empty == RTC_EOLS - 1:  # T.4 §4.1.4 / §4.2.4: six EOLs in a row end the page
+                    return len(pieces[0]), lines[:len(lines) - empty + 1], True
+            else:
+                empty = 0
+            lines.append((start, max(start, at + len(piece))))
+        at += len(piece) + len(_EOL_ZEROS)
+    return len(pieces[0]), lines, False
 
 
 def decode_page(data: bytes, width: int = 1728, *, two_d: bool = False,
@@ -610,37 +286,126 @@ def decode_page(data: bytes, width: int = 1728, *, two_d: bool = False,
     """
     if not 0 < width <= MAX_WIDTH:
         raise T4Error(f"line width {width} is not codable")
-    lead, segments, rtc = _lines(_bits_of(data, bit_order), two_d)
-    lead_row = _mh_decode(lead, width) if "1" in lead else None
-    if lead_row is None and not segments and not rtc:
+    octets = _msb_first(data, bit_order)
+    bits = _bits_of(octets, BitOrder.MSB_FIRST)
+    lead, lines, rtc = _lines(bits, two_d)
+    spans = [(start, end) for start, end in lines if end - start > two_d][:MAX_HEIGHT]  # else no line
+    # every 1-D coded line (all in MH; tag bit 1 in MR) decodes on its own: all of them at once, with
+    # the data before the first EOL in front, which counts if it is a whole MH line
+    one_d = [not two_d or bits[start] == "1" for start, _ in spans]
+    has_lead = "1" in bits[:lead]
+    starts = [0] * has_lead + [start + two_d for (start, _), flat in zip(spans, one_d) if flat]
+    ends = [lead] * has_lead + [end for (_, end), flat in zip(spans, one_d) if flat]
+    good, decoded = _decode_mh(bits, octets, starts, ends, width)
+    lead_row = has_lead and bool(good[0])
+    if not lead_row and not lines and not rtc:
         raise T4Error(f"no EOL and no decodable line in {len(data)} bytes of T.4 data")
-    rows: list[str] = [] if lead_row is None else [lead_row]
-    bad: list[int] = []
-    previous = _changes(lead_row) if two_d and lead_row is not None else None
-    for segment in segments:
-        if len(segment) <= two_d:
-            continue  # an EOL with no line behind it
-        if len(rows) >= MAX_HEIGHT:
-            break  # a runaway sender cannot make us hold an endless page
-        row, previous = _decode_line(segment, width, two_d, previous)
-        if row is None:
-            bad.append(len(rows))
-            row = rows[-1] if rows else "0" * width
-        rows.append(row)
-    return DecodedPage(_page_from_strings(rows, width, y_dpi), tuple(bad), rtc)
+    if has_lead and not lead_row:
+        good, decoded = good[1:], decoded[1:]
+    if lead_row:
+        spans, one_d = [(0, lead), *spans][:MAX_HEIGHT], [True, *one_d][:MAX_HEIGHT]
+    height = len(spans)
+    row_of = np.flatnonzero(one_d)  # decoded line -> its row
+    good, decoded = good[:len(row_of)], decoded[:len(row_of)]
+    ok = np.zeros(height, bool)
+    ok[row_of] = good
+    pixels = np.zeros((height + 1, decoded.shape[1]), np.uint8)  # + a white row above the first
+    pixels[row_of] = decoded
+    if two_d and not all(one_d):
+        _decode_2d(bits, spans, one_d, ok, pixels, width)
+    return _page(ok, pixels, width, y_dpi, rtc)
 
 
-def _decode_line(segment: str, width: int, two_d: bool,
-                 ref: list[int] | None) -> tuple[str | None, list[int] | None]:
-    """(pixels, changes) of one line between EOLs; (None, None) if it is corrupt."""
-    if not two_d or segment[0] == "1":
-        row = _mh_decode(segment[1:] if two_d else segment, width)
-        if row is None:
-            return None, None
-        return row, (_changes(row) if two_d else None)
-    if ref is None:  # a 2-D line whose reference was lost cannot be trusted (T.4 §4.2.1.1)
-        return None, None
-    changes = _mr_decode(segment[1:], ref, width)
-    if changes is None:
-        return None, None
-    return _row_of_changes(changes, width), changes
+_BATCH_LINES = 4096  # lines MH-decoded side by side: enough to fill numpy's steps, few for the cache
+
+
+def _decode_mh(bits: str, octets: bytes, starts: list[int], ends: list[int],
+               width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(whole line?, packed pixels) of the MH lines [start, end) of `bits`."""
+    windows = stream_windows(octets)
+    good, pixels = [np.zeros(0, bool)], [np.zeros((0, (width + 7) // 8), np.uint8)]
+    for first in range(0, len(starts), _BATCH_LINES):
+        last = first + len(starts[first:first + _BATCH_LINES])
+        complete, unread, stopped, lines, positions = decode_runs(
+            windows, np.array(starts[first:last], np.int64), np.array(ends[first:last], np.int64), width)
+        for line in np.flatnonzero(unread).tolist():  # no code word where data went on: only fill may
+            complete[line] = "1" not in bits[stopped[line]:ends[first + line]]
+        good.append(complete)
+        pixels.append(rows_from_flips(lines, positions, width, last - first))
+    return np.concatenate(good), np.concatenate(pixels)
+
+
+def _decode_2d(bits: str, spans: list[tuple[int, int]], one_d: list[bool], ok: np.ndarray,
+               pixels: np.ndarray, width: int) -> None:
+    """Decode the 2-D lines of an MR page in order into `pixels` and `ok`, each against the row above
+    when that row is good (T.4 §4.2.1.1: after a bad line, 2-D lines cannot be trusted until the
+    next 1-D line)."""
+    height = len(spans)
+    references = [row for row in range(height - 1) if one_d[row] and ok[row] and not one_d[row + 1]]
+    found: dict[int, list[int]] = {}
+    if references:  # the changes of the good 1-D rows that 2-D rows refer to, from their pixels
+        changes = page_changes(pixels[references].tobytes(), width, len(references))
+        positions = changes.positions.tolist()
+        bounds = [0, *np.cumsum(changes.counts).tolist()]
+        found = {row: positions[bounds[n]:bounds[n + 1]] for n, row in enumerate(references)}
+    rows, decoded = [], []
+    previous: list[int] | None = None
+    for row, (start, end) in enumerate(spans):
+        if one_d[row]:
+            previous = found.get(row)
+            continue
+        current = None
+        if previous is not None:
+            scanned = scan_line(bits[start + 1:end] + TAIL, 0, previous, width)
+            if scanned is not None and "1" not in bits[start + 1 + scanned[1]:end]:
+                current = scanned[0]
+        previous = current
+        if current is not None:
+            rows.append(row)
+            decoded.append(current)
+    ok[rows] = True
+    pixels[rows] = _pixels_of(decoded, width)
+
+
+def _pixels_of(changes: list[list[int]], width: int) -> np.ndarray:
+    """Packed rows from their lists of changing elements."""
+    flat = np.array([x for row in changes for x in row], np.int64)
+    rows = np.repeat(np.arange(len(changes)), [len(row) for row in changes])
+    return rows_from_flips(rows, flat, width, len(changes))
+
+
+def _page(ok: np.ndarray, pixels: np.ndarray, width: int, y_dpi: int, rtc: bool,
+          height: int | None = None) -> DecodedPage:
+    """The decoded page: good rows as decoded, each bad row a copy of the row above it (white at the
+    top); `pixels` has a white row after the decoded ones."""
+    count = len(ok)
+    source = np.maximum.accumulate(np.where(ok, np.arange(count), -1)) if count else np.zeros(0, np.int64)
+    if height is not None and height > count and count:  # rows past the end repeat the last good one
+        source = np.concatenate([source, np.full(height - count, source[-1])])
+    bad = tuple(np.flatnonzero(~ok).tolist()) + tuple(range(count, len(source)))
+    return DecodedPage(Page(width, len(source), pixels[source].tobytes(), y_dpi), bad, rtc)
+
+
+def decode_mmr(data: bytes, width: int, height: int | None = None,
+               bit_order: BitOrder = BitOrder.MSB_FIRST, y_dpi: int = 196) -> DecodedPage:
+    """Decode a T.6 page; after a corrupt line nothing can be resynchronised, so the remaining rows
+    (up to `height` when known) repeat the last good row and count as bad."""
+    if not 0 < width <= MAX_WIDTH:
+        raise T4Error(f"line width {width} is not codable")
+    bits = _bits_of(data, bit_order) + TAIL + "0" * 2
+    rows: list[list[int]] = []
+    ref: list[int] = []
+    pos = 0
+    while len(rows) < (MAX_HEIGHT if height is None else min(height, MAX_HEIGHT)):
+        if bits.startswith(EOL, pos) or "1" not in bits[pos:pos + 64]:
+            break
+        scanned = scan_line(bits, pos, ref, width)
+        if scanned is None:
+            break
+        ref, pos = scanned
+        rows.append(ref)
+    eofb = bits.startswith(EOFB, pos)
+    if not rows and (height is None or not eofb and height):
+        raise T4Error(f"no decodable T.6 line in {len(data)} bytes")
+    pixels = np.concatenate([_pixels_of(rows, width), np.zeros((1, (width + 7) // 8), np.uint8)])
+    return _page(np.ones(len(rows), bool), pixels, width, y_dpi, eofb, min(height, MAX_HEIGHT) if height else None)

@@ -1,0 +1,205 @@
+"""Whole-page bulk work for the T.4 coder: packed rows <-> changing elements, code words -> packed bit
+stream, and one-dimensional (MH) coding and decoding of many lines at once, all with numpy."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .t4_codes import MH_WINDOW, RUN_BITS, RUN_STRIDE, RUN_VALUE, mh_windows
+
+_BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1)
+# prefix parity inside a byte, MSB first: bit i of _PREFIX_XOR[b] = xor of bits 0..i of b
+_PREFIX_XOR = np.packbits(np.bitwise_xor.accumulate(_BYTE_BITS, axis=1), axis=1)[:, 0]
+_PARITY = (_BYTE_BITS.sum(axis=1) & 1).astype(np.uint8)
+_POPCOUNT = _BYTE_BITS.sum(axis=1).astype(np.int64)
+# changes in an octet at or before / strictly before bit i: index octet << 3 | i
+_UP_TO = np.cumsum(_BYTE_BITS, axis=1).ravel().astype(np.int64)
+_BEFORE = (np.cumsum(_BYTE_BITS, axis=1) - _BYTE_BITS).ravel().astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changing elements of a page (T.4 §4.2.1.2: pixels that differ from the one on their left,
+    the first compared with white): per row a count, then all positions row after row; `edges` has
+    them as set bits of packed rows with one spare octet each, for counting changes left of a place."""
+
+    counts: np.ndarray
+    positions: np.ndarray
+    edges: np.ndarray
+
+    def left_of(self, rows: np.ndarray, places: np.ndarray, inclusive: bool) -> np.ndarray:
+        """How many changes of each row lie left of (or at, if inclusive) each place <= width."""
+        octet = rows * self.edges.shape[1] + (places >> 3)
+        table = _UP_TO if inclusive else _BEFORE
+        return self.before[octet] + table[self.edges.ravel()[octet].astype(np.int64) << 3 | places & 7]
+
+    @cached_property
+    def before(self) -> np.ndarray:
+        """Changes of a row in the octets before each octet, flat."""
+        counts = _POPCOUNT[self.edges]
+        return (np.cumsum(counts, axis=1, dtype=np.int64) - counts).ravel()
+
+
+def page_changes(data: bytes, width: int, height: int) -> Changes:
+    """The changing elements of every row of a page of packed rows."""
+    stride = (width + 7) // 8
+    rows = np.zeros((height, stride + 1), np.uint8)
+    rows[:, :stride] = np.frombuffer(data, np.uint8).reshape(height, stride)
+    if width % 8:  # pixels past the width are not part of the page, whatever the buffer holds
+        rows[:, stride - 1] &= (0xFF << (8 - width % 8)) & 0xFF
+    left = np.zeros_like(rows)
+    left[:, 1:] = rows[:, :-1] << 7  # the previous octet's last pixel, in front of each octet
+    edges = rows ^ ((rows >> 1) | left)
+    # a black last pixel "changes" at the width: that is no change, nor anything past it
+    edges[:, width >> 3] &= ~(0xFF >> (width & 7)) & 0xFF
+    edges[:, (width >> 3) + 1:] = 0
+    flat = edges.ravel()
+    hot = np.flatnonzero(flat)  # octets holding a change: few, so expand only those to bits
+    bit = np.flatnonzero(np.unpackbits(flat[hot]).view(bool))
+    row, column = np.divmod(hot[bit >> 3], stride + 1)
+    return Changes(np.bincount(row, minlength=height), column * 8 + (bit & 7), edges)
+
+
+def rows_from_flips(rows: np.ndarray, positions: np.ndarray, width: int, height: int,
+                    ordered: bool = True) -> np.ndarray:
+    """Packed rows (height x stride) whose colour flips at each (row, position < width); flips at the
+    same place cancel, as runs of length 0 do.  `ordered`: the flips may come row after row."""
+    stride = (width + 7) // 8
+    impulses = np.zeros(height * stride, np.uint8)
+    octet = rows * stride + (positions >> 3)
+    bit = (0x80 >> (positions & 7)).astype(np.uint8)
+    if ordered and len(octet) and np.all(np.diff(octet * 8 + (positions & 7)) > 0):
+        # the usual case, flips in order and apart: OR the bits of each octet together
+        first = np.flatnonzero(np.diff(octet, prepend=-1))
+        impulses[octet[first]] = np.bitwise_or.reduceat(bit, first)
+    else:
+        np.bitwise_xor.at(impulses, octet, bit)
+    impulses = impulses.reshape(height, stride)
+    parity = _PARITY[impulses]
+    carry = np.bitwise_xor.accumulate(parity, axis=1) ^ parity  # colour entering each byte
+    out = _PREFIX_XOR[impulses] ^ (carry * np.uint8(0xFF))
+    if width % 8:
+        out[:, -1] &= (0xFF << (8 - width % 8)) & 0xFF
+    return out
+
+
+class BitStream:
+    """A serial bit stream (MSB first) built from code words given as arrays of (value, length in
+    bits), appended a batch at a time; a word may be longer than 64 bits if its value fits in its
+    last 64 (fill in front of an EOL)."""
+
+    def __init__(self) -> None:
+        self.bits = 0
+        self._pieces: list[tuple[int, np.ndarray]] = []
+
+    def append(self, values: np.ndarray, lengths: np.ndarray) -> None:
+        """Add code words (values nonzero, lengths > 0) after those already there."""
+        if not len(values):
+            return
+        ends = np.cumsum(lengths) + self.bits
+        base, total = self.bits >> 6, int(ends[-1])
+        lengths = np.minimum(lengths, 64)
+        start = ends - lengths
+        word = (start >> 6) - base
+        spill = (start & 63) + lengths - 64  # > 0: the code's tail goes into the next 64-bit word
+        high = (values >> np.maximum(spill, 0).astype(np.uint64)) << np.maximum(-spill, 0).astype(np.uint64)
+        out = np.zeros(((total + 63) >> 6) - base + 1, np.uint64)
+        first = np.flatnonzero(np.diff(word, prepend=-1))
+        out[word[first]] = np.bitwise_or.reduceat(high, first)  # words do not overlap: OR = sum
+        split = np.flatnonzero(spill > 0)
+        out[word[split] + 1] |= values[split] << (64 - spill[split]).astype(np.uint64)
+        self._pieces.append((base, out))
+        self.bits = total
+
+    def tobytes(self) -> bytes:
+        """The stream, zero-filled to whole octets."""
+        words = np.zeros((self.bits >> 6) + 2, np.uint64)
+        for base, out in self._pieces:
+            words[base:base + len(out)] |= out
+        return words.astype(">u8").tobytes()[:(self.bits + 7) >> 3]
+
+
+def run_tokens(changes: Changes, width: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, code value, code length) of the MH code words (T.4 §4.1.2) of the chosen `rows` (a bool
+    mask), one per run: white first, possibly of length 0, then alternating colours."""
+    counts = changes.counts
+    ends = np.insert(changes.positions, np.cumsum(counts), width)  # each row's changes, then its end
+    per_row = counts + 1  # n changes cut a row into n + 1 runs
+    first = np.cumsum(per_row) - per_row
+    starts = np.empty_like(ends)
+    starts[1:] = ends[:-1]
+    starts[first] = 0
+    colour = (np.arange(len(ends)) - np.repeat(first, per_row)) & 1
+    code = colour * RUN_STRIDE + ends - starts
+    run_row = np.repeat(np.arange(len(counts)), per_row)
+    if not rows.all():
+        chosen = np.repeat(rows, per_row)
+        run_row, code = run_row[chosen], code[chosen]
+    return run_row, RUN_VALUE[code], RUN_BITS[code]
+
+
+def stream_windows(data: bytes) -> np.ndarray:
+    """24 bits of the stream from every octet (zeros after the end), to read a code at any bit."""
+    octets = np.frombuffer(data + b"\0\0\0\0", np.uint8).astype(np.int64)
+    return octets[:-2] << 16 | octets[1:-1] << 8 | octets[2:]
+
+
+def decode_runs(windows: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MH-decode many lines at once: each step takes every code word lying whole in the next 16 bits
+    of each unfinished line.
+
+    Each line is the bits [start, end) of the stream read through `windows`; after a line come at
+    least eleven zeros (its EOL, T.4 §4.1.2) or the end of the data, which no code word spans, so a
+    line's decoding stops there by itself.  Returns (complete, unread, stopped, flip lines, flip
+    positions): `complete` marks lines of exactly `width` pixels ending on a terminating code;
+    `unread` marks those among them where no code word started at `stopped`, before the end (the
+    caller checks that only fill is left there); flips are the colour changes of every line, line
+    after line in order.
+    """
+    used_of, pixels_of, colour_of, ended_of, changes_of, flips_of = mh_windows()
+    count = len(starts)
+    stopped = np.zeros(count, np.int64)
+    complete = np.zeros(count, bool)
+    unread = np.zeros(count, bool)
+    line = np.arange(count)
+    pos, end = starts.astype(np.int64), ends.astype(np.int64)
+    x = np.zeros(count, np.int64)
+    colour = np.zeros(count, np.int64)
+    ended = np.ones(count, np.int64)
+    seen_lines, seen_x, seen_entries = [], [], []
+    shift = 24 - MH_WINDOW
+    while len(line):
+        entry = colour << MH_WINDOW | (windows[pos >> 3] >> (shift - (pos & 7))) & 0xFFFF
+        used = used_of[entry]
+        seen_lines.append(line)
+        seen_x.append(x)
+        seen_entries.append(entry)
+        x = x + pixels_of[entry]
+        pos = pos + used
+        colour = colour_of[entry]
+        ended = np.maximum(ended_of[entry], ended * (used == 0))  # -1: no code, keep the last one's
+        stop = (used == 0) | (x > width)
+        if not stop.any():
+            continue
+        done = np.flatnonzero(stop)
+        whole = (x[done] == width) & (ended[done] == 1)
+        complete[line[done]] = whole
+        unread[line[done]] = whole & (pos[done] < end[done])
+        stopped[line[done]] = pos[done]
+        going = np.flatnonzero(~stop)
+        line, pos, end, x, colour, ended = (a[going] for a in (line, pos, end, x, colour, ended))
+    if not seen_lines:
+        return complete, unread, stopped, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lines, x, entry = (np.concatenate(a) for a in (seen_lines, seen_x, seen_entries))
+    flips = changes_of[entry]
+    keep = np.flatnonzero(flips)
+    order = keep[np.argsort(lines[keep].astype(np.uint16 if count < 1 << 16 else np.int64), kind="stable")]
+    lines, x, entry, flips = lines[order], x[order], entry[order], flips[order]
+    which = np.arange(int(flips.sum())) - np.repeat(np.cumsum(flips) - flips, flips)
+    flip_lines = np.repeat(lines, flips)
+    flip_x = np.repeat(x, flips) + flips_of[np.repeat(entry, flips), which]
+    inside = flip_x < width
+    return complete, unread, stopped, flip_lines[inside], flip_x[inside]
