@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hardware.fax_modem.t30 import FaxModem, PageStatus
+from hardware.fax_modem.t30.class2_codes import COMMANDS, Dialect, parse_params
 from hardware.fax_modem.t4 import Page
 from hardware.serial import AtChannel
 
@@ -27,7 +28,7 @@ def url() -> str:
     return PORT if "://" in PORT else f"serial://{PORT}"
 
 
-def test_page(seed: int) -> Page:
+def sample_page(seed: int) -> Page:
     rows = [bytes((0xFF if (r // 40 + c // 6 + seed) % 5 == 0 else 0) for c in range(216)) for r in range(1100)]
     return Page.from_rows(rows, 1728, 196)
 
@@ -49,14 +50,28 @@ async def test_modem_supports_the_class() -> None:
             await channel.command("AT+FCLASS=1", timeout=5, check=True)
             rates = (await channel.command("AT+FTM=?", timeout=5, check=True)).text
             assert "24" in rates and "96" in rates  # V.27ter 2400 and V.29 9600 are the floor every fax has
+        else:
+            names = COMMANDS[Dialect(CLASS)]
+            await channel.command(f"AT+FCLASS={CLASS}", timeout=5, check=True)
+            ranges = (await channel.command(f"AT{names.capabilities}=?", timeout=5, check=True)).text
+            assert ranges.count(",") >= 7, ranges  # VR,BR,WD,LN,DF,EC,BF,ST ranges (T.32 / SP-2388)
+            current = (await channel.command(f"AT{names.session}?", timeout=5, check=True)).text
+            params = parse_params(current, hexadecimal=CLASS == "2.0")
+            assert params.br >= 1  # at least 4800 bit/s
     finally:
         await channel.close()
+
+
+async def test_driver_sets_the_modem_up(modem: FaxModem) -> None:
+    # FaxModem.open ran the class's setup (+FLID/+FLI, +FDCC/+FCC, +FBOR/+FBO ...): the modem took it.
+    assert modem.channel is not None and not modem.channel.closed
+    assert (await modem.channel.command("AT", timeout=5)).ok
 
 
 @pytest.mark.skipif(not os.environ.get("APPLIANCE_HW_FAX_SEND_TO"), reason="set APPLIANCE_HW_FAX_SEND_TO to send")
 async def test_send_two_pages(modem: FaxModem) -> None:
     number = os.environ["APPLIANCE_HW_FAX_SEND_TO"]
-    report = await modem.send(number, [test_page(0), test_page(1)])
+    report = await modem.send(number, [sample_page(0), sample_page(1)])
     assert report.ok, report.reason
     assert [p.status.good for p in report.pages] == [True, True]
 
