@@ -178,13 +178,18 @@ class Agent:
         return out
 
     def notify(self, trap_oid: Oid, sys_uptime: Any, var_binds: list[tuple[Oid, Any]]) -> bool:
-        """Send one notification to every receiver (RFC 3416 §4.2.6); False if none is set up."""
+        """Send one notification to every receiver (RFC 3416 §4.2.6); False if none was sent."""
         if not self.settings.receivers or self._transport is None:
             return False
         binds = [(const.SYS_UPTIME_0, sys_uptime), (const.SNMP_TRAP_OID, rfc1902.ObjectIdentifier(trap_oid))]
         binds += var_binds
-        # The default context as octets: VACM (pysnmp rfc3415) matches context names as bytes.
-        self._originator.send_varbinds(self.engine, NOTIFY_NAME, None, b"", binds, self._sent)
+        try:
+            # The default context as octets: VACM (pysnmp rfc3415) matches context names as bytes.
+            self._originator.send_varbinds(self.engine, NOTIFY_NAME, None, b"", binds, self._sent)
+        except Exception as exc:  # a notification that cannot be sent must not stop the agent
+            self.notification_errors += 1
+            log.warning("snmp notification not sent: %r", exc)
+            return False
         if self.settings.trap_type == "trap":  # unacknowledged: handed to the socket is all we know
             self.notifications_sent += 1
         return True
