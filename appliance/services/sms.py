@@ -157,13 +157,16 @@ class SmsService(Service):
             m.gauge_fn(f"hardware.{name}.errors", lambda r=r: float(r.errors), f"errors of {name}")
 
     # --- intake ----------------------------------------------------------------------------------
-    async def _spool(self, spec: ModemSpec, message: StoredMessage) -> None:
-        """Persist one PDU (fsync) before the driver deletes it from the SIM."""
-        meta: dict[str, Any] = {"modem": spec.name, "number": spec.number, "index": message.index}
-        if message.pdu is None and message.error == "PDU line is not hex":
-            meta["error"] = message.error
+    async def _spool(self, spec: ModemSpec, messages: list[StoredMessage]) -> None:
+        """Persist PDUs as one spool segment (one fsync) before they are deleted from the SIM."""
+        entries = []
+        for message in messages:
+            meta: dict[str, Any] = {"modem": spec.name, "number": spec.number, "index": message.index}
+            if message.pdu is None and message.error == "PDU line is not hex":
+                meta["error"] = message.error
+            entries.append(SpoolEntry(message.raw, f"gsm:{spec.name}:{message.index}", meta))
         assert self.pipeline is not None
-        await self.pipeline.accept([SpoolEntry(message.raw, f"gsm:{spec.name}:{message.index}", meta)])
+        await self.pipeline.accept(entries)
         self._wake_drain.set()
 
     def _published(self, results: list[Any]) -> None:

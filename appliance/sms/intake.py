@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ CHANNEL = "sms"
 ADDRESS_KINDS = ("sms", "phone")        # a modem's number is configured as sms:+…; a voice number also serves
 THREAD_WINDOW = datetime.timedelta(days=14)  # an SMS joins the sender's SMS ticket active this recently
 SUBJECT_TEXT = 60
+ROUTE_CACHE_S = 30.0                        # how long a service number's owner is remembered
 BINARY_SHOWN = 140                          # bytes of an 8-bit payload shown as hex in the body
 
 
@@ -133,6 +135,17 @@ class SmsProcessor:
 
     def __init__(self, sink: TicketSink) -> None:
         self.sink = sink
+        self._routes: dict[str, tuple[float, tuple[int, int | None, str]]] = {}
+
+    def route(self, number: str) -> tuple[int, int | None, str]:
+        """`route`, with hits remembered for ROUTE_CACHE_S (a burst of SMS asks the same question)."""
+        now = time.monotonic()
+        hit = self._routes.get(number)
+        if hit and now - hit[0] < ROUTE_CACHE_S:
+            return hit[1]
+        found = route(number)  # a miss raises and is not remembered: an address added now counts at once
+        self._routes[number] = (now, found)
+        return found
 
     # --- prepare: no database --------------------------------------------------------------------
     def prepare(self, entry: SpoolEntry) -> PreparedSms:
@@ -159,7 +172,7 @@ class SmsProcessor:
         if not isinstance(pdu, DeliverPdu):
             return Skipped("an outgoing message stored on the SIM, not a received one")
         number = str(entry.meta.get("number", ""))
-        tenant_id, mailbox_id, region = route(number)
+        tenant_id, mailbox_id, region = self.route(number)
         sender = sender_text(pdu, region)
         concat = pdu.concat
         if concat is None or concat.total <= 1:

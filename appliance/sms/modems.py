@@ -1,9 +1,9 @@
 """The modems of the [sms] section and a runner per modem: open, init, drain the SIM into the spool,
 pass status reports on, and reopen with back-off when the modem goes away (unplugged, crashed).
 
-The runner owns no policy about what a message means: it hands each stored PDU to the `spool`
-coroutine (which must persist it; only then does the driver delete it from the SIM) and each live
-status report to `on_report`.
+The runner owns no policy about what a message means: it hands the stored PDUs to the `spool`
+coroutine (which must persist them; only then are they deleted from the SIM) and each live status
+report to `on_report`.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ REOPEN_FACTOR = 2.0
 EMULATED_NUMBER = "+46700000{:03d}"  # an emulated modem without a configured number: +46700000100, …101
 COMMAND_TIMEOUT_S = 10.0
 
-Spool = Callable[["ModemSpec", StoredMessage], Awaitable[None]]
+Spool = Callable[["ModemSpec", list[StoredMessage]], Awaitable[None]]
 ReportHandler = Callable[["ModemSpec", DeliveryReport], Awaitable[None]]
 StateListener = Callable[["ModemRunner"], None]
 
@@ -222,7 +222,7 @@ class ModemRunner:
         elif isinstance(event, DirectMessage):
             # +CMT: never stored on the SIM, so spooling it is all "acknowledge" can mean here.
             self.touch()
-            await self.spool(self.spec, event.message)
+            await self.spool(self.spec, [event.message])
             self.received += 1
         elif isinstance(event, DeliveryReport):
             self.touch()
@@ -231,16 +231,21 @@ class ModemRunner:
             self.registration = event.status
 
     async def drain(self) -> int:
-        """Move everything on the SIM into the spool (each deleted only after it is spooled)."""
-        assert self.modem is not None
-        count = await self.modem.drain_inbox(self._spool_one)
-        if count:
-            self.touch()
-        return count
+        """Move everything on the SIM into the spool, then delete it there (DESIGN.md "Intake" steps 1-2).
 
-    async def _spool_one(self, message: StoredMessage) -> None:
-        await self.spool(self.spec, message)
-        self.received += 1
+        The whole listing is spooled as one segment, one fsync for a SIM full of messages; a crash
+        before the deletes leaves them on the SIM, and the replay's idempotency keys absorb the repeat.
+        """
+        assert self.modem is not None
+        messages = await self.modem.list_messages(4)
+        if not messages:
+            return 0
+        await self.spool(self.spec, messages)
+        self.received += len(messages)
+        self.touch()
+        for message in messages:
+            await self.modem.delete(message.index)
+        return len(messages)
 
     async def refresh(self) -> None:
         """Signal and registration, for the console and SNMP."""
