@@ -147,3 +147,29 @@ async def test_admin_page_plays_the_emulated_network(app, web: aiohttp.ClientSes
     assert row is not None
     async with web.get("/admin/sms") as resp:
         assert "incompatible destination" in await resp.text()
+
+
+async def test_long_sms_is_joined_and_a_bad_pdu_is_quarantined(app, web: aiohttp.ClientSession) -> None:
+    org = await app.db.call(make_org, "Acme")
+    svc, emu = await modem_up(app)
+    long_text = "Sehr geehrte Damen und Herren, seit drei Tagen funktioniert mein Telefon nicht. " * 3
+    slots = emu.inject_sms(text=long_text, sender=CUSTOMER_NUMBER, reference=99)
+    assert len(slots) == 2
+    [good] = emu.inject_sms(text="short one", sender="+4930555000")
+    bad = bytes.fromhex(emu_pdu_hex(emu, good))[:-4] + b"\xff"  # a DELIVER whose user data is cut short
+    emu.inject_sms(pdu=bad)
+    msg = await until(app, lambda: Message.get_or_none(Message.body == long_text))
+    assert msg is not None and msg.tenant_id == org["tenant_id"], svc.health()
+    assert await until_true(lambda: svc.health()["quarantined"] == 1)
+    admin = await admin_client(web, app.first_boot_password)
+    [entry] = (await admin.get("/quarantine"))["items"]
+    assert entry["channel"] == "sms" and "undecodable SMS PDU" in entry["reason"] and entry["source"].startswith("gsm:gsm-a")
+    async with web.get(f"/api/v1/quarantine/{entry['id']}/raw", headers={"Authorization": f"Bearer {admin.token}"}) as r:
+        assert await r.read() == bad
+    assert await until_true(lambda: app.metrics.read().get("intake.sms.quarantined") == 1)
+    assert await until_true(lambda: emulated.stored_count(emu) == 0)
+
+
+def emu_pdu_hex(emu, index: int) -> str:
+    """The PDU the emulated SIM holds at `index`."""
+    return next(store[index].pdu.hex() for store in emu.stores.values() if index in store)
