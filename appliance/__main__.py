@@ -36,6 +36,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"admin password: {result.admin_password}", flush=True)
     if result.console_password:
         print(f"console password: {result.console_password}", flush=True)
+    if result.snmp_v3:
+        print(result.snmp_v3, flush=True)  # monitoring's SNMPv3 user and keys (also in data/keys/snmp.json)
     return 0
 
 

@@ -28,9 +28,11 @@ class Notifier:
         addr = self.address
         if addr.startswith("@"):  # abstract namespace socket
             addr = "\0" + addr[1:]
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        # Non-blocking: a notify socket nobody reads (a stopped harness, a wedged systemd) must never block
+        # the supervisor; a lost notification costs less than a hung appliance.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK) as sock:
             try:
                 sock.connect(addr)
-                sock.sendall(message.encode())
+                sock.send(message.encode())
             except OSError:
-                pass  # systemd gone (shutdown): nothing useful to do
+                pass  # systemd gone (shutdown) or its queue full: nothing useful to do

@@ -123,6 +123,6 @@ async def test_healthz_is_public_and_reveals_nothing_sensitive(appliance, http) 
         body = await r.json()
     assert body["status"] in ("ok", "degraded")
     assert body["services"]["webui"] == {"state": "running", "restarts": 0}
-    assert body["services"]["fax"]["state"] == "disabled"
+    assert body["services"]["isdn_fax"]["state"] == "disabled"
     assert set(body) == {"status", "services"}
     assert all(set(s) == {"state", "restarts"} for s in body["services"].values())
