@@ -326,12 +326,12 @@ def _decode_mh(bits: str, octets: bytes, starts: list[int], ends: list[int],
     good, pixels = [np.zeros(0, bool)], [np.zeros((0, (width + 7) // 8), np.uint8)]
     for first in range(0, len(starts), _BATCH_LINES):
         last = first + len(starts[first:first + _BATCH_LINES])
-        complete, unread, stopped, lines, positions = decode_runs(
+        complete, unread, stopped, rows = decode_runs(
             windows, np.array(starts[first:last], np.int64), np.array(ends[first:last], np.int64), width)
         for line in np.flatnonzero(unread).tolist():  # no code word where data went on: only fill may
             complete[line] = "1" not in bits[stopped[line]:ends[first + line]]
         good.append(complete)
-        pixels.append(rows_from_flips(lines, positions, width, last - first))
+        pixels.append(rows)
     return np.concatenate(good), np.concatenate(pixels)
 
 

@@ -121,16 +121,18 @@ MH_DECODE = np.concatenate([_decode_table(WHITE_CODES), _decode_table(BLACK_CODE
 
 
 # MH decoding a window at a time: every code word that lies whole in the next 16 bits, per colour
-# entering the window.  Entry arrays by colour << 16 | window: bits used (0: no code starts there),
-# pixels covered, colour after, how the last code ended (1 terminating, 0 make-up, -1 no code), and
-# the positions of the colour changes (after each terminating code) relative to the window's start.
+# entering the window.  Entry arrays by colour << 16 | window: `step` = bits used (0: no code starts
+# there) | colour after << 16 | pixels covered << 17; how the last code ended (1 terminating, 0
+# make-up, -1 no code); the pixels as a number, last pixel lowest, and whether that number holds them
+# all (black pixels at most 64 from the end); the colour changes (after each terminating code)
+# relative to the window's start.
 MH_WINDOW = 16
 MH_WINDOW_CODES = MH_WINDOW // 2  # the shortest code words have two bits
 
 
 @cache
 def mh_windows() -> tuple[np.ndarray, ...]:
-    """(used, pixels, colour, ended, changes, flips): the tables above, built on first use by
+    """(step, ended, pattern, fits, changes, flips): the tables above, built on first use by
     decoding every possible window at once, one code word per round."""
     count = 2 << MH_WINDOW
     window = np.arange(count, dtype=np.int64) & ((1 << MH_WINDOW) - 1)
@@ -155,5 +157,25 @@ def mh_windows() -> tuple[np.ndarray, ...]:
         changes += flip
         colour ^= flip
         ended = np.where(alive, terminating, ended)
-    return used, pixels, colour, ended, changes, flips
+    step = used | colour << MH_WINDOW | pixels << (MH_WINDOW + 1)
+    return (step, ended, *_patterns(np.arange(count) >> MH_WINDOW, pixels, changes, flips), changes, flips)
+
+
+def _patterns(colour: np.ndarray, pixels: np.ndarray, changes: np.ndarray,
+              flips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(last 64 pixels as a number, whether no black pixel lies before them) of windows that start
+    in `colour`, cover `pixels` and change colour at `flips`."""
+    def ones(count: np.ndarray) -> np.ndarray:
+        return np.where(count >= 64, np.uint64(2**64 - 1),
+                        (np.uint64(1) << np.minimum(count, 63).astype(np.uint64)) - np.uint64(1))
+
+    pattern = np.zeros(len(pixels), np.uint64)
+    fits = np.ones(len(pixels), bool)
+    for k in range(MH_WINDOW_CODES + 1):  # segment k runs from change k - 1 (or 0) to change k (or the end)
+        start = flips[:, k - 1] if k else np.zeros_like(pixels)
+        end = np.where(k < changes, flips[:, min(k, MH_WINDOW_CODES - 1)], pixels)
+        black = (k <= changes) & ((colour ^ k) & 1 == 1) & (end > start)
+        fits &= ~(black & (pixels - start > 64))
+        pattern |= np.where(black, ones(pixels - start) ^ ones(pixels - end), np.uint64(0))
+    return pattern, fits
 

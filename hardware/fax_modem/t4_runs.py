@@ -100,16 +100,8 @@ class BitStream:
             return
         ends = np.cumsum(lengths) + self.bits
         base, total = self.bits >> 6, int(ends[-1])
-        lengths = np.minimum(lengths, 64)
-        start = ends - lengths
-        word = (start >> 6) - base
-        spill = (start & 63) + lengths - 64  # > 0: the code's tail goes into the next 64-bit word
-        high = (values >> np.maximum(spill, 0).astype(np.uint64)) << np.maximum(-spill, 0).astype(np.uint64)
         out = np.zeros(((total + 63) >> 6) - base + 1, np.uint64)
-        first = np.flatnonzero(np.diff(word, prepend=-1))
-        out[word[first]] = np.bitwise_or.reduceat(high, first)  # words do not overlap: OR = sum
-        split = np.flatnonzero(spill > 0)
-        out[word[split] + 1] |= values[split] << (64 - spill[split]).astype(np.uint64)
+        _pack(out, values, ends - (base << 6), np.minimum(lengths, 64))
         self._pieces.append((base, out))
         self.bits = total
 
@@ -147,59 +139,92 @@ def stream_windows(data: bytes) -> np.ndarray:
 
 
 def decode_runs(windows: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MH-decode many lines at once: each step takes every code word lying whole in the next 16 bits
-    of each unfinished line.
+    of every line.
 
     Each line is the bits [start, end) of the stream read through `windows`; after a line come at
     least eleven zeros (its EOL, T.4 §4.1.2) or the end of the data, which no code word spans, so a
-    line's decoding stops there by itself.  Returns (complete, unread, stopped, flip lines, flip
-    positions): `complete` marks lines of exactly `width` pixels ending on a terminating code;
-    `unread` marks those among them where no code word started at `stopped`, before the end (the
-    caller checks that only fill is left there); flips are the colour changes of every line, line
-    after line in order.
+    line's decoding stops there by itself.  Returns (complete, unread, stopped, packed rows):
+    `complete` marks lines of exactly `width` pixels ending on a terminating code; `unread` marks
+    those among them where no code word started at `stopped`, before the end (the caller checks that
+    only fill is left there); rows of lines not complete are left white.
     """
-    used_of, pixels_of, colour_of, ended_of, changes_of, flips_of = mh_windows()
+    step_of, ended_of, pattern_of, fits_of, changes_of, flips_of = mh_windows()
     count = len(starts)
-    stopped = np.zeros(count, np.int64)
-    complete = np.zeros(count, bool)
-    unread = np.zeros(count, bool)
-    line = np.arange(count)
-    pos, end = starts.astype(np.int64), ends.astype(np.int64)
+    pos = starts.astype(np.int64)
     x = np.zeros(count, np.int64)
-    colour = np.zeros(count, np.int64)
-    ended = np.ones(count, np.int64)
-    seen_lines, seen_x, seen_entries = [], [], []
+    colour = np.zeros(count, np.int64)  # a line starts white (T.4 §4.1.2), kept as colour << 16
+    last = np.zeros(count, np.int64)  # the last window that held a code
+    seen_x, seen_entries = [], []
     shift = 24 - MH_WINDOW
-    while len(line):
-        entry = colour << MH_WINDOW | (windows[pos >> 3] >> (shift - (pos & 7))) & 0xFFFF
-        used = used_of[entry]
-        seen_lines.append(line)
+    while count:
+        entry = colour | (windows[pos >> 3] >> (shift - (pos & 7))) & 0xFFFF
+        step = step_of[entry]
+        used = step & 31
+        if not used.any():
+            break
         seen_x.append(x)
         seen_entries.append(entry)
-        x = x + pixels_of[entry]
+        last = np.where(used > 0, entry, last)
+        x = x + (step >> (MH_WINDOW + 1))
         pos = pos + used
-        colour = colour_of[entry]
-        ended = np.maximum(ended_of[entry], ended * (used == 0))  # -1: no code, keep the last one's
-        stop = (used == 0) | (x > width)
-        if not stop.any():
-            continue
-        done = np.flatnonzero(stop)
-        whole = (x[done] == width) & (ended[done] == 1)
-        complete[line[done]] = whole
-        unread[line[done]] = whole & (pos[done] < end[done])
-        stopped[line[done]] = pos[done]
-        going = np.flatnonzero(~stop)
-        line, pos, end, x, colour, ended = (a[going] for a in (line, pos, end, x, colour, ended))
-    if not seen_lines:
-        return complete, unread, stopped, np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lines, x, entry = (np.concatenate(a) for a in (seen_lines, seen_x, seen_entries))
-    flips = changes_of[entry]
-    keep = np.flatnonzero(flips)
-    order = keep[np.argsort(lines[keep].astype(np.uint16 if count < 1 << 16 else np.int64), kind="stable")]
-    lines, x, entry, flips = lines[order], x[order], entry[order], flips[order]
-    which = np.arange(int(flips.sum())) - np.repeat(np.cumsum(flips) - flips, flips)
-    flip_lines = np.repeat(lines, flips)
-    flip_x = np.repeat(x, flips) + flips_of[np.repeat(entry, flips), which]
-    inside = flip_x < width
-    return complete, unread, stopped, flip_lines[inside], flip_x[inside]
+        colour = step & (1 << MH_WINDOW)
+    complete = (x == width) & (ended_of[last] == 1)
+    unread = complete & (pos < ends)
+    if not seen_x:
+        return complete, unread, pos, np.zeros((count, (width + 7) // 8), np.uint8)
+    return complete, unread, pos, _render(np.stack(seen_x, axis=1), np.stack(seen_entries, axis=1),
+                                          complete, width)
+
+
+def _render(x: np.ndarray, entries: np.ndarray, complete: np.ndarray, width: int) -> np.ndarray:
+    """Packed rows of the complete lines from their decoded windows (line x step arrays of where
+    each window starts and which it is), white for the others."""
+    step_of, _, pattern_of, fits_of, changes_of, flips_of = mh_windows()
+    count, stride = len(complete), (width + 7) // 8
+    pixels = step_of[entries] >> (MH_WINDOW + 1)
+    line = np.flatnonzero((pixels > 0).ravel() & np.repeat(complete, entries.shape[1]))
+    row = line // entries.shape[1]
+    x, entries, pixels = x.ravel()[line], entries.ravel()[line], pixels.ravel()[line]
+    # each window's pixels are one code word of the rows' bit stream, except black more than 64
+    # pixels before a window's end (long black runs), drawn from their changes instead
+    ends = row * (stride * 8) + x + pixels
+    values = pattern_of[entries]
+    out = np.zeros(count * stride // 8 + 2, np.uint64)
+    _pack(out, values, ends, np.minimum(pixels, 64))
+    out = out.astype(">u8").view(np.uint8)[:count * stride].reshape(count, stride)
+    odd = np.flatnonzero(~fits_of[entries])
+    if len(odd):
+        rows, drawn = _render_changes(row[odd], x[odd], entries[odd], pixels[odd], width)
+        out[rows] |= drawn
+    return out
+
+
+def _render_changes(rows: np.ndarray, x: np.ndarray, entries: np.ndarray, pixels: np.ndarray,
+                    width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, their packed pixels) holding only the given windows, drawn from their colour changes."""
+    _, _, _, _, changes_of, flips_of = mh_windows()
+    changes = changes_of[entries]
+    begin = entries >> MH_WINDOW  # black entering the window: a change at its start, from white
+    finish = (begin + changes) & 1  # black leaving it: a change at its end, back to white
+    flips = [np.repeat(x, changes) + flips_of[np.repeat(entries, changes),
+                                              np.arange(changes.sum()) - np.repeat(np.cumsum(changes) - changes, changes)],
+             x[begin == 1], (x + pixels)[finish == 1]]
+    lines = [np.repeat(rows, changes), rows[begin == 1], rows[finish == 1]]
+    flat_x, flat_rows = np.concatenate(flips), np.concatenate(lines)
+    inside = flat_x < width
+    rows, number = np.unique(flat_rows, return_inverse=True)
+    return rows, rows_from_flips(number[inside], flat_x[inside], width, len(rows), ordered=False)
+
+
+def _pack(out: np.ndarray, values: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> None:
+    """OR code words (value, length <= 64) ending at the given bits, in order, into 64-bit words."""
+    start = ends - lengths
+    word = start >> 6
+    spill = (start & 63) + lengths - 64  # > 0: the code's tail goes into the next 64-bit word
+    high = (values >> np.maximum(spill, 0).astype(np.uint64)) << np.maximum(-spill, 0).astype(np.uint64)
+    first = np.flatnonzero(np.diff(word, prepend=-1))
+    out[word[first]] |= np.bitwise_or.reduceat(high, first)  # codes do not overlap: OR = sum
+    split = np.flatnonzero(spill > 0)
+    out[word[split] + 1] |= values[split] << (64 - spill[split]).astype(np.uint64)
