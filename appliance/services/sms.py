@@ -109,7 +109,7 @@ class SmsService(Service):
         if tasks:
             await asyncio.wait(tasks, timeout=5)
         for runner in self.runners.values():
-            await runner._close()
+            await runner.close()
             runner.state = "down"
         hardware = self.ctx.shared.get("hardware")
         if isinstance(hardware, dict):

@@ -168,7 +168,7 @@ class ModemRunner:
             except Exception as exc:  # a driver bug must not end the runner: show it, reopen
                 self.note_error(f"internal error: {exc!r}")
                 log.exception("sms modem %s failed; reopening in %.0f s", self.spec.name, delay)
-            await self._close()
+            await self.close()
             self._set_state("down")
             if self.opened_ok:
                 delay = REOPEN_FIRST_S  # it worked before: the first retry comes quickly
@@ -177,7 +177,8 @@ class ModemRunner:
             await asyncio.sleep(delay)
             delay = min(delay * REOPEN_FACTOR, self.reopen_max_s)
 
-    async def _close(self) -> None:
+    async def close(self) -> None:
+        """Close the port (the runner task must be cancelled first, or it reopens)."""
         modem, self.modem = self.modem, None
         if modem is not None:
             try:

@@ -186,8 +186,8 @@ def apply_report(modem: str, reference: int, status: int, recipient: str, tag: s
     """Record a status report on the part it answers (by TP-MR on that modem, §9.2.3.6) and update the row."""
     now = utcnow()
     q = (SmsSentPart.select().join(SmsOutbox)
-         .where(SmsSentPart.modem == modem, SmsSentPart.reference == reference, SmsSentPart.final == False,  # noqa: E712
-                SmsSentPart.sent_at >= now - REPORT_WINDOW))
+         .where(SmsSentPart.modem == modem, SmsSentPart.reference == reference,
+                SmsSentPart.final == False, SmsSentPart.sent_at >= now - REPORT_WINDOW))  # noqa: E712
     tagged = _tag_id(tag)
     if tagged is not None:
         q = q.where(SmsSentPart.outbox == tagged)
@@ -229,8 +229,11 @@ def row_dict(row: SmsOutbox) -> dict[str, Any]:
             "status_at": _at(row.status_at), "idempotency_key": row.idempotency_key}
 
 
+Page = tuple[list[dict[str, Any]], int | None]
+
+
 def page(tenant_id: int | None, *, ticket_id: int | None = None, message_id: int | None = None,
-         state: str | None = None, limit: int = 50, before: int | None = None) -> tuple[list[dict[str, Any]], int | None]:
+         state: str | None = None, limit: int = 50, before: int | None = None) -> Page:
     """Newest first, keyset-paged by id, inside one tenant (None: the appliance admin sees all)."""
     q = SmsOutbox.select().order_by(SmsOutbox.id.desc()).limit(limit + 1)
     if tenant_id is not None:

@@ -130,8 +130,8 @@ async def test_admin_page_plays_the_emulated_network(app, web: aiohttp.ClientSes
     msg = await until(app, lambda: Message.get_or_none(Message.body == "Typed into the admin page"))
     assert msg is not None and msg.tenant_id == org["tenant_id"]
     # A reply through the API, then the network's report given on the page.
-    async with web.post("/api/v1/sms", json={"to": CUSTOMER_NUMBER, "text": "Thanks, noted.", "ticket_id": msg.ticket_id,
-                                             "tenant_id": org["tenant_id"]}, headers={"X-CSRF-Token": token}) as resp:
+    body = {"to": CUSTOMER_NUMBER, "text": "Thanks, noted.", "ticket_id": msg.ticket_id, "tenant_id": org["tenant_id"]}
+    async with web.post("/api/v1/sms", json=body, headers={"X-CSRF-Token": token}) as resp:
         queued = await resp.json()
         assert resp.status == 202, queued
     assert queued["message_id"] and queued["kind"] == "reply"
@@ -163,8 +163,10 @@ async def test_long_sms_is_joined_and_a_bad_pdu_is_quarantined(app, web: aiohttp
     assert await until_true(lambda: svc.health()["quarantined"] == 1)
     admin = await admin_client(web, app.first_boot_password)
     [entry] = (await admin.get("/quarantine"))["items"]
-    assert entry["channel"] == "sms" and "undecodable SMS PDU" in entry["reason"] and entry["source"].startswith("gsm:gsm-a")
-    async with web.get(f"/api/v1/quarantine/{entry['id']}/raw", headers={"Authorization": f"Bearer {admin.token}"}) as r:
+    assert entry["channel"] == "sms" and "undecodable SMS PDU" in entry["reason"]
+    assert entry["source"].startswith("gsm:gsm-a")
+    auth = {"Authorization": f"Bearer {admin.token}"}
+    async with web.get(f"/api/v1/quarantine/{entry['id']}/raw", headers=auth) as r:
         assert await r.read() == bad
     assert await until_true(lambda: app.metrics.read().get("intake.sms.quarantined") == 1)
     assert await until_true(lambda: emulated.stored_count(emu) == 0)
