@@ -25,7 +25,9 @@ from hardware.fax_modem.t30.class2_codes import (
     CODE_OF_PAGE_STATUS, COMMANDS, FET_OF_POST_PAGE, POST_PAGE_OF_DLE, POST_PAGE_OF_FET, WIDTHS, Dialect,
     params_of_caps, params_of_mode,
 )
-from hardware.fax_modem.t30.emulator_class1 import MIN_PAGE_SECONDS, TRAINING, V17_LONG_TRAIN, V21_PREAMBLE
+from hardware.fax_modem.t30.emulator_class1 import (
+    MIN_PAGE_SECONDS, PAGE_OCTETS, TRAINING, V17_LONG_TRAIN, V21_PREAMBLE,
+)
 from hardware.fax_modem.t30.errors import FrameError
 from hardware.fax_modem.t30.frames import FCF, Frame, decode_frame, encode_frame
 from hardware.fax_modem.t30.hdlc import DC1, DC3, DLE, DLE_ETX, ETX, dle_encode, reverse_octets
@@ -429,7 +431,9 @@ class Class2Call:
                     xoff = False
         modem.push_back(reader.tail)
         now = loop.time()
-        await asyncio.sleep(max(started + sent / rate - now, started + MIN_PAGE_SECONDS - now, 0))
+        # As in Class 1: a real page is over a second on the line, and efax divides by whole seconds.
+        floor = started + MIN_PAGE_SECONDS if sent > PAGE_OCTETS else 0.0
+        await asyncio.sleep(max(started + sent / rate - now, floor - now, 0))
         burst.close()
         if self.end.call.ended:
             raise Hangup(self.end.call.reason)

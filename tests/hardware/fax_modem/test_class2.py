@@ -46,7 +46,8 @@ async def call(sender_cls: str, receiver_cls: str, pages: list[Page], **receiver
     return report, fax, events
 
 
-@pytest.mark.parametrize(("sender_cls", "receiver_cls"), [("2", "2"), ("2.0", "2.0"), ("2.0", "1"), ("1", "2")])
+# Class 2 <-> 2.0 both ways run in test_class2_faults; here each meets our Class 1 engine across the line.
+@pytest.mark.parametrize(("sender_cls", "receiver_cls"), [("2.0", "1"), ("1", "2")])
 async def test_two_pages_across_classes(line, sender_cls, receiver_cls):
     pages = [stripes(), stripes(90, seed=1)]
     report, fax, events = await call(sender_cls, receiver_cls, pages)
