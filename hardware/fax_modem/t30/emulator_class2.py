@@ -51,6 +51,7 @@ class Class2Mixin(ModemBase):
         self.fax_caps = T30Params()  # +FDCC/+FCC: what the modem may do
         self.bit_order = 0  # +FBOR/+FBO: 0 = direct (first bit on the line = LSB of the octet)
         self.flow = 1  # +FLO: 0 none, 1 XON/XOFF, 2 RTS/CTS
+        self.xoff_sent = 0  # how often our transmit buffer filled up (tests check the DTE copes)
         self.plain = dict(_PLAIN)
         self.class2_call: Class2Call | None = None
 

@@ -424,6 +424,7 @@ class Class2Call:
             if ahead * rate > BUFFER_OCTETS:
                 if modem.flow == 1:
                     modem.send(bytes((DC3,)))
+                    modem.xoff_sent += 1
                     xoff = True
                 await asyncio.sleep(ahead - RESUME_OCTETS / rate)
                 if xoff:

@@ -127,3 +127,21 @@ async def test_multitech_style_bit_order_is_detected(line):
         await sender.close()
         await receiver.close()
     assert report.ok and fax.ok and fax.pages == pages
+
+
+async def test_xoff_from_the_modem_pauses_our_driver_on_a_pty(line):
+    exchange, a, _ = line
+    # Even at 1/50 of real time the DTE outruns the line: the modem's 1 KB buffer fills and it sends XOFF / XON.
+    path = await a.start_pty()
+    sender = await FaxModem(f"pty://{path}", "2", timers=TIMERS).open()
+    receiver = await FaxModem("emu://c2f-b", "2.0", timers=TIMERS).open()
+    pages = [stripes(300)]
+    try:
+        incoming = asyncio.create_task(receiver.receive(timeout=10))
+        report = await asyncio.wait_for(sender.send("200", pages), 60)
+        fax = await asyncio.wait_for(incoming, 60)
+    finally:
+        await sender.close()
+        await receiver.close()
+    assert a.xoff_sent > 0  # the flow-control bytes came in the middle of the data phase...
+    assert report.ok and fax.pages == pages  # ...and neither side took them for data or result codes
