@@ -160,7 +160,7 @@ def encode_page(page: Page, coding: Coding = Coding.MH, *, k: int | None = None,
     for start in range(0, page.height, _CHUNK_ROWS):
         stop = min(page.height, start + _CHUNK_ROWS)
         tags = np.arange(start, stop) % k == 0 if two_d else None  # T.4 §4.2.1: 1-D, then K-1 2-D
-        stream.append(*line.frame(_chunk_tokens(page, start, stop, tags), stop - start, tags))
+        stream.append_at(*line.frame(_chunk_tokens(page, start, stop, tags), stop - start, tags))
     if rtc:
         stream.append(*line.rtc())
     return _msb_first(stream.tobytes(), bit_order)
@@ -217,26 +217,26 @@ class _Framing:
             fill += -(before + fill + len(EOL)) % 8
         return fill
 
-    def frame(self, parts: list[_Tokens], height: int, tags: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """(value, length) of the code words of `height` lines: EOL (with fill, tag bit) then body."""
-        per_row = [np.bincount(rows, minlength=height) for rows, _, _ in parts]
-        body = sum((np.bincount(rows, weights=lengths, minlength=height) for rows, _, lengths in parts),
-                   np.zeros(height)).astype(np.int64) + self.tag_bits
-        before = np.concatenate(([self.before or 0], body[:-1]))
+    def frame(self, parts: list[_Tokens], height: int,
+              tags: np.ndarray | None) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
+        """(groups of (value, end, length) of code words, bits) of `height` lines: each an EOL (after
+        fill, with the tag bit) and then its code words."""
+        per_row = [np.bincount(rows, weights=lengths, minlength=height).astype(np.int64)
+                   for rows, _, lengths in parts]
+        body = sum(per_row, np.zeros(height, np.int64))
+        before = np.concatenate(([self.before or 0], body[:-1] + self.tag_bits))
         fill = self._fill(before)
         if self.before is None:
             fill[0] = (-len(EOL)) % 8 if self.align else 0  # nothing before the first EOL
-        self.before = int(body[-1])
-        tokens = sum(per_row, np.zeros(height, np.int64)) + 1
-        first = np.cumsum(tokens) - tokens  # where each row's EOL goes
-        values, lengths = np.empty(int(tokens.sum()), np.uint64), np.empty(int(tokens.sum()), np.int64)
-        values[first] = 1 if tags is None else 2 | tags.astype(np.uint64)  # EOL, EOL+1 or EOL+0
-        lengths[first] = fill + len(EOL) + self.tag_bits
-        for (rows, part_values, part_lengths), counts in zip(parts, per_row):
-            at = first[rows] + 1 + np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
-            values[at] = part_values
-            lengths[at] = part_lengths
-        return values, lengths
+        self.before = int(body[-1]) + self.tag_bits
+        eol = fill + len(EOL) + self.tag_bits
+        ends = np.cumsum(eol + body)
+        eol_ends = ends - body
+        groups = [(np.ones(height, np.uint64) if tags is None else 2 | tags.astype(np.uint64), eol_ends, eol)]
+        for (rows, values, lengths), row_bits in zip(parts, per_row):
+            offset = eol_ends - (np.cumsum(row_bits) - row_bits)  # where each row's code words start
+            groups.append((values, np.cumsum(lengths) + offset[rows], lengths))
+        return groups, int(ends[-1])
 
     def rtc(self) -> tuple[np.ndarray, np.ndarray]:
         """Return to control: six EOLs (EOL+1 in 2-D coding), T.4 §4.1.4 / §4.2.4."""

@@ -164,20 +164,25 @@ def _mode_of(prefix: str) -> tuple[int, int] | None:
     return None
 
 
-_P, _H = 10, 20
+_P, _H, _V0S = 10, 20, 30
 _MODE_BY_PREFIX = {format(i, "07b"): _mode_of(format(i, "07b")) for i in range(128)}
 
 
-def _mode_window(bits: str) -> tuple[tuple[tuple[int, int], ...], int]:
-    """((mode, end offset), ...) of the 2-D mode codes complete in a window, stopping after a
-    horizontal code (its runs follow) or before anything else; and the offset where it stopped."""
-    found, pos = [], 0
+def _mode_window(bits: str) -> tuple[tuple[tuple[int, int, int], ...], int]:
+    """((mode, count, end offset), ...) of the 2-D mode codes complete in a window, stopping after a
+    horizontal code (its runs follow) or before anything else; and the offset where it stopped.
+    Consecutive V0 codes come as one (_V0S, how many, end offset)."""
+    found: list[tuple[int, int, int]] = []
+    pos = 0
     while True:
         mode = _MODE_BY_PREFIX.get(bits[pos:pos + 7])
         if mode is None:  # garbage, an extension code, or a code cut by the window's end
             return tuple(found), pos
         pos += mode[1]
-        found.append((mode[0], pos))
+        if mode[0] == 0 and found and found[-1][0] == _V0S:
+            found[-1] = (_V0S, found[-1][1] + 1, pos)
+        else:
+            found.append((_V0S, 1, pos) if mode[0] == 0 else (mode[0], 0, pos))
         if mode[0] == _H:
             return tuple(found), pos
 
@@ -202,10 +207,23 @@ def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int
         if not modes:
             return None  # extension codes (T.4 §4.2.1.3.3) and garbage alike: the line is lost
         pos += base
-        for mode, offset in modes:
+        for mode, count, offset in modes:
             while ref[k] <= a0:
                 k += 1
             ib = k + ((k ^ colour) & 1)
+            if mode == _V0S:  # a1 on b1 each time, and b1 moves on by one: a slice of the reference
+                same = ref[ib:ib + count]
+                if same[-1] >= width:  # the line ends among them
+                    done = same.index(width)
+                    cur += same[:done]
+                    a0 = width
+                    pos = base + offset - count + done + 1
+                    break
+                cur += same
+                a0 = same[-1]
+                colour ^= count & 1
+                k = ib + count
+                continue
             if mode < _P:
                 a1 = ref[ib] + mode
                 if not a0 < a1 <= width:

@@ -96,14 +96,20 @@ class BitStream:
 
     def append(self, values: np.ndarray, lengths: np.ndarray) -> None:
         """Add code words (values nonzero, lengths > 0) after those already there."""
-        if not len(values):
-            return
-        ends = np.cumsum(lengths) + self.bits
-        base, total = self.bits >> 6, int(ends[-1])
-        out = np.zeros(((total + 63) >> 6) - base + 1, np.uint64)
-        _pack(out, values, ends - (base << 6), np.minimum(lengths, 64))
+        if len(values):
+            ends = np.cumsum(lengths)
+            self.append_at([(values, ends, lengths)], int(ends[-1]))
+
+    def append_at(self, groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], bits: int) -> None:
+        """Add `bits` bits holding groups of code words (value, end relative to the current end of the
+        stream, length), each group in order; words of different groups do not overlap."""
+        base = self.bits >> 6
+        out = np.zeros(((self.bits + bits + 63) >> 6) - base + 1, np.uint64)
+        for values, ends, lengths in groups:
+            if len(values):
+                _pack(out, values, ends + (self.bits & 63), np.minimum(lengths, 64))
         self._pieces.append((base, out))
-        self.bits = total
+        self.bits += bits
 
     def tobytes(self) -> bytes:
         """The stream, zero-filled to whole octets."""
