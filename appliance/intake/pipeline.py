@@ -38,8 +38,9 @@ class IntakePipeline:
     """Durable intake of one channel: `accept` spools, `drain` turns pending segments into tickets."""
 
     def __init__(self, spool: Spool, db: Any, store: Any, process: Processor, metrics: Any = None,
-                 on_delivered: Listener | None = None) -> None:
+                 on_delivered: Listener | None = None, pool: Any = None) -> None:
         self.spool, self.db, self.store, self.process = spool, db, store, process
+        self.pool = pool  # a process pool for the processor's CPU-heavy half, if it offers prepare_batch
         self.metrics = metrics
         self.on_delivered = on_delivered
         self._drain_lock = asyncio.Lock()
@@ -57,25 +58,42 @@ class IntakePipeline:
         return segment.name
 
     async def drain(self) -> int:
-        """Deliver every pending segment, oldest first; returns how many entries were handled."""
+        """Deliver every pending segment, oldest first; returns how many entries were handled.
+
+        The next segment is read and prepared (parsed, in the pool) while the current one commits.
+        """
         async with self._drain_lock:
-            handled = 0
-            for name in self.spool.pending():
-                handled += await self._drain_segment(name)
+            handled, names = 0, self.spool.pending()
+            ahead = asyncio.ensure_future(self._load(names[0])) if names else None
+            for i, name in enumerate(names):
+                loaded = await ahead
+                ahead = asyncio.ensure_future(self._load(names[i + 1])) if i + 1 < len(names) else None
+                try:
+                    handled += await self._commit_segment(name, loaded)
+                except BaseException:
+                    if ahead is not None:
+                        ahead.cancel()
+                    raise
             return handled
 
-    async def _drain_segment(self, name: str) -> int:
+    async def _load(self, name: str) -> tuple[Any, list[Any]] | SpoolError:
         loop = asyncio.get_running_loop()
         try:
             segment = await loop.run_in_executor(None, self.spool.read, name)
         except SpoolError as exc:
+            return exc
+        return segment, await loop.run_in_executor(None, self._prepare_all, segment.entries)
+
+    async def _commit_segment(self, name: str, loaded: tuple[Any, list[Any]] | SpoolError) -> int:
+        loop = asyncio.get_running_loop()
+        if isinstance(loaded, SpoolError):
             raw = await loop.run_in_executor(None, self.spool.raw_bytes, name)
             await self.db.call(quarantine.hold, self.store, channel=self.spool.channel, source=f"spool:{name}",
-                               reason=f"damaged spool segment: {exc}", raw=raw)
+                               reason=f"damaged spool segment: {loaded}", raw=raw)
             await loop.run_in_executor(None, self.spool.mark_damaged, name)
             self._inc("quarantined")
             return 1
-        prepared = await loop.run_in_executor(None, self._prepare_all, segment.entries)
+        segment, prepared = loaded
         results, held = await self.db.call(self._deliver_all, list(zip(segment.entries, prepared)))
         # Only after the commit: a crash before this line replays the segment, and the keys stop duplicates.
         await loop.run_in_executor(None, self.spool.mark_done, name)
@@ -88,7 +106,15 @@ class IntakePipeline:
         return len(segment.entries)
 
     def _prepare_all(self, entries: list[SpoolEntry]) -> list[Any]:
-        return [self.prepare_one(e) for e in entries]
+        batch = getattr(self.process, "prepare_batch", None)
+        if batch is None:
+            return [self.prepare_one(e) for e in entries]
+        try:
+            results = batch(entries, self.pool)
+        except Exception:  # the pool broke (a worker died): do it here, entry by entry
+            log.exception("intake channel=%s batch prepare failed; preparing one by one", self.spool.channel)
+            return [self.prepare_one(e) for e in entries]
+        return [_Rejected(r.reason) if isinstance(r, RejectedInput) else r for r in results]
 
     def prepare_one(self, entry: SpoolEntry) -> Any:
         """The processor's prepare, with rejections and bugs turned into a quarantine reason."""

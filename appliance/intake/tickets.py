@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from appliance.domain import sla
+from appliance.intake.rows import insert_row, select_rows
 from appliance.intake.sink import Delivery, InboundMessage
 from appliance.models import Customer, CustomerIdentifier, Mailbox, Message, Ticket
 from appliance.models.auth import utcnow
@@ -16,17 +17,20 @@ BACK_TO_WORK_STATES = ("pending", "resubmission")
 SPAM_FOLDER = "Spam"
 
 
+_IDENTIFY = ('SELECT ci."customer_id" FROM "customer_identifier" ci JOIN "customer" c ON c."id" = ci."customer_id" '
+             'WHERE ci."tenant_id" = {p} AND ci."kind" = {p} AND ci."value" = {p} AND c."active" = {p} '
+             'ORDER BY ci."id" LIMIT 1')
+_KNOWN = 'SELECT "id", "ticket_id" FROM "message" WHERE "tenant_id" = {p} AND "idempotency_key" = {p}'
+_TICKET = 'SELECT "id", "state" FROM "ticket" WHERE "id" = {p} AND "tenant_id" = {p}'
+
+
 def identify_customer(tenant_id: int, channel: str, sender: str) -> int | None:
     """The customer whose identifier matches the sender, in this tenant only (first of several)."""
     if not sender:
         return None
     kind = "email" if channel == "mail" else "phone"
-    row = (CustomerIdentifier.select(CustomerIdentifier.customer)
-           .join(Customer)
-           .where(CustomerIdentifier.tenant == tenant_id, CustomerIdentifier.kind == kind,
-                  CustomerIdentifier.value == sender.lower(), Customer.active == True)  # noqa: E712
-           .order_by(CustomerIdentifier.id).first())
-    return row.customer_id if row else None
+    rows = select_rows(CustomerIdentifier, _IDENTIFY, [tenant_id, kind, sender.lower(), True])
+    return rows[0][0] if rows else None
 
 
 def spam_folder(tenant_id: int, mailbox_id: int | None) -> int:
@@ -45,34 +49,33 @@ class ModelTicketSink:
 
     def deliver(self, msg: InboundMessage) -> Delivery:
         """Attach or open; a known idempotency key returns the earlier result and writes nothing."""
-        known = (Message.select(Message.id, Message.ticket)
-                 .where(Message.tenant == msg.tenant_id, Message.idempotency_key == msg.idempotency_key)
-                 .first())
+        known = select_rows(Message, _KNOWN, [msg.tenant_id, msg.idempotency_key])
         if known:
-            return Delivery(known.ticket_id, known.id, False, True)
+            return Delivery(known[0][1], known[0][0], False, True)
         now = utcnow()
         ticket = None
         if msg.ticket_id is not None:
             # The tenant filter is what stops a forged ticket number of another tenant attaching.
-            ticket = Ticket.get_or_none((Ticket.id == msg.ticket_id) & (Ticket.tenant == msg.tenant_id)
-                                        & (Ticket.state != "deleted"))
+            found = select_rows(Ticket, _TICKET, [msg.ticket_id, msg.tenant_id])
+            ticket = found[0] if found and found[0][1] != "deleted" else None
         created = ticket is None
         if ticket is None:
             spam = msg.new_ticket_state == "spam"
             _, due = sla.ticket_due_times(now, None, None, None)
             # Spam is filed, not worked: "pending" keeps it out of the work queue until a person looks.
-            ticket = Ticket.create(tenant=msg.tenant_id, subject=msg.subject[:SUBJECT_MAX], channel=msg.channel,
-                                   state="pending" if spam else "open",
+            ticket_id = insert_row(Ticket, tenant=msg.tenant_id, subject=msg.subject[:SUBJECT_MAX],
+                                   channel=msg.channel, state="pending" if spam else "open",
                                    mailbox=spam_folder(msg.tenant_id, msg.mailbox_id) if spam else msg.mailbox_id,
                                    customer=identify_customer(msg.tenant_id, msg.channel, msg.sender),
                                    due_at=due, created_at=now, updated_at=now)
         else:
+            ticket_id, state = ticket
             changes = {Ticket.updated_at: now}
-            if ticket.state in REOPEN_STATES or ticket.state in BACK_TO_WORK_STATES:
+            if state in REOPEN_STATES or state in BACK_TO_WORK_STATES:
                 changes.update({Ticket.state: "open", Ticket.closed_at: None, Ticket.resubmit_at: None})
-            Ticket.update(changes).where(Ticket.id == ticket.id).execute()
-        message = Message.create(tenant=msg.tenant_id, ticket=ticket.id, channel=msg.channel, direction="in",
-                                 kind=msg.kind, sender=msg.sender[:254], recipient=msg.recipient[:254],
-                                 subject=msg.subject[:SUBJECT_MAX], body=msg.body, source_ref=msg.source_ref[:300],
-                                 idempotency_key=msg.idempotency_key, created_at=now)
-        return Delivery(ticket.id, message.id, created, False)
+            Ticket.update(changes).where(Ticket.id == ticket_id).execute()
+        message_id = insert_row(Message, tenant=msg.tenant_id, ticket=ticket_id, channel=msg.channel, direction="in",
+                                kind=msg.kind, sender=msg.sender[:254], recipient=msg.recipient[:254],
+                                subject=msg.subject[:SUBJECT_MAX], body=msg.body, source_ref=msg.source_ref[:300],
+                                idempotency_key=msg.idempotency_key, created_at=now)
+        return Delivery(ticket_id, message_id, created, False)

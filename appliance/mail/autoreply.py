@@ -37,9 +37,10 @@ def mailbox_address(mailbox_id: int) -> str:
     return row.value if row else ""
 
 
-def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str) -> bool:
+def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str,
+                     settings: dict[str, Any] | None = None) -> bool:
     """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none."""
-    settings = mailbox_settings(mailbox_id)
+    settings = mailbox_settings(mailbox_id) if settings is None else settings
     conf = settings.get("auto_reply") or {}
     if not isinstance(conf, dict) or not conf.get("enabled"):
         return False

@@ -17,7 +17,7 @@ from appliance.mail.sources import ImapSource, MailSource, Pop3Source, ServerCon
 log = logging.getLogger(__name__)
 
 BATCH = 100                 # messages per spool segment and per server round trip
-IDLE_SLICE_S = 5.0          # an IDLE wait is cut in slices so a stop never waits long for a thread
+IDLE_SLICE_S = 2.0          # an IDLE wait is cut in slices so a stop never waits long for a thread
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 300.0
 
@@ -65,7 +65,21 @@ class AccountFetcher:
         self.wake = asyncio.Event()
 
     async def _run(self, fn: Callable, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
+        # Keep the executor's own future: cancelling the awaiting task cancels only asyncio's wrapper,
+        # while the thread goes on using the connection.
+        self._inflight = self.executor.submit(functools.partial(fn, *args))
+        return await asyncio.wrap_future(self._inflight)
+
+    async def _close(self, source: MailSource) -> None:
+        # Logging out from a second thread while the first still waits in IDLE would steal that
+        # thread's answer and leave it blocked: let the running call finish first.
+        inflight = getattr(self, "_inflight", None)
+        if inflight is not None and not inflight.done():
+            await asyncio.wait({asyncio.wrap_future(inflight)}, timeout=IDLE_SLICE_S + self.conf.timeout_s)
+        try:
+            await self._run(source.close)
+        except RuntimeError:  # the executor is already shut down (the service is stopping)
+            source.close()
 
     async def run(self) -> None:
         """Fetch until cancelled."""
@@ -102,7 +116,7 @@ class AccountFetcher:
                 self.status.idle = False
         finally:
             self.status.idle = False
-            await self._run(source.close)
+            await self._close(source)
 
     def _ok(self) -> None:
         self.status.state, self.status.last_ok_at, self.status.last_error = "ok", time.time(), ""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ import nh3
 
 from appliance.intake.errors import RejectedInput
 from appliance.intake.idempotency import mail_key
+from appliance.intake.rows import insert_row, placeholders, select_rows
 from appliance.intake.sink import Delivery, InboundMessage, TicketSink
 from appliance.intake.spool import SpoolEntry
 from appliance.mail import autoreply, conversation, dsn, spam
@@ -21,6 +23,9 @@ from appliance.models import Document, ServiceAddress
 
 BODY_MAX = 1_000_000          # characters of text kept on the message; the original keeps everything
 ADDRESS_CACHE_S = 30.0
+STORE_WRITERS = 4             # attachment writes in flight at once
+POOL_MIN_BATCH = 8
+POOL_WORKERS = 2              # the appliance's small boxes have two cores
 FLOOD_SPAM_FACTOR = 3         # a sender this many times over the limit files new tickets as spam
 
 
@@ -57,6 +62,41 @@ class MailDelivered:
     flags: str = ""
 
 
+@dataclass
+class Analysis:
+    """What `analyse` finds in raw bytes; plain data, so it can come back from a worker process."""
+
+    mail: ParsedMail
+    key: str
+    spam: spam.SpamVerdict
+    smime: str = ""
+
+
+def analyse(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis:
+    """Parse, unwrap S/MIME, score: everything about a mail that needs neither database nor store."""
+    try:
+        mail = parse_mail(raw)
+    except MailParseError as exc:
+        raise RejectedInput(f"unparseable mail: {exc}") from None
+    smime_status = ""
+    if smime is not None:
+        try:
+            mail, smime_status = smime.unwrap(raw, mail)
+        except SmimeError as exc:
+            smime_status = f"S/MIME failed: {exc}"
+    return Analysis(mail, mail_key(mail.message_id, raw), spam.verdict(mail, raw, spamc_path), smime_status)
+
+
+def _analyse_or_reason(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis | str:
+    # Across a process boundary a rejection travels as its reason; a bug as a reason too.
+    try:
+        return analyse(raw, spamc_path, smime)
+    except RejectedInput as exc:
+        return exc.reason
+    except Exception as exc:  # noqa: BLE001 - never lose the batch to one mail that trips a parser bug
+        return f"internal error while parsing: {exc!r}"
+
+
 class MailProcessor:
     """Intake processor of the mail channel (see appliance.intake.pipeline.Processor)."""
 
@@ -67,27 +107,37 @@ class MailProcessor:
         self.smime = smime        # appliance.mail.smime.SmimeInbound or None
         self.limiter = SenderRateLimiter(self.settings.sender_limit_per_hour)
         self._own: dict[int, tuple[float, set[str]]] = {}
+        self._box_settings: dict[int, tuple[float, dict[str, Any]]] = {}
+        self._io = ThreadPoolExecutor(max_workers=STORE_WRITERS, thread_name_prefix="mail-store")
 
     # --- prepare: no database ------------------------------------------------------------------
     def prepare(self, entry: SpoolEntry) -> PreparedMail:
         """Parse, unwrap S/MIME, score, store attachments."""
-        try:
-            mail = parse_mail(entry.raw)
-        except MailParseError as exc:
-            raise RejectedInput(f"unparseable mail: {exc}") from None
-        smime_status = ""
-        if self.smime is not None:
-            try:
-                mail, smime_status = self.smime.unwrap(entry.raw, mail)
-            except SmimeError as exc:
-                smime_status = f"S/MIME failed: {exc}"
-        verdict = spam.verdict(mail, entry.raw, self.settings.spamc_path)
+        return self._stored(analyse(entry.raw, self.settings.spamc_path, self.smime))
+
+    def prepare_batch(self, entries: list[SpoolEntry], pool: Executor | None = None) -> list[Any]:
+        """`prepare` for many; the CPU-heavy analysis in `pool` (a process pool) when given."""
+        raws = [e.raw for e in entries]
+        if pool is None or len(raws) < POOL_MIN_BATCH:  # a lone SMTP mail is quicker parsed right here
+            results = [_analyse_or_reason(r, self.settings.spamc_path, self.smime) for r in raws]
+        else:
+            n = len(raws)
+            results = list(pool.map(_analyse_or_reason, raws, [self.settings.spamc_path] * n, [self.smime] * n,
+                                    chunksize=max(1, n // (4 * POOL_WORKERS))))
+        analyses = [r for r in results if not isinstance(r, str)]
+        # Each put is a durable write (two fsyncs): done side by side, they overlap instead of queueing.
+        datas = [a.data for an in analyses for a in an.mail.attachments]
+        digests = iter(list(self._io.map(self.store.put, datas)) if len(datas) > 1 else map(self.store.put, datas))
+        return [RejectedInput(r) if isinstance(r, str) else self._stored(r, digests) for r in results]
+
+    def _stored(self, analysis: "Analysis", digests: Any = None) -> PreparedMail:
+        mail = analysis.mail
         stored = []
         for att in mail.attachments:
-            digest = self.store.put(att.data)
+            digest = next(digests) if digests is not None else self.store.put(att.data)
             stored.append({"digest": digest, "filename": att.filename, "mime": att.mime[:100],
                            "size": len(att.data), "cid": att.content_id, "inline": att.inline})
-        return PreparedMail(mail, mail_key(mail.message_id, entry.raw), verdict, smime_status, stored)
+        return PreparedMail(mail, analysis.key, analysis.spam, analysis.smime, stored)
 
     # --- commit: inside the transaction -----------------------------------------------------------
     def route(self, meta: dict[str, Any], mail: ParsedMail) -> tuple[int, int | None, str]:
@@ -114,6 +164,16 @@ class MailProcessor:
         self._own[tenant_id] = (now, values)
         return values
 
+    def mailbox_settings(self, mailbox_id: int) -> dict[str, Any]:
+        """Inherited mailbox settings, cached briefly (read for every new ticket)."""
+        now = time.monotonic()
+        cached = self._box_settings.get(mailbox_id)
+        if cached and now - cached[0] < ADDRESS_CACHE_S:
+            return cached[1]
+        settings = autoreply.mailbox_settings(mailbox_id)
+        self._box_settings[mailbox_id] = (now, settings)
+        return settings
+
     def thread_ticket(self, tenant_id: int, mail: ParsedMail) -> tuple[int | None, str]:
         """(ticket id, kind) this mail belongs to: a bounce's original, a referenced mail, a subject tag."""
         bounce = dsn.parse_bounce(mail)
@@ -124,8 +184,8 @@ class MailProcessor:
             if bounce.original_message_id:
                 hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
         if hashes:
-            found = {r.mid_hash: r.ticket_id for r in MailRecord.select(MailRecord.mid_hash, MailRecord.ticket)
-                     .where(MailRecord.tenant == tenant_id, MailRecord.mid_hash.in_(hashes))}
+            found = dict(select_rows(MailRecord, 'SELECT "mid_hash", "ticket_id" FROM "mail_record" WHERE "tenant_id" = '
+                                     '{p} AND "mid_hash" IN (' + placeholders(len(hashes)) + ')', [tenant_id, *hashes]))
             for h in hashes:
                 if h in found:
                     return found[h], kind
@@ -157,20 +217,28 @@ class MailProcessor:
             new_ticket_state="spam" if is_spam or self._flooding(mail.from_addr) else "open", kind=kind))
         if delivery.duplicate:
             return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, False, True)
-        MailRecord.create(tenant=tenant_id, message=delivery.message_id, ticket=delivery.ticket_id, direction="in",
+        insert_row(MailRecord, tenant=tenant_id, message=delivery.message_id, ticket=delivery.ticket_id, direction="in",
                           mid_hash=conversation.mid_hash(mail.message_id or prepared.key),
                           header_id=mail.message_id[:300], html=mail.safe_html,
                           raw=entry.raw if self.settings.keep_original else None, smime=prepared.smime[:200],
                           spam_score=prepared.spam.score, flags=",".join(flags),
                           attachments=json.dumps(prepared.attachments))
         for att in prepared.attachments:
-            Document.create(tenant=tenant_id, ticket_id=delivery.ticket_id, digest=att["digest"],
-                            filename=att["filename"][:255], mime=att["mime"], size=att["size"])
+            insert_row(Document, tenant=tenant_id, ticket_id=delivery.ticket_id, digest=att["digest"],
+                       filename=att["filename"][:255], mime=att["mime"], size=att["size"])
         if delivery.created_ticket and not block and within and not is_spam and mailbox_id:
-            autoreply.queue_auto_reply(tenant_id, mailbox_id, delivery.ticket_id, mail, recipient)
+            autoreply.queue_auto_reply(tenant_id, mailbox_id, delivery.ticket_id, mail, recipient,
+                                       self.mailbox_settings(mailbox_id))
         return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, delivery.created_ticket, False,
                              ",".join(flags))
 
     def _flooding(self, sender: str) -> bool:
         return self.limiter.count(sender or "(none)") > self.settings.sender_limit_per_hour * FLOOD_SPAM_FACTOR
 
+
+
+def intake_pool(workers: int = POOL_WORKERS) -> Executor:
+    """A process pool for `analyse` (spawned: the parent runs threads and an event loop)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))

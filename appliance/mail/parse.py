@@ -6,7 +6,10 @@ not a mail at all (or exceeds the limits) raises MailParseError, and the caller 
 """
 from __future__ import annotations
 
+import email.errors
+import email.header
 import email.utils
+import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -81,26 +84,23 @@ def sanitise_html(html: str) -> str:
                      link_rel="noopener noreferrer nofollow")
 
 
-def _raw_values(msg: Message, name: str) -> list[str]:
-    # raw_items() does not run the structured header parser, so it cannot raise on odd values.
-    name = name.lower()
-    return [v if isinstance(v, str) else str(v) for k, v in msg.raw_items() if k.lower() == name]
+def _raw_headers(msg: Message) -> dict[str, list[str]]:
+    # raw_items() skips the structured header parser: cheaper (policy.default builds an object per
+    # header access) and it cannot raise on odd values.
+    out: dict[str, list[str]] = {}
+    for name, value in msg.raw_items():
+        out.setdefault(name.lower(), []).append(value if isinstance(value, str) else str(value))
+    return out
 
 
-def _header(msg: Message, name: str, joined: bool = False) -> str:
-    try:
-        values = msg.get_all(name, []) if joined else [msg.get(name)]
-        text = " ".join(str(v) for v in values if v is not None)
-    except Exception:  # policy.default can choke on some malformed headers; fall back to the raw value
-        raw = _raw_values(msg, name)
-        text = " ".join(raw) if joined else "".join(raw[:1])
-    limit = MAX_HEADER_CHARS * (4 if joined else 1)
-    return clean_text(" ".join(text.split()))[:limit]
-
-
-def _raw_header(msg: Message, name: str) -> str:
-    """The unparsed values of a header, for message-id lists."""
-    return clean_text(" ".join(_raw_values(msg, name)))[:MAX_HEADER_CHARS * 4]
+def decode_words(value: str) -> str:
+    """A raw header value with RFC 2047 encoded words decoded, unfolded, cleaned."""
+    if "=?" in value:
+        try:
+            value = str(email.header.make_header(email.header.decode_header(value)))
+        except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
+            pass  # keep it as it came: a wrong charset name must not lose the header
+    return clean_text(" ".join(value.split()))
 
 
 def message_ids(value: str) -> list[str]:
@@ -118,36 +118,58 @@ def message_ids(value: str) -> list[str]:
     return out
 
 
-def addresses(value: str) -> list[tuple[str, str]]:
-    """(name, lower-case address) pairs of an address list; bad entries dropped."""
+def addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(name, lower-case address) pairs of raw address headers; names decoded after splitting, so an
+    encoded comma inside a name cannot split an address; bad entries dropped."""
     out = []
-    for name, addr in email.utils.getaddresses([value]):
+    for name, addr in email.utils.getaddresses([clean_text(v)[:MAX_HEADER_CHARS * 4] for v in values]):
         addr = addr.strip().lower()
         if "@" in addr and len(addr) <= 254 and " " not in addr:
-            out.append((clean_text(name), addr))
+            out.append((decode_words(name), addr))
     return out
 
 
-def _decoded(part: Message) -> str:
-    try:
-        content = part.get_content()
-        if isinstance(content, bytes):
-            content = content.decode("utf-8", "replace")
-        return clean_text(str(content))
-    except (LookupError, UnicodeError, ValueError, AssertionError, KeyError, AttributeError, TypeError):
-        # Unknown or lying charset: decode the transfer encoding only, then guess UTF-8, else Latin-1.
-        data = part.get_payload(decode=True) or b""
+# The walker reads Content-Type/-Disposition from the raw values: policy.default re-parses a header
+# into an object on every access, which made this walk cost more than the parse itself. Only the
+# media type, the charset and the disposition type are needed here (RFC 2045 §5.1, RFC 2183 §2);
+# file names still go through the full parser for RFC 2231 encodings.
+_TOKEN = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
+_CHARSET = re.compile(r"""charset\s*=\s*"?([^";\s]+)""", re.IGNORECASE)
+
+
+def _part_headers(part: Message) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in part.raw_items():
+        out.setdefault(name.lower(), value if isinstance(value, str) else str(value))
+    return out
+
+
+def _content_type(part: Message, raw: str) -> str:
+    ctype = raw.split(";", 1)[0].strip().lower()
+    # RFC 2045 §5.2: a missing or invalid Content-Type means the default (text/plain, or message/rfc822
+    # inside multipart/digest, which the parser already recorded as the part's default type).
+    return ctype if _TOKEN.match(ctype) else part.get_default_type()
+
+
+def _decoded(part: Message, content_type: str) -> str:
+    data = part.get_payload(decode=True) or b""
+    if not isinstance(data, bytes):
+        data = str(data).encode("utf-8", "surrogateescape")
+    match = _CHARSET.search(content_type)
+    charset = match.group(1).strip("'").lower() if match else "us-ascii"
+    for candidate in (charset, "utf-8"):
         try:
-            return clean_text(data.decode("utf-8"))
-        except UnicodeDecodeError:
-            return clean_text(data.decode("latin-1"))
+            return clean_text(data.decode(candidate))
+        except (LookupError, UnicodeDecodeError):
+            continue  # unknown or lying charset: try UTF-8, then Latin-1, which decodes anything
+    return clean_text(data.decode("latin-1"))
 
 
-def _bytes_of(part: Message) -> bytes:
-    if part.get_content_type() == "message/delivery-status" and isinstance(part.get_payload(), list):
+def _bytes_of(part: Message, ctype: str) -> bytes:
+    if ctype == "message/delivery-status" and isinstance(part.get_payload(), list):
         # The parser splits a DSN's field groups into header-only messages (RFC 3464 §2.1); rejoin them.
         return b"".join(block.as_bytes() for block in part.get_payload() if isinstance(block, Message))
-    if part.get_content_maintype() == "message" or part.is_multipart():
+    if ctype.startswith("message/") or part.is_multipart():
         try:
             inner = part.get_payload(0) if part.is_multipart() else part.get_payload()
             if isinstance(inner, list):
@@ -159,7 +181,7 @@ def _bytes_of(part: Message) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _filename(part: Message, index: int) -> str:
+def _filename(part: Message, index: int, ctype: str) -> str:
     try:
         name = part.get_filename() or ""
     except (TypeError, ValueError, LookupError, UnicodeError, AttributeError):
@@ -167,7 +189,6 @@ def _filename(part: Message, index: int) -> str:
     name = clean_text(name).replace("/", "_").replace("\\", "_").strip()[:200]
     if name:
         return name
-    ctype = part.get_content_type()
     ext = {"message/rfc822": "eml", "application/ms-tnef": "dat", "text/plain": "txt",
            "text/html": "html"}.get(ctype, ctype.split("/")[-1][:10] or "bin")
     return f"part-{index}.{ext}"
@@ -185,7 +206,8 @@ class _Walker:
             raise MailParseError(f"more than {MAX_PARTS} MIME parts")
         if depth > MAX_DEPTH:
             raise MailParseError(f"MIME nesting deeper than {MAX_DEPTH}")
-        ctype = part.get_content_type()
+        heads = _part_headers(part)
+        ctype = _content_type(part, heads.get("content-type", ""))
         if part.is_multipart() and ctype not in ("message/rfc822", "message/delivery-status"):
             children = part.get_payload()
             children = children if isinstance(children, list) else []
@@ -193,17 +215,17 @@ class _Walker:
                 if isinstance(child, Message):
                     self.walk(child, depth + 1, related_root=ctype == "multipart/related" and i > 0)
             return
-        disposition = (part.get_content_disposition() or "").lower()
+        disposition = heads.get("content-disposition", "").split(";", 1)[0].strip().lower()
         is_body_candidate = disposition != "attachment" and not related_root
         if is_body_candidate and ctype == "text/plain" and not self.result.text:
-            self.result.text = _decoded(part)
+            self.result.text = _decoded(part, heads.get("content-type", ""))
             return
         if is_body_candidate and ctype == "text/html" and not self.result.html:
-            self.result.html = _decoded(part)
+            self.result.html = _decoded(part, heads.get("content-type", ""))
             return
-        cid = "".join(message_ids(_header(part, "content-id"))[:1])
+        cid = "".join(message_ids(heads.get("content-id", ""))[:1])
         self.result.attachments.append(Attachment(
-            filename=_filename(part, self.parts), mime=ctype, data=_bytes_of(part), content_id=cid,
+            filename=_filename(part, self.parts, ctype), mime=ctype, data=_bytes_of(part, ctype), content_id=cid,
             inline=disposition == "inline" or bool(cid)))
 
 
@@ -220,18 +242,22 @@ def parse_mail(raw: bytes) -> ParsedMail:
     if not msg.keys():
         raise MailParseError("no header fields: not an RFC 5322 message")
     result = ParsedMail()
-    result.headers = {k.lower(): _header(msg, k) for k in dict.fromkeys(msg.keys())}
-    result.message_id = "".join(message_ids(_raw_header(msg, "message-id"))[:1])
-    result.in_reply_to = message_ids(_raw_header(msg, "in-reply-to"))
-    result.references = message_ids(_raw_header(msg, "references"))
-    result.subject = _header(msg, "subject")
-    sender = addresses(_header(msg, "from", True)) or addresses(_header(msg, "sender", True))
+    raw = _raw_headers(msg)
+
+    def ids(name: str) -> list[str]:
+        return message_ids(clean_text(" ".join(raw.get(name, [])))[:MAX_HEADER_CHARS * 4])
+    result.headers = {k: decode_words(v[0])[:MAX_HEADER_CHARS] for k, v in raw.items()}
+    result.message_id = "".join(ids("message-id")[:1])
+    result.in_reply_to = ids("in-reply-to")
+    result.references = ids("references")
+    result.subject = result.headers.get("subject", "")
+    sender = addresses(raw.get("from", [])) or addresses(raw.get("sender", []))
     if sender:
         result.from_name, result.from_addr = sender[0]
-    result.to = [a for _, a in addresses(_header(msg, "to", True))]
-    result.cc = [a for _, a in addresses(_header(msg, "cc", True))]
-    result.reply_to = "".join(a for _, a in addresses(_header(msg, "reply-to", True))[:1])
-    result.date = _header(msg, "date")
+    result.to = [a for _, a in addresses(raw.get("to", []))]
+    result.cc = [a for _, a in addresses(raw.get("cc", []))]
+    result.reply_to = "".join(a for _, a in addresses(raw.get("reply-to", []))[:1])
+    result.date = result.headers.get("date", "")
     result.content_type = msg.get_content_type()
     result.defects = [type(d).__name__ for d in msg.defects][:50]
     try:

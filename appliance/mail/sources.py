@@ -149,11 +149,12 @@ class ImapSource:
             line = conn.readline()
             if not line.startswith(b"+"):
                 raise MailTransportError(f"IDLE refused: {line!r}")
-            # select() instead of a socket timeout: a timed-out socket file refuses all further reads. Data
-            # already buffered is not seen here, but the lines read after DONE below catch it.
-            if select.select([conn.sock], [], [], timeout_s)[0]:
-                line = conn.readline()
-                news = b"EXISTS" in line or b"RECENT" in line
+            # Wait with select(), never a socket timeout (a timed-out socket file refuses all further reads)
+            # and never a read: readable may be only a TLS record without data (a session ticket), and a
+            # read would then block. Whatever arrived is read after DONE, which the server must answer.
+            pending = getattr(conn.sock, "pending", lambda: 0)()
+            if not pending:
+                select.select([conn.sock], [], [], timeout_s)
             conn.send(b"DONE\r\n")
             while True:  # untagged lines may arrive before the tagged end of IDLE
                 line = conn.readline()
@@ -161,7 +162,7 @@ class ImapSource:
                     raise MailTransportError("connection closed during IDLE")
                 if line.startswith(IDLE_TAG):
                     break
-                news = news or b"EXISTS" in line
+                news = news or b"EXISTS" in line or b"RECENT" in line
         except (OSError, imaplib.IMAP4.error) as exc:
             raise _wrap("IMAP IDLE", exc) from exc
         return news

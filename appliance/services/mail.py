@@ -20,7 +20,7 @@ from appliance.intake.tickets import ModelTicketSink
 from appliance.mail import outbox, spam
 from appliance.mail.errors import MailError
 from appliance.mail.fetcher import AccountFetcher
-from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings
+from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings, intake_pool
 from appliance.mail.models import MailAccount
 from appliance.mail.smtp_in import InboundHandler, start_listener
 from appliance.mail.smtp_out import RelayConfig, SendError, parse_relay_url, send
@@ -35,6 +35,7 @@ DRAIN_IDLE_S = 1.0
 OUTBOX_INTERVAL_S = 2.0
 RETRY_AFTER_DB_ERROR_S = 2.0
 FETCH_THREADS = 8
+STOP_WAIT_S = 8.0
 
 
 class MailService(Service):
@@ -56,6 +57,7 @@ class MailService(Service):
             except MailError as exc:
                 self.relay_error = str(exc)
         self.executor: ThreadPoolExecutor | None = None
+        self.pool: Any = None
         self.pipeline: IntakePipeline | None = None
         self.server: asyncio.AbstractServer | None = None
         self.smtp_port: int | None = None
@@ -76,8 +78,9 @@ class MailService(Service):
         spool_dir = data_dir.spool if data_dir is not None else Path(ctx.store.root).parent / "spool"
         self.executor = ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="mail")
         processor = MailProcessor(ctx.store, ModelTicketSink(), self.settings)
+        self.pool = intake_pool()  # DESIGN.md: CPU-heavy work (MIME parsing of fetched batches) off the loop
         self.pipeline = IntakePipeline(Spool(Path(spool_dir), "mail"), ctx.db, ctx.store, processor, ctx.metrics,
-                                       on_delivered=self._published)
+                                       on_delivered=self._published, pool=self.pool)
         self.smtp_handler = InboundHandler(self.pipeline.accept, self._is_service_address, self._wake_drain.set)
         await self._listen()
         self._wake_drain.set()  # replay the spool at once
@@ -115,14 +118,16 @@ class MailService(Service):
         tasks = self._tasks + [t for _, _, t in self.fetchers.values()]
         for task in tasks:
             task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=5)
+        if tasks:  # fetchers finish their server round trip (≤ an IDLE slice) and log out
+            await asyncio.wait(tasks, timeout=STOP_WAIT_S)
         self.fetchers.clear()
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
     def health(self) -> dict[str, Any]:
         """Per-account status, spool, SMTP, outbox and spam-filter state for the console."""
