@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.domain.identifiers import normalise_phone
+from appliance.errors import ApplianceError
 from appliance.sms.errors import SmsConfigError
 from hardware.gsm.driver import (
     DeliveryReport, DirectMessage, GsmModem, ModemGone, NewMessage, RegistrationChanged, StoredMessage,
@@ -165,6 +166,10 @@ class ModemRunner:
                 self.note_error(str(exc))
                 log.warning("sms modem %s (%s) is down: %s; reopening in %.0f s", self.spec.name, self.spec.url,
                             exc, delay)
+            except ApplianceError as exc:  # the spool could not take the messages: they stay on the SIM
+                self.note_error(f"intake: {exc}")
+                log.error("sms modem %s: cannot spool its messages (%s); they stay on the SIM, retrying in %.0f s",
+                          self.spec.name, exc, delay)
             except Exception as exc:  # a driver bug must not end the runner: show it, reopen
                 self.note_error(f"internal error: {exc!r}")
                 log.exception("sms modem %s failed; reopening in %.0f s", self.spec.name, delay)

@@ -42,3 +42,55 @@ def test_config_keys_are_checked_at_load(tmp_path) -> None:
     (tmp_path / config.CONFIG_FILE).write_text('[sms]\nmodems = "emu://gsm-a,emu://gsm-b"\npoll_s = 5\n')
     cfg = config.load(tmp_path, {"APPLIANCE_SMS_STATUS_REPORTS": "false"})
     assert cfg.get("sms", "poll_s") == 5.0 and cfg.get("sms", "status_reports") is False
+
+
+async def test_runner_leaves_messages_on_the_sim_until_the_spool_takes_them() -> None:
+    import asyncio
+
+    from appliance.intake.errors import SpoolError
+    from appliance.sms.modems import ModemRunner, ModemSpec
+    from hardware.gsm.driver import DeliveryReport
+    from hardware.gsm.emulator import GsmEmulator
+    from hardware.serial import register_emulator
+
+    emu = GsmEmulator()
+    unregister = register_emulator("runner-test", emu)
+    emu.inject_sms(text="one", sender="+491701234567")
+    state = {"fail": True}
+    spooled: list = []
+    reports: list[DeliveryReport] = []
+
+    async def spool(spec, messages) -> None:
+        if state["fail"]:
+            raise SpoolError("disk full")
+        spooled.extend(messages)
+
+    async def on_report(spec, report) -> None:
+        reports.append(report)
+
+    async def wait(pred) -> bool:
+        for _ in range(300):
+            if pred():
+                return True
+            await asyncio.sleep(0.02)
+        return False
+    runner = ModemRunner(ModemSpec("runner-test", "emu://runner-test", "+46700000100", None), spool, on_report,
+                         poll_s=0.2, reopen_max_s=0.5)
+    task = asyncio.create_task(runner.run())
+    try:
+        assert await wait(lambda: "disk full" in runner.last_error), runner.health()
+        assert sum(len(s) for s in emu.stores.values()) == 1  # not deleted: nothing was spooled
+        state["fail"] = False
+        assert await wait(lambda: spooled and not any(emu.stores.values())), runner.health()
+        assert [m.pdu.text for m in spooled] == ["one"] and runner.received == 1
+        assert await wait(lambda: runner.usable)
+        result = await runner.modem.send("+491701234567", "answer", status_report=True)
+        emu.deliver_report(result.references[0], 0)
+        assert await wait(lambda: reports) and reports[0].delivered and reports[0].reference == result.references[0]
+        row = runner.hardware_row()
+        assert row["type"] == "gsm_modem" and row["state"] == "up" and row["signal_dbm"] == -113 + 2 * emu.rssi
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await runner.close()
+        unregister()
