@@ -22,15 +22,16 @@ from typing import TYPE_CHECKING
 
 from hardware.fax_modem.t30.caps import Mode, encode_dcs
 from hardware.fax_modem.t30.class2_codes import (
-    CODE_OF_PAGE_STATUS, COMMANDS, FET_OF_POST_PAGE, POST_PAGE_OF_DLE, POST_PAGE_OF_FET, WIDTHS, Dialect,
+    CODE_OF_PAGE_STATUS, COMMANDS, FET_OF_POST_PAGE, POST_PAGE_OF_FET, WIDTHS, Dialect,
     params_of_caps, params_of_mode,
 )
+from hardware.fax_modem.t30.dle_page import PageDataReader
 from hardware.fax_modem.t30.emulator_class1 import (
     MIN_PAGE_SECONDS, PAGE_OCTETS, TRAINING, V17_LONG_TRAIN, V21_PREAMBLE,
 )
 from hardware.fax_modem.t30.errors import FrameError
 from hardware.fax_modem.t30.frames import FCF, Frame, decode_frame, encode_frame
-from hardware.fax_modem.t30.hdlc import DC1, DC3, DLE, DLE_ETX, ETX, dle_encode, reverse_octets
+from hardware.fax_modem.t30.hdlc import DC1, DC3, DLE_ETX, dle_encode, reverse_octets
 from hardware.fax_modem.t30.line import Burst, Carrier, Hangup, HdlcFrame, LineEnd
 from hardware.fax_modem.t30.pagedata import PageStatus
 from hardware.fax_modem.t30.runner import run_session
@@ -85,6 +86,7 @@ class Class2Call:
         self._report_dcs = False
         self._page_data_done = False
         self._hold_final = False
+        self._hangup_told = False
         self._state = session.state
         self._task: asyncio.Task[None] | None = None
 
@@ -113,7 +115,7 @@ class Class2Call:
         return self._after_end()
 
     def _after_end(self) -> str:
-        if self.hangup_code is not None and self.finish is not None and not getattr(self, "_hangup_told", False):
+        if self.hangup_code is not None and self.finish is not None and not self._hangup_told:
             self._hangup_told = True
             self.modem.result(self._hangup_line())
             return "OK"
@@ -483,34 +485,3 @@ class Class2Call:
         await modem.drain()
         self._page_data_done = True
         return PageReceived(bytes(raw))
-
-
-class PageDataReader:
-    """DLE-decodes page data from the DTE up to <DLE><ETX> or a Class 2.0 <DLE><ppm> (T.32 +FDT)."""
-
-    def __init__(self, reverse: bool) -> None:
-        self.reverse = reverse
-        self.done = False
-        self.ppm: PostPage | None = None
-        self.tail = b""
-        self._dle = False
-
-    def feed(self, chunk: bytes) -> bytes:
-        """Line-order page octets from `chunk`; sets `done` (and `ppm`) at the end marker."""
-        out = bytearray()
-        for index, byte in enumerate(chunk):
-            if self._dle:
-                self._dle = False
-                if byte == DLE:
-                    out.append(DLE)
-                elif byte == ETX or byte in POST_PAGE_OF_DLE:
-                    self.done = True
-                    self.ppm = POST_PAGE_OF_DLE.get(byte)
-                    self.tail = chunk[index + 1:]
-                    break
-                # other <DLE><x> pairs (rate hints, +FDB debug) carry no page data
-            elif byte == DLE:
-                self._dle = True
-            else:
-                out.append(byte)
-        return reverse_octets(bytes(out)) if self.reverse else bytes(out)

@@ -10,7 +10,7 @@ from hardware.fax_modem.t30.class2_codes import (
     COMMANDS, HANGUP_CAUSES, Dialect, T30Params, caps_of_params, hangup_text, mode_of_params, params_of_caps,
     params_of_mode, parse_hangup, parse_page_status, parse_params, parse_station_id,
 )
-from hardware.fax_modem.t30.emulator_class2_call import PageDataReader
+from hardware.fax_modem.t30.dle_page import PageDataReader
 from hardware.fax_modem.t30.errors import ParamError
 from hardware.fax_modem.t30.hdlc import dle_encode, reverse_octets
 from hardware.fax_modem.t30.pagedata import PageStatus
