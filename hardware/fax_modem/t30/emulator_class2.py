@@ -202,10 +202,11 @@ class Class2Mixin(ModemBase):
 
     # --- calls ---------------------------------------------------------------------------------------
     def hang_up(self) -> None:
-        """On-hook: also stop the modem's T.30 session."""
+        """On-hook: also stop the modem's T.30 session (later +FDT/+FDR get ERROR)."""
         call = getattr(self, "class2_call", None)
         if call is not None and call.running:
             call.abort()
+        self.class2_call = None
         super().hang_up()
 
     async def connected(self, calling: bool) -> str | None:

@@ -84,3 +84,24 @@ async def test_class20_modem_answers_like_a_class20_modem(line):
         assert (await channel.command("AT+FLI=\"X\"")).final == "ERROR"  # a Class 2.0 name in Class 2
     finally:
         await channel.close()
+
+
+async def test_class2_dialogue_and_abort_with_fk(line):
+    # The result codes a Class 2 DTE sees when dialling, in SP-2388 order; then AT+FK ends the call.
+    receiver = await FaxModem("emu://c2-b", "1", local_id="RECEIVER", timers=TIMERS).open()
+    incoming = asyncio.create_task(receiver.receive(timeout=10))
+    channel = await AtChannel.open("emu://c2-a")
+    try:
+        for command in ("ATE0V1Q0", "AT+FCLASS=2", 'AT+FLID="DTE"', "AT+FDCC=1,3,0,2,0,0,0,0"):
+            assert (await channel.command(command)).ok
+        dial = await channel.command("ATD200", timeout=20)
+        assert dial.final == "OK"
+        assert list(dial.lines) == ["+FCON", '+FCSI:"RECEIVER"', "+FDIS:1,5,0,2,1,0,0,0"]
+        abort = await channel.command("AT+FK")
+        assert abort.ok and list(abort.lines) == ["+FHNG:02"]
+        assert (await channel.command("AT+FDT")).final == "ERROR"  # no call any more
+        fax = await asyncio.wait_for(incoming, 20)
+    finally:
+        await channel.close()
+        await receiver.close()
+    assert not fax.ok and not fax.received
