@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from itertools import chain
 from typing import Iterable
 
 import numpy as np
@@ -369,8 +370,9 @@ def _decode_2d(bits: str, spans: list[tuple[int, int]], one_d: list[bool], ok: n
 
 def _pixels_of(changes: list[list[int]], width: int) -> np.ndarray:
     """Packed rows from their lists of changing elements."""
-    flat = np.array([x for row in changes for x in row], np.int64)
-    rows = np.repeat(np.arange(len(changes)), [len(row) for row in changes])
+    counts = np.array([len(row) for row in changes], np.int64)
+    flat = np.fromiter(chain.from_iterable(changes), np.int64, int(counts.sum()))
+    rows = np.repeat(np.arange(len(changes)), counts)
     return rows_from_flips(rows, flat, width, len(changes))
 
 

@@ -175,3 +175,31 @@ def test_runaway_page_is_cut_at_max_height() -> None:
     line = t4.encode_page(Page.blank(64, 1), bit_order=BitOrder.MSB_FIRST, rtc=False)
     decoded = t4.decode_page(line * (t4.MAX_HEIGHT + 50), 64, bit_order=BitOrder.MSB_FIRST)
     assert decoded.page.height == t4.MAX_HEIGHT and decoded.bad_lines == ()
+
+
+def test_zero_length_runs_and_long_black_runs_decode() -> None:
+    """Other coders may send a run of length 0 inside a line; long black runs take make-up codes and
+    fill more than a whole decoding window."""
+    eol = "0" * 11 + "1"
+    lines = [t4.run_code(10, False) + t4.run_code(0, True) + t4.run_code(5, False) + t4.run_code(1700, True)
+             + t4.run_code(13, False),
+             t4.run_code(0, False) + t4.run_code(1728, True),
+             t4.run_code(64, False) + t4.run_code(0, True) + t4.run_code(0, False) + t4.run_code(1664, True)]
+    data = t4._bytes_of("".join(eol + line for line in lines) + eol * 6, BitOrder.MSB_FIRST)
+    decoded = t4.decode_page(data, 1728, bit_order=BitOrder.MSB_FIRST)
+    rows = ["0" * 15 + "1" * 1700 + "0" * 13, "1" * 1728, "0" * 64 + "1" * 1664]
+    assert decoded.bad_lines == () and decoded.rtc
+    assert decoded.page == Page.from_rows([int(row, 2).to_bytes(216, "big") for row in rows], 1728)
+
+
+def test_tall_pages_round_trip_in_every_coding() -> None:
+    """Coding works a band of rows at a time: pages many bands tall keep every row."""
+    page = text_like_page(height=700, width=2048)
+    for coding in Coding:
+        for order in BitOrder:
+            data = t4.encode_page(page, coding, bit_order=order, min_bytes_per_line=30, align_eol=True)
+            if coding is Coding.MMR:
+                decoded = t4.decode_mmr(data, page.width, page.height, order)
+            else:
+                decoded = t4.decode_page(data, page.width, two_d=coding is Coding.MR, bit_order=order)
+            assert decoded.page == page and decoded.bad_lines == ()
