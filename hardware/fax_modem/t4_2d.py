@@ -133,10 +133,6 @@ def _run_regex(table: dict[int, str]) -> str:
     return f"(?:{makeup})*{_trie(table[n] for n in range(64))}"
 
 
-_WHITE_RUN = re.compile(_run_regex(WHITE_CODES))
-_BLACK_RUN = re.compile(_run_regex(BLACK_CODES))
-_WHITE_LENGTH = {code: n for n, code in WHITE_CODES.items()}
-_BLACK_LENGTH = {code: n for n, code in BLACK_CODES.items()}
 
 
 def _run_length(codes: str, lengths: dict[str, int]) -> int:
@@ -149,10 +145,21 @@ def _run_length(codes: str, lengths: dict[str, int]) -> int:
     return total
 
 
-_WHITE_RUN_LENGTH = _Lazy(lambda codes: _run_length(codes, _WHITE_LENGTH))  # make-ups + terminating
-_BLACK_RUN_LENGTH = _Lazy(lambda codes: _run_length(codes, _BLACK_LENGTH))
-_H_RUNS = (((_WHITE_RUN, _BLACK_RUN), (_WHITE_RUN_LENGTH, _BLACK_RUN_LENGTH)),  # by a0's colour
-           ((_BLACK_RUN, _WHITE_RUN), (_BLACK_RUN_LENGTH, _WHITE_RUN_LENGTH)))
+# A horizontal mode's two runs, the first in a0's colour, matched at once; (run, run) by the text.
+_H_RUNS = tuple(re.compile(f"({_run_regex(first)})({_run_regex(second)})")
+                for first, second in ((WHITE_CODES, BLACK_CODES), (BLACK_CODES, WHITE_CODES)))
+_H_LENGTHS: tuple[dict[str, tuple[int, int]], ...] = ({}, {})
+_LENGTHS = ({code: n for n, code in WHITE_CODES.items()}, {code: n for n, code in BLACK_CODES.items()})
+
+
+def _h_lengths(colour: int, match: re.Match) -> tuple[int, int]:
+    """The two run lengths of a matched horizontal mode, remembered (boundedly) by its text."""
+    known = _H_LENGTHS[colour]
+    if len(known) > 100_000:  # bounded against hostile input
+        known.clear()
+    pair = known[match.group()] = (_run_length(match.group(1), _LENGTHS[colour]),
+                                   _run_length(match.group(2), _LENGTHS[colour ^ 1]))
+    return pair
 
 
 def _mode_of(prefix: str) -> tuple[int, int] | None:
@@ -237,14 +244,13 @@ def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int
                 if a0 >= width:  # a pass can only reach b2 < a1 <= width
                     return None
             else:  # horizontal: two MH runs, the first in a0's colour
-                runs, lengths = _H_RUNS[colour]
-                first = runs[0].match(bits, pos)
-                second = first and runs[1].match(bits, first.end())
-                if not second:
+                match = _H_RUNS[colour].match(bits, pos)
+                if not match:
                     return None
-                pos = second.end()
-                a1 = (a0 if a0 > 0 else 0) + lengths[0][first.group()]
-                a2 = a1 + lengths[1][second.group()]
+                pos = match.end()
+                first, second = _H_LENGTHS[colour].get(match.group()) or _h_lengths(colour, match)
+                a1 = (a0 if a0 > 0 else 0) + first
+                a2 = a1 + second
                 if a2 > width or (a1 == a0 and a0 >= 0) or (a2 == a1 and a1 < width):
                     return None
                 if a1 < width:
