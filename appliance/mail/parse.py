@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from typing import Any
 
 import nh3
 
@@ -160,25 +161,39 @@ def _decoded(part: Message, content_type: str) -> str:
     for candidate in (charset, "utf-8"):
         try:
             return clean_text(data.decode(candidate))
-        except (LookupError, UnicodeDecodeError):
-            continue  # unknown or lying charset: try UTF-8, then Latin-1, which decodes anything
+        except (LookupError, UnicodeDecodeError, ValueError):
+            continue  # unknown, malformed or lying charset: try UTF-8, then Latin-1, which decodes anything
     return clean_text(data.decode("latin-1"))
 
 
-def _bytes_of(part: Message, ctype: str) -> bytes:
-    if ctype == "message/delivery-status" and isinstance(part.get_payload(), list):
-        # The parser splits a DSN's field groups into header-only messages (RFC 3464 §2.1); rejoin them.
-        return b"".join(block.as_bytes() for block in part.get_payload() if isinstance(block, Message))
-    if ctype.startswith("message/") or part.is_multipart():
+def _flatten(msg: Any) -> bytes:
+    """Bytes of a parsed (sub)message; never raises: a broken tree is kept as well as it can be."""
+    if not isinstance(msg, Message):
+        return str(msg).encode("utf-8", "surrogateescape")
+    for pol in (policy.SMTP, policy.compat32):
         try:
-            inner = part.get_payload(0) if part.is_multipart() else part.get_payload()
-            if isinstance(inner, list):
-                inner = inner[0] if inner else ""
-            return inner.as_bytes(policy=policy.SMTP) if isinstance(inner, Message) else str(inner).encode()
-        except (IndexError, TypeError, ValueError, LookupError, UnicodeError):
-            return part.as_bytes(policy=policy.SMTP)
-    data = part.get_payload(decode=True)
-    return data if isinstance(data, bytes) else b""
+            return msg.as_bytes(policy=pol)
+        except Exception:  # noqa: BLE001 - the generator trips over many kinds of broken input
+            continue
+    try:
+        return msg.as_string(policy=policy.compat32).encode("utf-8", "replace")
+    except Exception:  # noqa: BLE001
+        return b""
+
+
+def _bytes_of(part: Message, ctype: str) -> bytes:
+    if not (ctype.startswith("message/") or part.is_multipart()):
+        data = part.get_payload(decode=True)  # decode=True never applies the (possibly bogus) charset
+        return data if isinstance(data, bytes) else b""
+    try:
+        payload = part.get_payload()
+    except (ValueError, LookupError, UnicodeError):  # a charset name with a NUL or worse
+        return _flatten(part)
+    if ctype == "message/delivery-status" and isinstance(payload, list):
+        # The parser splits a DSN's field groups into header-only messages (RFC 3464 §2.1); rejoin them.
+        return b"".join(_flatten(block) for block in payload if isinstance(block, Message))
+    inner = payload[0] if isinstance(payload, list) and payload else payload
+    return _flatten(inner if inner != [] else part)
 
 
 def _filename(part: Message, index: int, ctype: str) -> str:
