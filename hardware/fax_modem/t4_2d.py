@@ -24,75 +24,83 @@ def mode_tokens(changes: Changes, width: int, rows: np.ndarray) -> tuple[np.ndar
     from where horizontal modes occur.  Passes before an a1 are counted, not walked: b1 moves two
     reference changes per pass, to the first b1 whose b2 is not left of a1.
     """
-    counts, positions = changes.counts, changes.positions
-    chosen = np.flatnonzero(rows)
-    per_row = counts[chosen] + 1  # the a1 candidates: every change and the line end
-    if not len(chosen):
-        empty = np.zeros(0, np.int64)
-        return empty, empty.astype(np.uint64), empty
-    row = np.repeat(chosen, per_row)
-    index = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)  # a1's number in its row
-    row_start = np.cumsum(counts) - counts
-    at = row_start[row] + index
-    padded = np.append(positions, width)
-    count = counts[row]
-    a1 = np.where(index < count, padded[np.minimum(at, len(positions))], width)
-    a0 = np.where(index > 0, padded[at - 1], -1)  # -1: the imaginary white element left of the line
-    a2 = np.where(index + 1 < count, padded[np.minimum(at + 1, len(positions))], width)
-    colour = index & 1  # a0's colour: changes alternate, white to black first
+    counts = changes.counts
+    height = len(counts)
+    per_row = counts + 1  # the a1 candidates: every change and the line end
+    a1 = np.insert(changes.positions, np.cumsum(counts), width)
+    first = np.cumsum(per_row) - per_row
+    row = np.repeat(np.arange(height), per_row)
+    number = np.arange(len(a1))
+    colour = (number - first[row]) & 1  # a0's colour: changes alternate, white to black first
+    above = np.where(row > 0, row - 1, height)  # the reference line; white above the first row
 
-    # the reference line is the row above (an all-white line above the first row)
-    above = np.maximum(row - 1, 0)
-    has_ref = row > 0
-    ref_count = np.where(has_ref, counts[above], 0)
-    ref_start = row_start[above]
-
-    def reference(local: np.ndarray) -> np.ndarray:
-        """The reference change of each number, or the line end past the last one."""
-        inside = local < ref_count
-        return np.where(inside, padded[np.where(inside, ref_start + local, len(positions))], width)
-
-    after_a0 = np.where(has_ref & (index > 0), changes.left_of(above, np.maximum(a0, 0), True), 0)
-    b1 = after_a0 + ((after_a0 ^ colour) & 1)  # the first reference change right of a0 of a1's colour
-    last_left = np.where(has_ref, changes.left_of(above, a1, False), 0) - 1  # b2 must not be left of a1
+    # b1: the first reference change right of a0 with a1's colour; a0 is the change before a1 (or
+    # left of the line, -1), so what is right of a0 follows from what is at or left of each a1
+    up_to, on_a1 = changes.up_to(above, a1)
+    after_a0 = np.empty_like(up_to)
+    after_a0[1:] = up_to[:-1]
+    after_a0[first] = 0
+    b1 = after_a0 + ((after_a0 ^ colour) & 1)
+    last_left = up_to - on_a1 - 1  # b2 must not be left of a1: b1 goes at least this far
     last_left += (last_left ^ colour) & 1
     passed = np.maximum(b1, last_left)
     passes = (passed - b1) >> 1
-    offset = a1 - reference(passed)
+    reference, ref_first = changes.references
+    at = ref_first[above] + passed
+    offset = a1 - reference[at]
     vertical = np.abs(offset) <= 3
-    # after passes a0 stands under the last b2 (T.4 §4.2.1.3.2 pass mode): a horizontal code's first
-    # run starts there
-    a0 = np.where(passes > 0, reference(passed - 1), np.maximum(a0, 0))
+    a0 = np.empty_like(a1)  # where a horizontal code's first run starts: after passes, under b2
+    a0[1:] = a1[:-1]
+    a0[first] = 0
+    a0 = np.where(passes > 0, reference[at - 1], a0)
 
     # the walk visits the first element of a row and each element after a vertical; after a
     # horizontal at i it skips i + 1 (a2), so along a stretch of horizontals every other one
-    horizontal_before = np.concatenate(([False], ~vertical[:-1]))
-    number = np.arange(len(row))
-    start = np.maximum.accumulate(np.where((index == 0) | ~horizontal_before, number, 0))
-    visited = np.flatnonzero(((number - start) & 1) == 0)
-    row, passes, vertical = row[visited], passes[visited], vertical[visited]
-    a0, a1, a2, colour, offset = a0[visited], a1[visited], a2[visited], colour[visited], offset[visited]
+    horizontal_before = np.empty(len(a1), bool)
+    horizontal_before[1:] = ~vertical[:-1]
+    horizontal_before[first] = False
+    start = np.maximum.accumulate(np.where(horizontal_before, 0, number))
+    visited = np.flatnonzero((((number - start) & 1) == 0) & rows[row])
+    a2 = np.append(a1[1:], width)
+    a2[first + counts] = width  # past the line end (a horizontal mode may code a1 there), a2 too
+    a2 = a2[visited]
+    row, passes, vertical, offset = row[visited], passes[visited], vertical[visited], offset[visited]
+    a0, a1, colour = a0[visited], a1[visited], colour[visited]
+    return _mode_words(row, passes, vertical, offset, a0, a1, a2, colour)
 
-    slots = np.zeros((len(visited), 3), np.uint64), np.zeros((len(visited), 3), np.int64)
-    first_run = colour * RUN_STRIDE + a1 - a0
-    second_run = (colour ^ 1) * RUN_STRIDE + a2 - a1
-    vertical_code = np.clip(offset + 3, 0, 6)
-    slots[0][:, 0] = np.where(vertical, V_VALUE[vertical_code], _HORIZONTAL_VALUE)
-    slots[1][:, 0] = np.where(vertical, V_BITS[vertical_code], _HORIZONTAL_BITS)
-    horizontal = ~vertical
-    slots[0][horizontal, 1] = RUN_VALUE[first_run[horizontal]]
-    slots[1][horizontal, 1] = RUN_BITS[first_run[horizontal]]
-    slots[0][horizontal, 2] = RUN_VALUE[second_run[horizontal]]
-    slots[1][horizontal, 2] = RUN_BITS[second_run[horizontal]]
 
-    per_mode = passes + np.where(vertical, 1, 3)
-    owner = np.repeat(np.arange(len(visited)), per_mode)
-    slot = np.arange(len(owner)) - np.repeat(np.cumsum(per_mode) - per_mode, per_mode) - passes[owner]
-    is_pass = slot < 0
-    pick = owner * 3 + np.maximum(slot, 0)
-    value = np.where(is_pass, np.uint64(_PASS_VALUE), slots[0].ravel()[pick])
-    bits = np.where(is_pass, _PASS_BITS, slots[1].ravel()[pick])
-    return row[owner], value, bits
+_PASSES = np.array([int(PASS * n or "0", 2) for n in range(15)], np.uint64)  # up to 14 passes in a word
+_MODE_VALUE = np.append(V_VALUE, np.uint64(_HORIZONTAL_VALUE))  # vertical offset + 3, or 7: horizontal
+_MODE_BITS = np.append(V_BITS, _HORIZONTAL_BITS)
+
+
+def _mode_words(row: np.ndarray, passes: np.ndarray, vertical: np.ndarray, offset: np.ndarray,
+                a0: np.ndarray, a1: np.ndarray, a2: np.ndarray,
+                colour: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The code words of the visited elements: passes and the mode in one word, then for horizontal
+    modes the two runs; passes beyond 14 as words of their own before."""
+    mode = np.where(vertical, offset + 3, 7)
+    head = np.minimum(passes, 14)
+    extra = passes - head
+    horizontal = np.flatnonzero(~vertical)
+    more = np.where(vertical, 0, 2)
+    at = np.arange(len(row)) + np.cumsum(more + extra) - more  # where each head word goes
+    count = len(row) + 2 * len(horizontal) + int(extra.sum())
+    rows, values, lengths = np.empty(count, np.int64), np.empty(count, np.uint64), np.empty(count, np.int64)
+    rows[at] = row
+    values[at] = _PASSES[head] << _MODE_BITS[mode].astype(np.uint64) | _MODE_VALUE[mode]
+    lengths[at] = 4 * head + _MODE_BITS[mode]
+    first_run = colour[horizontal] * RUN_STRIDE + a1[horizontal] - a0[horizontal]
+    second_run = (colour[horizontal] ^ 1) * RUN_STRIDE + a2[horizontal] - a1[horizontal]
+    for step, run in ((1, first_run), (2, second_run)):
+        rows[at[horizontal] + step] = row[horizontal]
+        values[at[horizontal] + step] = RUN_VALUE[run]
+        lengths[at[horizontal] + step] = RUN_BITS[run]
+    if count > len(row) + 2 * len(horizontal):  # rare: more than 14 passes before an a1
+        owner = np.repeat(np.arange(len(row)), extra)
+        single = at[owner] - np.repeat(np.cumsum(extra), extra) + np.arange(len(owner))
+        rows[single], values[single], lengths[single] = row[owner], int(PASS, 2), len(PASS)
+    return rows, values, lengths
 
 
 # --- decoding, one line after another: each line's reference is the line decoded before it ------------

@@ -14,26 +14,20 @@ _BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1)
 _PREFIX_XOR = np.packbits(np.bitwise_xor.accumulate(_BYTE_BITS, axis=1), axis=1)[:, 0]
 _PARITY = (_BYTE_BITS.sum(axis=1) & 1).astype(np.uint8)
 _POPCOUNT = _BYTE_BITS.sum(axis=1).astype(np.int64)
-# changes in an octet at or before / strictly before bit i: index octet << 3 | i
+# changes in an octet at or before bit i: index octet << 3 | i
 _UP_TO = np.cumsum(_BYTE_BITS, axis=1).ravel().astype(np.int64)
-_BEFORE = (np.cumsum(_BYTE_BITS, axis=1) - _BYTE_BITS).ravel().astype(np.int64)
 
 
 @dataclass(frozen=True)
 class Changes:
     """The changing elements of a page (T.4 §4.2.1.2: pixels that differ from the one on their left,
     the first compared with white): per row a count, then all positions row after row; `edges` has
-    them as set bits of packed rows with one spare octet each, for counting changes left of a place."""
+    them as set bits of packed rows with one spare octet each, plus an all-white row at the end."""
 
+    width: int
     counts: np.ndarray
     positions: np.ndarray
     edges: np.ndarray
-
-    def left_of(self, rows: np.ndarray, places: np.ndarray, inclusive: bool) -> np.ndarray:
-        """How many changes of each row lie left of (or at, if inclusive) each place <= width."""
-        octet = rows * self.edges.shape[1] + (places >> 3)
-        table = _UP_TO if inclusive else _BEFORE
-        return self.before[octet] + table[self.edges.ravel()[octet].astype(np.int64) << 3 | places & 7]
 
     @cached_property
     def before(self) -> np.ndarray:
@@ -41,12 +35,28 @@ class Changes:
         counts = _POPCOUNT[self.edges]
         return (np.cumsum(counts, axis=1, dtype=np.int64) - counts).ravel()
 
+    def up_to(self, rows: np.ndarray, places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(how many changes of each row lie at or left of each place <= width, whether one is at it);
+        row len(counts) is the white row."""
+        octet = rows * self.edges.shape[1] + (places >> 3)
+        edges = self.edges.ravel()[octet].astype(np.int64)
+        bit = places & 7
+        return self.before[octet] + _UP_TO[edges << 3 | bit], (edges >> (7 - bit)) & 1
+
+    @cached_property
+    def references(self) -> tuple[np.ndarray, np.ndarray]:
+        """(each row's changes then the width three times, where each row starts in it), with the
+        white row last: b1 and b2 always exist in a reference line."""
+        counts = np.append(self.counts, 0)
+        padded = np.insert(self.positions, np.repeat(np.cumsum(self.counts), 3), self.width)
+        return np.append(padded, [self.width] * 3), np.cumsum(counts + 3) - (counts + 3)
+
 
 def page_changes(data: bytes, width: int, height: int) -> Changes:
     """The changing elements of every row of a page of packed rows."""
     stride = (width + 7) // 8
-    rows = np.zeros((height, stride + 1), np.uint8)
-    rows[:, :stride] = np.frombuffer(data, np.uint8).reshape(height, stride)
+    rows = np.zeros((height + 1, stride + 1), np.uint8)  # + a spare octet, + a white row
+    rows[:height, :stride] = np.frombuffer(data, np.uint8).reshape(height, stride)
     if width % 8:  # pixels past the width are not part of the page, whatever the buffer holds
         rows[:, stride - 1] &= (0xFF << (8 - width % 8)) & 0xFF
     left = np.zeros_like(rows)
@@ -59,7 +69,7 @@ def page_changes(data: bytes, width: int, height: int) -> Changes:
     hot = np.flatnonzero(flat)  # octets holding a change: few, so expand only those to bits
     bit = np.flatnonzero(np.unpackbits(flat[hot]).view(bool))
     row, column = np.divmod(hot[bit >> 3], stride + 1)
-    return Changes(np.bincount(row, minlength=height), column * 8 + (bit & 7), edges)
+    return Changes(width, np.bincount(row, minlength=height), column * 8 + (bit & 7), edges)
 
 
 def rows_from_flips(rows: np.ndarray, positions: np.ndarray, width: int, height: int,
