@@ -37,9 +37,28 @@ async def wait_for(predicate, timeout: float) -> bool:
     return False
 
 
+class SlowLine:
+    """A reader that lets each command take 20 ms, as a 115200 baud USB stick roughly does, so that the
+    deletes of a full SIM take long enough for the kill to land among them."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    async def read(self, n: int) -> bytes:
+        data = await self.reader.read(n)
+        await asyncio.sleep(0.02)
+        return data
+
+    def feed_eof(self) -> None:
+        self.reader.feed_eof()
+
+
 async def test_kill_9_during_sms_intake_replays_without_duplicates(database_url: str, tmp_path: Path) -> None:
     emu = GsmEmulator()
-    server = await asyncio.start_server(emu.serve, "127.0.0.1", 0)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await emu.serve(SlowLine(reader), writer)
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     env = {"APPLIANCE_DATA_DIR": str(tmp_path / "data"), "APPLIANCE_DATABASE_URL": database_url,
            "APPLIANCE_WEB_HOST": "127.0.0.1", "APPLIANCE_WEB_PORT": str(free_port()),
