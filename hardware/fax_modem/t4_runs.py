@@ -73,17 +73,15 @@ def page_changes(data: bytes, width: int, height: int) -> Changes:
 
 
 def rows_from_flips(rows: np.ndarray, positions: np.ndarray, width: int, height: int,
-                    ordered: bool = True) -> np.ndarray:
+                    distinct: bool = True) -> np.ndarray:
     """Packed rows (height x stride) whose colour flips at each (row, position < width); flips at the
-    same place cancel, as runs of length 0 do.  `ordered`: the flips may come row after row."""
+    same place cancel, as runs of length 0 do, unless `distinct` promises that none coincide."""
     stride = (width + 7) // 8
     impulses = np.zeros(height * stride, np.uint8)
     octet = rows * stride + (positions >> 3)
     bit = (0x80 >> (positions & 7)).astype(np.uint8)
-    if ordered and len(octet) and np.all(np.diff(octet * 8 + (positions & 7)) > 0):
-        # the usual case, flips in order and apart: OR the bits of each octet together
-        first = np.flatnonzero(np.diff(octet, prepend=-1))
-        impulses[octet[first]] = np.bitwise_or.reduceat(bit, first)
+    if distinct:  # adding bits that differ is OR-ing them
+        np.add.at(impulses, octet, bit)
     else:
         np.bitwise_xor.at(impulses, octet, bit)
     impulses = impulses.reshape(height, stride)
@@ -231,16 +229,15 @@ def _render_changes(rows: np.ndarray, x: np.ndarray, entries: np.ndarray, pixels
     flat_x, flat_rows = np.concatenate(flips), np.concatenate(lines)
     inside = flat_x < width
     rows, number = np.unique(flat_rows, return_inverse=True)
-    return rows, rows_from_flips(number[inside], flat_x[inside], width, len(rows), ordered=False)
+    return rows, rows_from_flips(number[inside], flat_x[inside], width, len(rows), distinct=False)
 
 
 def _pack(out: np.ndarray, values: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> None:
-    """OR code words (value, length <= 64) ending at the given bits, in order, into 64-bit words."""
+    """OR code words (value, length <= 64) ending at the given bits into 64-bit words."""
     start = ends - lengths
     word = start >> 6
     spill = (start & 63) + lengths - 64  # > 0: the code's tail goes into the next 64-bit word
     high = (values >> np.maximum(spill, 0).astype(np.uint64)) << np.maximum(-spill, 0).astype(np.uint64)
-    first = np.flatnonzero(np.diff(word, prepend=-1))
-    out[word[first]] |= np.bitwise_or.reduceat(high, first)  # codes do not overlap: OR = sum
+    np.add.at(out, word, high)  # codes do not overlap, so adding them is OR-ing them
     split = np.flatnonzero(spill > 0)
-    out[word[split] + 1] |= values[split] << (64 - spill[split]).astype(np.uint64)
+    np.add.at(out, word[split] + 1, values[split] << (64 - spill[split]).astype(np.uint64))
