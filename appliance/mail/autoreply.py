@@ -53,5 +53,5 @@ def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: Pars
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=[to], subject=subject,
                       text=text.replace("{ticket}", str(ticket_id)), signature=str(settings.get("signature", "")),
                       quoted=Quoted(mail.message_id, mail.references, mail.from_addr, mail.date), auto=True)
-    outbox.enqueue(tenant_id, ticket_id, msg, sender, [to], kind="auto_reply")
+    outbox.enqueue(tenant_id, ticket_id, msg, sender, [to], kind="auto_reply", settings=settings)
     return True

@@ -7,8 +7,8 @@ from email.message import EmailMessage
 from email import policy
 from typing import Any
 
-from appliance.mail import conversation
-from appliance.mail.models import MailOutbox, MailRecord
+from appliance.mail import conversation, smime
+from appliance.mail.models import MailOutbox, MailRecord, SmimeCredential
 from appliance.models import Message
 from appliance.models.auth import utcnow
 
@@ -20,21 +20,57 @@ BATCH = 20
 
 
 def enqueue(tenant_id: int, ticket_id: int | None, msg: EmailMessage, mail_from: str, rcpt_to: list[str],
-            kind: str = "reply", user_id: int | None = None) -> MailOutbox:
-    """Queue a mail (inside a transaction); with a ticket it is also recorded as an outgoing message."""
+            kind: str = "reply", user_id: int | None = None, settings: dict[str, Any] | None = None) -> MailOutbox:
+    """Queue a mail (inside a transaction); with a ticket it is also recorded as an outgoing message.
+
+    `settings` are the sending mailbox's (inherited) settings; they decide S/MIME signing and encryption.
+    """
+    plain = msg
+    smime_status = ""
+    if settings and (settings.get("smime_sign") or settings.get("smime_encrypt")):
+        msg, smime_status = protect(tenant_id, msg, mail_from, rcpt_to, settings)
     raw = msg.as_bytes(policy=policy.SMTP)
     row = MailOutbox.create(tenant=tenant_id, ticket=ticket_id, kind=kind, mail_from=mail_from,
                             rcpt_to=json.dumps(rcpt_to), raw=raw)
     if ticket_id is not None:
-        mid = conversation.message_ids_of(msg)
+        mid = conversation.message_ids_of(plain)
         message = Message.create(tenant=tenant_id, ticket=ticket_id, channel="mail", direction="out",
                                  kind="system" if kind == "auto_reply" else "reply",
                                  sender=mail_from, recipient=", ".join(rcpt_to)[:254],
                                  subject=str(msg.get("Subject", ""))[:300],
-                                 body=_text_of(msg), source_ref=mid[:300], created_by=user_id)
+                                 body=_text_of(plain), source_ref=mid[:300], created_by=user_id)
         MailRecord.create(tenant=tenant_id, message=message.id, ticket=ticket_id, direction="out",
-                          mid_hash=conversation.mid_hash(mid), header_id=mid[:300], raw=raw)
+                          mid_hash=conversation.mid_hash(mid), header_id=mid[:300], raw=raw, smime=smime_status[:200])
     return row
+
+
+def protect(tenant_id: int, msg: EmailMessage, mail_from: str, rcpt_to: list[str],
+            settings: dict[str, Any]) -> tuple[EmailMessage, str]:
+    """Sign and/or encrypt per the mailbox settings `smime_sign` / `smime_encrypt` (C4); returns (mail, status).
+
+    Encryption needs a certificate for every recipient; without one the mail goes signed only and the
+    status says so, rather than not at all.
+    """
+    status = []
+    creds = list(SmimeCredential.select().where(SmimeCredential.tenant == tenant_id))
+    if settings.get("smime_sign"):
+        own = next((c for c in creds if c.email == mail_from.lower() and c.key_pem), None)
+        if own is None:
+            status.append(f"not signed: no S/MIME key for {mail_from}")
+        else:
+            msg = smime.sign(msg, own.cert_pem.encode(), own.key_pem.encode())
+            status.append("signed")
+    if settings.get("smime_encrypt"):
+        certs = {c.email: c.cert_pem.encode() for c in creds}
+        missing = [r for r in rcpt_to if r.lower() not in certs]
+        if missing:
+            status.append("not encrypted: no certificate for " + ", ".join(missing))
+        else:
+            # Our own certificate too, so the sent copy stays readable here.
+            mine = [certs[mail_from.lower()]] if mail_from.lower() in certs else []
+            msg = smime.encrypt(msg, [certs[r.lower()] for r in rcpt_to] + mine)
+            status.append("encrypted")
+    return msg, ", ".join(status)
 
 
 def _text_of(msg: EmailMessage) -> str:

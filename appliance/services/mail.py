@@ -21,7 +21,8 @@ from appliance.mail import outbox, spam
 from appliance.mail.errors import MailError
 from appliance.mail.fetcher import AccountFetcher
 from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings, intake_pool
-from appliance.mail.models import MailAccount
+from appliance.mail.models import MailAccount, SmimeCredential
+from appliance.mail.smime import SmimeInbound, SmimeKeys
 from appliance.mail.smtp_in import InboundHandler, start_listener
 from appliance.mail.smtp_out import RelayConfig, SendError, parse_relay_url, send
 from appliance.mail.sources import ServerConfig
@@ -77,7 +78,8 @@ class MailService(Service):
         data_dir = ctx.shared.get("data_dir")
         spool_dir = data_dir.spool if data_dir is not None else Path(ctx.store.root).parent / "spool"
         self.executor = ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="mail")
-        processor = MailProcessor(ctx.store, ModelTicketSink(), self.settings)
+        processor = self.processor = MailProcessor(ctx.store, ModelTicketSink(), self.settings,
+                                                   smime=SmimeInbound(await ctx.db.call(_load_smime_keys)))
         self.pool = intake_pool()  # DESIGN.md: CPU-heavy work (MIME parsing of fetched batches) off the loop
         self.pipeline = IntakePipeline(Spool(Path(spool_dir), "mail"), ctx.db, ctx.store, processor, ctx.metrics,
                                        on_delivered=self._published, pool=self.pool)
@@ -182,6 +184,7 @@ class MailService(Service):
             try:
                 await self._listen()
                 self._sync_fetchers(await self.ctx.db.call(_load_accounts))
+                self.processor.smime = SmimeInbound(await self.ctx.db.call(_load_smime_keys))
                 await self.ctx.db.call(self._save_status)
             except Exception as exc:  # the database may be briefly away; fetchers keep running
                 log.warning("mail accounts reload failed: %r", exc)
@@ -260,6 +263,17 @@ class MailService(Service):
     async def reprocess_quarantined(self, entry_id: int) -> dict[str, Any]:
         """Run a quarantined mail through intake again."""
         return await self.pipeline.reprocess(entry_id)
+
+
+def _load_smime_keys() -> SmimeKeys:
+    """Every mailbox key and trusted certificate (PEM), for unwrapping inbound S/MIME."""
+    keys = SmimeKeys()
+    for c in SmimeCredential.select():
+        if c.key_pem:
+            keys.own.append((c.cert_pem.encode(), c.key_pem.encode()))
+        elif c.trusted:
+            keys.trusted.append(c.cert_pem.encode())
+    return keys
 
 
 def _load_accounts() -> list[tuple[MailAccount, str]]:
