@@ -26,11 +26,14 @@ def _service(request: web.Request):
 
 
 @routes.get("/api/v1/fax/lines")
-@require_role("admin", "it", "supervisor")
+@require_role("admin", "it")
 async def lines(request: web.Request) -> web.Response:
-    """Every fax line with its state, number and counters."""
+    """Every fax line with its state, number and counters: the appliance's hardware, for its operators only
+    (tenant users never see the site's devices)."""
+    if getattr(request[USER], "tenant_id", None) is not None:
+        raise web.HTTPForbidden(text='{"error": "forbidden"}', content_type="application/json")
     service = _service(request)
-    return web.json_response({"items": [line.health() for line in service.lines], "next": None,
+    return web.json_response({"items": [{"id": line.name, **line.health()} for line in service.lines], "next": None,
                               "emulated": service.network is not None})
 
 
@@ -136,7 +139,7 @@ def sample_page_png(text: str) -> bytes:
 
 
 @routes.get("/admin/fax")
-@require_role("admin", "it", "supervisor")
+@require_role("admin", "it")
 @aiohttp_jinja2.template("admin/fax.html")
 async def fax_page(request: web.Request) -> dict[str, Any]:
     """Fax lines, and on the emulated line a button to send a test fax in."""
