@@ -203,7 +203,6 @@ def _mode_window(bits: str) -> tuple[tuple[tuple[int, int, int], ...], int]:
 
 
 _MODE_WINDOWS = _Lazy(_mode_window)  # 16-bit window -> the mode codes in it, reused across lines
-_MODE_WINDOW = 16
 
 
 def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int], int] | None:
@@ -212,13 +211,13 @@ def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int
     if bits.startswith("1" * (len(ref) + 1), pos):
         return ref, pos + len(ref) + 1  # V0 on every element: the reference line again
     ref = [*ref, width, width, width]
-    windows = _MODE_WINDOWS
+    windows, v0s, passing, horizontal = _MODE_WINDOWS, _V0S, _P, _H  # locals: read once per mode
     cur: list[int] = []
     append = cur.append
     a0, colour, k, end = -1, 0, 0, len(bits)
     while a0 < width:
         base = pos
-        modes, pos = windows[bits[base:base + _MODE_WINDOW]]
+        modes, pos = windows[bits[base:base + 16]]  # 16-bit windows: up to 16 V0 codes at once
         if not modes:
             return None  # extension codes (T.4 §4.2.1.3.3) and garbage alike: the line is lost
         pos += base
@@ -226,7 +225,7 @@ def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int
             while ref[k] <= a0:
                 k += 1
             ib = k + ((k ^ colour) & 1)
-            if mode == _V0S:  # a1 on b1 each time, and b1 moves on by one: a slice of the reference
+            if mode == v0s:  # a1 on b1 each time, and b1 moves on by one: a slice of the reference
                 same = ref[ib:ib + count]
                 if same[-1] >= width:  # the line ends among them
                     done = same.index(width)
@@ -239,7 +238,7 @@ def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int
                 colour ^= count & 1
                 k = ib + count
                 continue
-            if mode < _P:
+            if mode < passing:
                 a1 = ref[ib] + mode
                 if not a0 < a1 <= width:
                     return None
@@ -247,7 +246,7 @@ def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int
                     append(a1)
                 a0 = a1
                 colour ^= 1
-            elif mode == _P:
+            elif mode == passing:
                 a0 = ref[ib + 1]
                 if a0 >= width:  # a pass can only reach b2 < a1 <= width
                     return None
@@ -267,7 +266,7 @@ def scan_line(bits: str, pos: int, ref: list[int], width: int) -> tuple[list[int
                         append(a2)
                 a0 = a2
             if a0 >= width:  # the line is complete: later codes in the window are the next line's
-                if mode != _H:
+                if mode != horizontal:
                     pos = base + offset
                 break
         if pos > end:

@@ -166,6 +166,7 @@ def _patterns(colour: np.ndarray, pixels: np.ndarray, changes: np.ndarray,
     """(last 64 pixels as a number, whether no black pixel lies before them) of windows that start
     in `colour`, cover `pixels` and change colour at `flips`."""
     def ones(count: np.ndarray) -> np.ndarray:
+        """A number of `count` one bits (all 64 from 64 on)."""
         return np.where(count >= 64, np.uint64(2**64 - 1),
                         (np.uint64(1) << np.minimum(count, 63).astype(np.uint64)) - np.uint64(1))
 
