@@ -90,8 +90,12 @@ class Appliance:
         def ctx(section: str) -> ServiceContext:
             return ServiceContext(self.config.section(section), self.bus, self.db, self.store, self.metrics, shared)
 
-        specs = build_specs({"scheduler": SchedulerService, "pbx_bridge": PbxBridgeService, "fax": FaxService, "mail": MailService, "sms": SmsService, "console": ConsoleService, "snmp": SnmpService, "webui": WebService},
-                            {"scheduler": ctx("backup"), "pbx_bridge": ctx("pbx"), "fax": ctx("fax"), "mail": ctx("mail"), "sms": ctx("sms"), "console": ctx("console"), "snmp": ctx("snmp"), "webui": ctx("web")})
+        # Each built service with the config section it reads; build_specs orders them and fills in the rest.
+        built = {"scheduler": (SchedulerService, "backup"), "pbx_bridge": (PbxBridgeService, "pbx"),
+                 "fax": (FaxService, "fax"), "mail": (MailService, "mail"), "sms": (SmsService, "sms"),
+                 "snmp": (SnmpService, "snmp"), "console": (ConsoleService, "console"), "webui": (WebService, "web")}
+        specs = build_specs({name: cls for name, (cls, _) in built.items()},
+                            {name: ctx(section) for name, (_, section) in built.items()})
         sup = self.config.section("supervisor")
         self.supervisor = Supervisor(specs, self.bus, self.notifier, sup["heartbeat_timeout_s"],
                                      sup["stop_timeout_s"])
