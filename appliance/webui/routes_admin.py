@@ -8,6 +8,9 @@ from appliance.webui.keys import USER, METRICS, SUPERVISOR
 from appliance.webui.security import csrf_token, require_role
 
 routes = web.RouteTableDef()
+# Where each service's own page is, linked from its row on the services page.
+SERVICE_PAGES = {"pbx_bridge": "/admin/queues", "fax": "/admin/fax", "mail": "/admin/mail", "sms": "/admin/sms",
+                 "scheduler": "/admin/backups", "webui": "/wallboard"}
 
 
 @routes.get("/healthz")
@@ -32,7 +35,8 @@ async def admin_home(request: web.Request) -> dict:
     """Services with state, restarts, uptime, last error; restart buttons."""
     sup = request.app[SUPERVISOR]
     return {"user": request[USER], "csrf": await csrf_token(request), "services": sup.snapshot(),
-            "degraded": sup.degraded, "metrics": request.app[METRICS].read(), "section": "services"}
+            "degraded": sup.degraded, "metrics": request.app[METRICS].read(), "section": "services",
+            "service_pages": SERVICE_PAGES}
 
 
 @routes.get("/admin/services.json")
