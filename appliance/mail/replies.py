@@ -1,0 +1,61 @@
+"""Replies from the desk: quote the customer's last mail, add salutation and signature, thread, queue."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.mail import autoreply, conversation, outbox
+from appliance.mail.compose import Quoted, build_reply
+from appliance.mail.errors import MailError
+from appliance.mail.models import MailOutbox, MailRecord
+from appliance.mail.parse import Attachment, parse_mail
+from appliance.models import Message, Ticket
+
+
+@dataclass(frozen=True)
+class QueuedReply:
+    """What was queued."""
+
+    outbox_id: int
+    message_id: str
+    to: list[str]
+
+
+def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None = None, html: str | None = None,
+                salutation: str = "", attachments: list[Attachment] | None = None,
+                to: list[str] | None = None, quote: bool = True) -> QueuedReply:
+    """Queue a reply on a mail ticket (inside a transaction): to the last inbound sender unless `to` is given.
+
+    The ticket must belong to `tenant_id`; the sending address is the mailbox's first e-mail address, the
+    signature and S/MIME settings are the mailbox's (inherited), the subject carries the ticket tag.
+    """
+    ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant_id))
+    if ticket is None:
+        raise MailError(f"no ticket {ticket_id} in this tenant")
+    last = (Message.select().where(Message.ticket == ticket.id, Message.direction == "in", Message.channel == "mail")
+            .order_by(Message.created_at.desc(), Message.id.desc()).first())
+    settings = autoreply.mailbox_settings(ticket.mailbox_id) if ticket.mailbox_id else {}
+    sender = (autoreply.mailbox_address(ticket.mailbox_id) if ticket.mailbox_id else "") or (
+        last.recipient.split(",")[0].strip() if last else "")
+    quoted = None
+    if last is not None:
+        record = MailRecord.get_or_none(MailRecord.message == last.id)
+        refs: list[str] = []
+        if record is not None and record.raw:
+            try:
+                refs = parse_mail(bytes(record.raw)).references
+            except MailError:
+                refs = []
+        quoted = Quoted(last.source_ref, refs, last.sender, last.created_at.strftime("%a, %d %b %Y %H:%M UTC"),
+                        last.body if quote else "")
+    recipients = to or ([last.sender] if last and last.sender else [])
+    if not recipients or not sender:
+        raise MailError("no recipient or no sending address for this ticket")
+    subject = conversation.tagged_subject(ticket.id, ticket.subject if ticket.subject.lower().startswith("re:")
+                                          else f"Re: {ticket.subject}")
+    msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=recipients,
+                      subject=subject, text=text, salutation=salutation,
+                      signature=str(settings.get("signature", "")), quoted=quoted, html=html,
+                      attachments=attachments)
+    row: MailOutbox = outbox.enqueue(tenant_id, ticket.id, msg, sender, recipients, kind="reply", user_id=user_id,
+                                     settings=settings)
+    return QueuedReply(row.id, conversation.message_ids_of(msg), recipients)
