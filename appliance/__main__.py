@@ -148,6 +148,25 @@ def cmd_update(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_setup(args: argparse.Namespace) -> int:
+    """Create the demo organisation for the emulated lines (see appliance/demo.py)."""
+    from appliance.db import Database
+    from appliance.demo import DEMO_AGENT, set_up_demo
+
+    cfg = _load_config()
+    db = Database(cfg.database_url)
+    with db.peewee.connection_context():
+        db.migrate()
+        with db.peewee.atomic():
+            result = set_up_demo()
+    db.close()
+    print(f"demo tenant ready; numbers served by its mailbox: {', '.join(result.addresses) or 'already set up'}")
+    if result.agent_password:
+        print(f"{DEMO_AGENT} password: {result.agent_password}  (one-time; extension 2001; restart or use "
+              "Admin → Queues to bring the agent into a running ACD)")
+    return 0
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     """Print the version."""
     from appliance.runtime import VERSION
@@ -185,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--staged", action="store_true",
                         help="install the bundle staged by the admin console (appliance-update.service)")
     update.set_defaults(fn=cmd_update)
+    sub.add_parser("demo-setup", help="demo tenant, mailbox and agent for the emulated lines").set_defaults(
+        fn=cmd_demo_setup)
     sub.add_parser("version", help="print the version").set_defaults(fn=cmd_version)
     return p
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from appliance.webui.keys import USER, METRICS, SUPERVISOR
+from appliance.webui.keys import DB, METRICS, SUPERVISOR, USER
 from appliance.webui.security import csrf_token, require_role
 
 routes = web.RouteTableDef()
@@ -66,3 +66,16 @@ async def restart_service(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Accept", "").startswith("application/json"):
         return web.json_response({"ok": True, "service": name})
     raise web.HTTPFound("/admin")
+
+
+@routes.post("/admin/demo-setup")
+@require_role("admin")
+async def demo_setup(request: web.Request) -> web.Response:
+    """The demo organisation for the emulated lines; the agent's one-time password is shown once."""
+    from appliance.demo import DEMO_AGENT, set_up_demo
+    result = await request.app[DB].call(set_up_demo)
+    pbx = request.app[SUPERVISOR].service("pbx_bridge")
+    if pbx is not None and hasattr(pbx, "refresh"):
+        await pbx.refresh()  # the demo agent can log in to the running ACD at once
+    return web.json_response({"tenant_id": result.tenant_id, "addresses": result.addresses,
+                              "agent": DEMO_AGENT, "agent_password": result.agent_password, "extension": "2001"})

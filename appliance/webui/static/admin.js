@@ -46,6 +46,17 @@
     btn.disabled = false; btn.textContent = r.ok ? "Restart" : "Failed";
     refresh();
   });
+  const demo = document.getElementById("demo-setup");
+  if (demo) demo.addEventListener("click", async () => {
+    demo.disabled = true;
+    const out = document.getElementById("demo-result");
+    const r = await fetch("/admin/demo-setup", { method: "POST", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
+    const body = await r.json();
+    demo.disabled = false;
+    out.textContent = !r.ok ? "failed" : body.agent_password
+      ? `Done. Log in as ${body.agent} with the one-time password ${body.agent_password} (shown once).`
+      : `Done${body.addresses.length ? "" : " (it was already set up)"}.`;
+  });
   setInterval(refresh, 2000);
   refresh();
 })();
