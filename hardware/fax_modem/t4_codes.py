@@ -157,7 +157,7 @@ def mh_windows() -> tuple[np.ndarray, ...]:
         changes += flip
         colour ^= flip
         ended = np.where(alive, terminating, ended)
-    step = used | colour << MH_WINDOW | pixels << (MH_WINDOW + 1)
+    step = (used | colour << MH_WINDOW | pixels << (MH_WINDOW + 1)).astype(np.int32)  # small: cached
     return (step, ended, *_patterns(np.arange(count) >> MH_WINDOW, pixels, changes, flips), changes, flips)
 
 
