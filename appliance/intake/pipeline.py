@@ -54,7 +54,7 @@ class IntakePipeline:
     async def accept(self, entries: list[SpoolEntry]) -> str:
         """Spool entries durably (fsync); returns the segment name. Acknowledge the source after this."""
         segment = await asyncio.get_running_loop().run_in_executor(None, self.spool.write, entries)
-        self._inc("spooled", len(entries))
+        self._inc("received", len(entries))  # the SNMP view reads intake.<channel>.received
         return segment.name
 
     async def drain(self) -> int:

@@ -246,11 +246,15 @@ class MailService(Service):
                                                                             bytes(row.raw)))
             except SendError as exc:
                 self.send_failures += 1
+                if self.ctx.metrics is not None:
+                    self.ctx.metrics.inc("intake.mail.failed")
                 self.last_send_error = str(exc)
                 await self.ctx.db.call(outbox.mark_failed, row.id, str(exc), exc.permanent)
                 continue
             await self.ctx.db.call(outbox.mark_sent, row.id)
             self.sent += 1
+            if self.ctx.metrics is not None:
+                self.ctx.metrics.inc("intake.mail.sent")
             done += 1
         return done
 
