@@ -155,7 +155,7 @@ def stream_windows(data: bytes) -> np.ndarray:
 def decode_runs(windows: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                 width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MH-decode many lines at once: each step takes every code word lying whole in the next 16 bits
-    of every line.
+    of every unfinished line.
 
     Each line is the bits [start, end) of the stream read through `windows`; after a line come at
     least eleven zeros (its EOL, T.4 §4.1.2) or the end of the data, which no code word spans, so a
@@ -164,49 +164,60 @@ def decode_runs(windows: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     those among them where no code word started at `stopped`, before the end (the caller checks that
     only fill is left there); rows of lines not complete are left white.
     """
-    step_of, ended_of, pattern_of, fits_of, changes_of, flips_of = mh_windows()
+    step_of, ended_of = mh_windows()[:2]
     count = len(starts)
-    pos = starts.astype(np.int64)
+    complete = np.zeros(count, bool)
+    stopped = starts.astype(np.int64)
+    line = np.arange(count)
+    pos = stopped.copy()
     x = np.zeros(count, np.int64)
     colour = np.zeros(count, np.int64)  # a line starts white (T.4 §4.1.2), kept as colour << 16
     last = np.zeros(count, np.int64)  # the last window that held a code
-    seen_x, seen_entries = [], []
+    seen_lines, seen_x, seen_entries = [], [], []
     shift = 24 - MH_WINDOW
-    while count:
+    # a line of `width` pixels has at most width + 1 runs, each one code word and a few make-ups:
+    # lines still going after this many windows are garbage (or a flood of empty runs) and are lost
+    for _ in range(2 * width + 64):
+        if not len(line):
+            break
         entry = colour | (windows[pos >> 3] >> (shift - (pos & 7))) & 0xFFFF
         step = step_of[entry]
         used = step & 31
-        if not used.any():
-            break
+        seen_lines.append(line)
         seen_x.append(x)
         seen_entries.append(entry)
         last = np.where(used > 0, entry, last)
         x = x + (step >> (MH_WINDOW + 1))
         pos = pos + used
         colour = step & (1 << MH_WINDOW)
-    complete = (x == width) & (ended_of[last] == 1)
-    unread = complete & (pos < ends)
-    if not seen_x:
-        return complete, unread, pos, np.zeros((count, (width + 7) // 8), np.uint8)
-    return complete, unread, pos, _render(np.stack(seen_x, axis=1), np.stack(seen_entries, axis=1),
-                                          complete, width)
+        stop = (used == 0) | (x > width)
+        if stop.any():
+            done = np.flatnonzero(stop)
+            complete[line[done]] = (x[done] == width) & (ended_of[last[done]] == 1)
+            stopped[line[done]] = pos[done]
+            going = np.flatnonzero(~stop)
+            line, pos, x, colour, last = line[going], pos[going], x[going], colour[going], last[going]
+    unread = complete & (stopped < ends)
+    if not seen_lines:
+        return complete, unread, stopped, np.zeros((count, (width + 7) // 8), np.uint8)
+    records = (np.concatenate(a) for a in (seen_lines, seen_x, seen_entries))
+    return complete, unread, stopped, _render(*records, complete, width)
 
 
-def _render(x: np.ndarray, entries: np.ndarray, complete: np.ndarray, width: int) -> np.ndarray:
-    """Packed rows of the complete lines from their decoded windows (line x step arrays of where
-    each window starts and which it is), white for the others."""
-    step_of, _, pattern_of, fits_of, changes_of, flips_of = mh_windows()
+def _render(lines: np.ndarray, x: np.ndarray, entries: np.ndarray, complete: np.ndarray,
+            width: int) -> np.ndarray:
+    """Packed rows of the complete lines from their decoded windows (in any order: line, where the
+    window starts, which it is), white for the others."""
+    step_of, _, pattern_of, fits_of = mh_windows()[:4]
     count, stride = len(complete), (width + 7) // 8
     pixels = step_of[entries] >> (MH_WINDOW + 1)
-    line = np.flatnonzero((pixels > 0).ravel() & np.repeat(complete, entries.shape[1]))
-    row = line // entries.shape[1]
-    x, entries, pixels = x.ravel()[line], entries.ravel()[line], pixels.ravel()[line]
+    keep = np.flatnonzero((pixels > 0) & complete[lines])
+    row, x, entries, pixels = lines[keep], x[keep], entries[keep], pixels[keep]
     # each window's pixels are one code word of the rows' bit stream, except black more than 64
     # pixels before a window's end (long black runs), drawn from their changes instead
     ends = row * (stride * 8) + x + pixels
-    values = pattern_of[entries]
     out = np.zeros(count * stride // 8 + 2, np.uint64)
-    _pack(out, values, ends, np.minimum(pixels, 64))
+    _pack(out, pattern_of[entries], ends, np.minimum(pixels, 64))
     out = out.astype(">u8").view(np.uint8)[:count * stride].reshape(count, stride)
     odd = np.flatnonzero(~fits_of[entries])
     if len(odd):

@@ -203,3 +203,14 @@ def test_tall_pages_round_trip_in_every_coding() -> None:
             else:
                 decoded = t4.decode_page(data, page.width, two_d=coding is Coding.MR, bit_order=order)
             assert decoded.page == page and decoded.bad_lines == ()
+
+
+def test_a_line_flooded_with_empty_runs_is_lost_past_any_sane_length() -> None:
+    """Empty runs cost no pixels, so a sender could make one line endless; a few are decoded, but a
+    line with more code words than a line of its width can need is a bad line (and costs bounded work)."""
+    eol = "0" * 11 + "1"
+    empty_pair = t4.run_code(0, False) + t4.run_code(0, True)
+    for pairs, bad in ((100, ()), (20_000, (1,))):
+        text = eol + t4.run_code(1728, False) + eol + empty_pair * pairs + t4.run_code(1728, False) + eol * 6
+        decoded = t4.decode_page(t4._bytes_of(text, BitOrder.MSB_FIRST), 1728, bit_order=BitOrder.MSB_FIRST)
+        assert decoded.bad_lines == bad and decoded.page == Page.blank(1728, 2)
