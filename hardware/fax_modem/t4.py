@@ -310,14 +310,14 @@ def decode_page(data: bytes, width: int = 1728, *, two_d: bool = False,
     good, decoded = good[:len(row_of)], decoded[:len(row_of)]
     ok = np.zeros(height, bool)
     ok[row_of] = good
-    pixels = np.zeros((height + 1, decoded.shape[1]), np.uint8)  # + a white row above the first
+    pixels = np.zeros((height + 1, decoded.shape[1]), np.uint8)  # + a white row (-1) for bad rows on top
     pixels[row_of] = decoded
     if two_d and not all(one_d):
         _decode_2d(bits, spans, one_d, ok, pixels, width)
     return _page(ok, pixels, width, y_dpi, rtc)
 
 
-_BATCH_LINES = 4096  # lines MH-decoded side by side: enough to fill numpy's steps, few for the cache
+_BATCH_LINES = 4096  # lines MH-decoded side by side: a page's worth, and a bound on the arrays of a batch
 
 
 def _decode_mh(bits: str, octets: bytes, starts: list[int], ends: list[int],
