@@ -58,17 +58,25 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_database(fn, *args):
+    """Run `fn` in one transaction on the configured (migrated) database, from the command line."""
+    from appliance.db import Database
+
+    db = Database(_load_config().database_url)
+    try:
+        with db.peewee.connection_context():
+            db.migrate()
+            with db.peewee.atomic():
+                return fn(*args)
+    finally:
+        db.close()
+
+
 def cmd_reset_admin_password(args: argparse.Namespace) -> int:
     """Give a user (default: admin) a new one-time password."""
     from appliance import accounts
-    from appliance.db import Database
 
-    cfg = _load_config()
-    db = Database(cfg.database_url)
-    with db.peewee.connection_context():
-        db.migrate()
-        password = accounts.reset_password(args.user)
-    db.close()
+    password = _in_database(accounts.reset_password, args.user)
     print(f"new one-time password for {args.user} (must be changed at next login):")
     print(f"{'admin' if args.user == accounts.ADMIN_USERNAME else args.user} password: {password}")
     return 0
@@ -150,16 +158,9 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 def cmd_demo_setup(args: argparse.Namespace) -> int:
     """Create the demo organisation for the emulated lines (see appliance/demo.py)."""
-    from appliance.db import Database
     from appliance.demo import DEMO_AGENT, set_up_demo
 
-    cfg = _load_config()
-    db = Database(cfg.database_url)
-    with db.peewee.connection_context():
-        db.migrate()
-        with db.peewee.atomic():
-            result = set_up_demo()
-    db.close()
+    result = _in_database(set_up_demo)
     print(f"demo tenant ready; numbers served by its mailbox: {', '.join(result.addresses) or 'already set up'}")
     if result.agent_password:
         print(f"{DEMO_AGENT} password: {result.agent_password}  (one-time; extension 2001; restart or use "
