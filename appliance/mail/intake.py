@@ -48,6 +48,7 @@ class PreparedMail:
     spam: spam.SpamVerdict
     smime: str = ""
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    analysis: Any = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ class Analysis:
     key: str
     spam: spam.SpamVerdict
     smime: str = ""
+    safe_html: str = ""
+    body: str = ""
+    header_block: str = ""          # why no auto-reply, from the headers alone ("" if none)
+    is_bounce: bool = False
+    thread_hashes: list[str] = field(default_factory=list)  # referenced ids, most specific first
 
 
 def analyse(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis:
@@ -84,7 +90,16 @@ def analyse(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis:
             mail, smime_status = smime.unwrap(raw, mail)
         except SmimeError as exc:
             smime_status = f"S/MIME failed: {exc}"
-    return Analysis(mail, mail_key(mail.message_id, raw), spam.verdict(mail, raw, spamc_path), smime_status)
+    # Everything CPU-bound happens here, in the worker: sanitising, threading ids, loop headers.
+    bounce = dsn.parse_bounce(mail)
+    hashes = conversation.reference_hashes(mail)
+    if bounce is not None and bounce.original_message_id:
+        hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
+    result = Analysis(mail, mail_key(mail.message_id, raw), spam.verdict(mail, raw, spamc_path), smime_status,
+                      safe_html=mail.safe_html, body=mail.text or (nh3.clean(mail.html, tags=set()) if mail.html else ""),
+                      header_block=auto_reply_block(mail, ()), is_bounce=bounce is not None, thread_hashes=hashes)
+    mail.headers, mail.html = {}, ""  # used up; less to carry back from the worker
+    return result
 
 
 def _analyse_or_reason(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis | str:
@@ -123,7 +138,7 @@ class MailProcessor:
         else:
             n = len(raws)
             results = list(pool.map(_analyse_or_reason, raws, [self.settings.spamc_path] * n, [self.smime] * n,
-                                    chunksize=max(1, n // (4 * POOL_WORKERS))))
+                                    chunksize=max(1, -(-n // POOL_WORKERS))))  # one chunk per worker: least IPC
         analyses = [r for r in results if not isinstance(r, str)]
         # Each put is a durable write (two fsyncs): done side by side, they overlap instead of queueing.
         datas = [a.data for an in analyses for a in an.mail.attachments]
@@ -137,7 +152,7 @@ class MailProcessor:
             digest = next(digests) if digests is not None else self.store.put(att.data)
             stored.append({"digest": digest, "filename": att.filename, "mime": att.mime[:100],
                            "size": len(att.data), "cid": att.content_id, "inline": att.inline})
-        return PreparedMail(mail, analysis.key, analysis.spam, analysis.smime, stored)
+        return PreparedMail(mail, analysis.key, analysis.spam, analysis.smime, stored, analysis)
 
     # --- commit: inside the transaction -----------------------------------------------------------
     def route(self, meta: dict[str, Any], mail: ParsedMail) -> tuple[int, int | None, str]:
@@ -174,31 +189,29 @@ class MailProcessor:
         self._box_settings[mailbox_id] = (now, settings)
         return settings
 
-    def thread_ticket(self, tenant_id: int, mail: ParsedMail) -> tuple[int | None, str]:
-        """(ticket id, kind) this mail belongs to: a bounce's original, a referenced mail, a subject tag."""
-        bounce = dsn.parse_bounce(mail)
-        hashes = conversation.reference_hashes(mail)
-        kind = "message"
-        if bounce is not None:
-            kind = "system"  # machine-made; MailRecord.flags says "dsn"
-            if bounce.original_message_id:
-                hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
+    def thread_ticket(self, tenant_id: int, subject: str, hashes: list[str]) -> int | None:
+        """The ticket a mail belongs to: a referenced mail's (a bounce's original first), else a subject tag."""
         if hashes:
             found = dict(select_rows(MailRecord, 'SELECT "mid_hash", "ticket_id" FROM "mail_record" WHERE "tenant_id" = '
                                      '{p} AND "mid_hash" IN (' + placeholders(len(hashes)) + ')', [tenant_id, *hashes]))
             for h in hashes:
                 if h in found:
-                    return found[h], kind
+                    return found[h]
         # The sink only honours a subject number inside this tenant: a forged one opens a new ticket.
-        return conversation.ticket_number(mail.subject), kind
+        return conversation.ticket_number(subject)
 
     def commit(self, entry: SpoolEntry, prepared: PreparedMail) -> MailDelivered:
         """Deliver to a ticket, keep the mail details, queue an auto-reply when allowed."""
-        mail = prepared.mail
+        mail, found = prepared.mail, prepared.analysis
         tenant_id, mailbox_id, recipient = self.route(entry.meta, mail)
-        ticket_hint, kind = self.thread_ticket(tenant_id, mail)
+        ticket_hint = self.thread_ticket(tenant_id, mail.subject, found.thread_hashes)
+        kind = "system" if found.is_bounce else "message"  # a DSN is machine-made; flags say "dsn"
         flags = []
-        block = auto_reply_block(mail, self.own_addresses(tenant_id), entry.meta.get("mail_from"))
+        block = found.header_block
+        if not block and entry.meta.get("mail_from") == "":  # null reverse-path: a bounce (RFC 5321 §4.5.5)
+            block = "null envelope sender"
+        if not block and mail.from_addr in self.own_addresses(tenant_id):
+            block = f"our own address {mail.from_addr}"
         if block:
             flags.append("auto")
         within = self.limiter.hit(mail.from_addr or "(none)")
@@ -209,7 +222,7 @@ class MailProcessor:
             flags.append("spam")
         if kind == "system":
             flags.append("dsn")
-        body = mail.text or (nh3.clean(mail.html, tags=set()) if mail.html else "")
+        body = found.body
         delivery: Delivery = self.sink.deliver(InboundMessage(
             tenant_id=tenant_id, channel="mail", idempotency_key=prepared.key, source_ref=mail.message_id[:300],
             sender=mail.from_addr, sender_name=mail.from_name, recipient=recipient or ",".join(mail.to[:3]),
@@ -219,7 +232,7 @@ class MailProcessor:
             return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, False, True)
         insert_row(MailRecord, tenant=tenant_id, message=delivery.message_id, ticket=delivery.ticket_id, direction="in",
                           mid_hash=conversation.mid_hash(mail.message_id or prepared.key),
-                          header_id=mail.message_id[:300], html=mail.safe_html,
+                          header_id=mail.message_id[:300], html=found.safe_html,
                           raw=entry.raw if self.settings.keep_original else None, smime=prepared.smime[:200],
                           spam_score=prepared.spam.score, flags=",".join(flags),
                           attachments=json.dumps(prepared.attachments))
