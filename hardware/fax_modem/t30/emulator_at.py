@@ -183,7 +183,13 @@ class ModemBase:
                 return text
             if self._eof:
                 return None
-            await self._wait_input(None)
+            if self._input:
+                log.debug("modem %s: partial command line %r, waiting for CR", self.number, bytes(self._input[:40]))
+            # Wait for *new* input: bytes without a CR are already here, and waiting on them would spin
+            # the event loop without ever yielding (no await suspends while input is non-empty).
+            self._input_event.clear()
+            if not self._auto_answer:
+                await self._input_event.wait()
 
     async def read_data(self, timeout: float | None = None) -> bytes:
         """Whatever the DTE sent (at least one octet) or b'' on timeout / end."""
