@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardware.fax_modem.errors import FaxError
-from hardware.fax_modem.pages import page_to_png, pages_to_pdf
 from hardware.fax_modem.t4 import Page
 from hardware.fax_modem.tiff import TiffError, read_tiff
 
@@ -62,6 +61,8 @@ class FaxProcessor:
             if not decoded:
                 raise RejectedInput(f"fax TIFF unreadable: {exc}") from None
         pages = [d.page for d in decoded]
+        # Imported here: pdfium and Pillow cost a third of a second at start-up, and only faxes need them.
+        from hardware.fax_modem.pages import page_to_png, pages_to_pdf
         try:
             return PreparedFax(pages, pages_to_pdf(pages), page_to_png(pages[0], max_width=800), damaged)
         except FaxError as exc:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from hardware.fax_modem.errors import FaxError
-from hardware.fax_modem.pages import document_to_pages
 from hardware.fax_modem.t30 import CallFailed, FaxModem, Timers
 from hardware.fax_modem.tiff import write_tiff
 from hardware.serial.errors import AtError
@@ -153,6 +152,7 @@ class FaxService(Service):
     async def _send(self, line: FaxLine, job: FaxOutbox) -> None:
         line.state = "sending"
         try:
+            from hardware.fax_modem.pages import document_to_pages  # heavy (pdfium); only when sending
             data = self.ctx.store.get(job.document)
             pages = await asyncio.get_running_loop().run_in_executor(None, document_to_pages, data)
             report = await line.modem.send(job.number, pages)
