@@ -175,8 +175,6 @@ class SmsService(Service):
                 self._wake_outbox.set()
             if not isinstance(r, SmsDelivered) or r.duplicate:
                 continue
-            if self.ctx.metrics is not None:
-                self.ctx.metrics.inc("intake.sms.received")
             kind = EventKind.TICKET_CREATED if r.created_ticket else EventKind.MESSAGE_RECEIVED
             self.ctx.bus.publish(Event(kind, {"ticket_id": r.ticket_id, "message_id": r.message_id,
                                               "channel": CHANNEL, "parts": r.parts}, r.tenant_id))

@@ -33,7 +33,7 @@ async def test_sms_in_reply_out_and_status_report(app, web: aiohttp.ClientSessio
     assert msg.body == "Hello, my router blinks red since this morning."
     assert (ticket.channel, ticket.customer_id, ticket.mailbox_id) == ("sms", org["customer_id"], org["mailbox_id"])
     assert await until_true(lambda: emulated.stored_count(emu) == 0), "the SIM was not emptied"
-    assert await until_true(lambda: app.metrics.read().get("intake.sms.received") == 1)
+    assert await until_true(lambda: app.metrics.read().get("intake.sms.received") == 1), {k: v for k, v in app.metrics.read().items() if "sms" in k}
 
     # An agent answers on the ticket through the domain API: the service finds it and sends it.
     admin = await admin_client(web, app.first_boot_password)
