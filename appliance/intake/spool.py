@@ -153,3 +153,10 @@ class Spool:
         """Segments per state, for the admin console."""
         return {"new": len(list(self.new_dir.glob("*.seg"))), "done": len(list(self.done_dir.glob("*.seg"))),
                 "damaged": len(list(self.damaged_dir.glob("*.seg")))}
+
+
+def channel_spool(shared: dict[str, Any], store_root: Path, channel: str) -> Spool:
+    """A channel's spool in the data directory (beside the document store when run without one, in tests)."""
+    data_dir = shared.get("data_dir")
+    root = data_dir.spool if data_dir is not None else Path(store_root).parent / "spool"
+    return Spool(Path(root), channel)

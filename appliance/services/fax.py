@@ -12,7 +12,6 @@ import datetime
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from hardware.fax_modem.errors import FaxError
@@ -24,7 +23,7 @@ from appliance.fax.intake import CHANNEL, FaxProcessor
 from appliance.fax.lines import EmulatedFaxNetwork, FaxLine, build_emulated, parse_lines
 from appliance.fax.models import FaxOutbox
 from appliance.intake.pipeline import IntakePipeline
-from appliance.intake.spool import Spool, SpoolEntry
+from appliance.intake.spool import SpoolEntry, channel_spool
 from appliance.intake.tickets import ModelTicketSink
 from appliance.models.auth import utcnow
 from appliance.supervisor import Service, ServiceContext
@@ -58,9 +57,8 @@ class FaxService(Service):
             self.network = build_emulated(self.lines)
             self.timers = Timers().scaled(0.3)
             self.ctx.shared["fax_network"] = self.network
-        data_dir = self.ctx.shared.get("data_dir")
-        spool_dir = data_dir.spool if data_dir is not None else Path(self.ctx.store.root).parent / "spool"
-        self.pipeline = IntakePipeline(Spool(Path(spool_dir), CHANNEL), self.ctx.db, self.ctx.store,
+        spool = channel_spool(self.ctx.shared, self.ctx.store.root, CHANNEL)
+        self.pipeline = IntakePipeline(spool, self.ctx.db, self.ctx.store,
                                        FaxProcessor(ModelTicketSink(), self.ctx.store), self.ctx.metrics)
         await self.pipeline.drain()  # what a crash left in the spool
         await self.ctx.db.call(requeue_interrupted)

@@ -9,13 +9,12 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from appliance.bus import Event, EventKind
 from appliance.intake import quarantine
 from appliance.intake.pipeline import IntakePipeline
-from appliance.intake.spool import Spool
+from appliance.intake.spool import channel_spool
 from appliance.intake.tickets import ModelTicketSink
 from appliance.mail import outbox, spam
 from appliance.mail.errors import MailError
@@ -75,13 +74,12 @@ class MailService(Service):
     async def start(self) -> None:
         """Open the spool (replaying what a crash left), start the SMTP listener."""
         ctx = self.ctx
-        data_dir = ctx.shared.get("data_dir")
-        spool_dir = data_dir.spool if data_dir is not None else Path(ctx.store.root).parent / "spool"
         self.executor = ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="mail")
         processor = self.processor = MailProcessor(ctx.store, ModelTicketSink(), self.settings,
                                                    smime=SmimeInbound(await ctx.db.call(_load_smime_keys)))
         self.pool = intake_pool()  # DESIGN.md: CPU-heavy work (MIME parsing of fetched batches) off the loop
-        self.pipeline = IntakePipeline(Spool(Path(spool_dir), "mail"), ctx.db, ctx.store, processor, ctx.metrics,
+        spool = channel_spool(ctx.shared, ctx.store.root, "mail")
+        self.pipeline = IntakePipeline(spool, ctx.db, ctx.store, processor, ctx.metrics,
                                        on_delivered=self._published, pool=self.pool)
         self.smtp_handler = InboundHandler(self.pipeline.accept, self._is_service_address, self._wake_drain.set)
         await self._listen()

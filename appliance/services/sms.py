@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from pathlib import Path
 from typing import Any
 
 from appliance.bus import Event, EventKind
 from appliance.intake import quarantine
 from appliance.intake.pipeline import IntakePipeline
-from appliance.intake.spool import Spool, SpoolEntry
+from appliance.intake.spool import SpoolEntry, channel_spool
 from appliance.intake.tickets import ModelTicketSink
 from appliance.models.auth import utcnow
 from appliance.sms import emulated, outbox
@@ -71,9 +70,8 @@ class SmsService(Service):
         """Check the modem list, make the emulated modems, open the spool (replaying what a crash left)."""
         cfg, ctx = self.ctx.config, self.ctx
         self.specs = parse_modems(cfg.get("modems", ""), cfg.get("numbers", ""), cfg.get("pins", ""))
-        data_dir = ctx.shared.get("data_dir")
-        spool_dir = data_dir.spool if data_dir is not None else Path(ctx.store.root).parent / "spool"
-        self.pipeline = IntakePipeline(Spool(Path(spool_dir), CHANNEL), ctx.db, ctx.store, self.processor,
+        spool = channel_spool(ctx.shared, ctx.store.root, CHANNEL)
+        self.pipeline = IntakePipeline(spool, ctx.db, ctx.store, self.processor,
                                        ctx.metrics, on_delivered=self._published)
         auto = float(cfg.get("emulator_reports_s", 2.0)) or None
         for spec in self.specs:
