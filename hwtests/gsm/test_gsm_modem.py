@@ -71,5 +71,8 @@ async def test_send_two_parts_with_status_reports(modem: GsmModem) -> None:
                 if isinstance(event, DeliveryReport) and event.tag == "hwtest":
                     reports.append(event)
     except TimeoutError:
+        # Why a skip, not a failure: status reports (TS 23.040 SMS-STATUS-REPORT) are the operator's to send;
+        # many prepaid SIMs and networks never send them, which says nothing about our driver. The emulator
+        # tests in tests/hardware/gsm prove the report path itself.
         pytest.skip(f"network sent {len(reports)} of 2 status reports within 120 s")
     assert sorted(r.part for r in reports) == [1, 2]
