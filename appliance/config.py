@@ -90,6 +90,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "spamc": Key(str, "", "Path of SpamAssassin's spamc to score inbound mail; empty: our own rules only."),
         "spam_threshold": Key(float, 5.0, "Score from which a new mail is filed in the mailbox's spam folder.",
                               lambda v: 0 < v <= 100, "0–100"),
+        "clamd": Key(str, "", "ClamAV's clamd to virus-check inbound mail (Debian clamav-daemon): a socket path "
+                     "such as /run/clamav/clamd.ctl, unix:///path or tcp://host:3310; empty: no virus check.",
+                     lambda v: v == "" or v.startswith(("/", "unix:///", "tcp://")),
+                     "empty, /path, unix:///path or tcp://host:port"),
+        "virus_fail": Key(str, "closed", "When clamd cannot be asked: closed keeps mail in the spool until it "
+                          "answers again; open delivers it flagged 'unscanned'.",
+                          lambda v: v in ("closed", "open"), "closed or open"),
+        "clamd_timeout_s": Key(float, 60.0, "How long one virus check may take before clamd counts as away.",
+                               lambda v: 1 <= v <= 600, "1–600"),
         "sender_limit_per_hour": Key(int, 30, "Mails per sender and hour before auto-replies stop (flood).",
                                      lambda v: 1 <= v <= 100000, "1–100000"),
         "fetch_batch": Key(int, 100, "Messages fetched, spooled and acknowledged per round trip.",

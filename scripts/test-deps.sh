@@ -18,6 +18,8 @@ declare -A tools=(
   [systemd-analyze]=systemd
   [tmux]=tmux
   [tiffinfo]=libtiff-tools
+  [/usr/sbin/clamd]=clamav-daemon
+  [clamscan]=clamav
 )
 missing_pkgs=()
 missing_tools=()

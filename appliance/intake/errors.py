@@ -20,5 +20,13 @@ class RejectedInput(IntakeError):
         super().__init__(reason)
 
 
+class DeferredInput(IntakeError):
+    """Input that cannot be checked yet (a required checker is away): it stays in the spool, tried again later."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 class QuarantineError(IntakeError):
     """A quarantine entry is missing or cannot be re-processed."""

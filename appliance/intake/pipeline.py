@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from appliance.intake import quarantine
-from appliance.intake.errors import RejectedInput, SpoolError
+from appliance.intake.errors import DeferredInput, RejectedInput, SpoolError
 from appliance.intake.spool import Spool, SpoolEntry
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ class IntakePipeline:
             return [self.prepare_one(e) for e in entries]
         try:
             results = batch(entries, self.pool)
+        except DeferredInput:
+            raise  # the segment stays pending: drain fails and is retried
         except Exception:  # the pool broke (a worker died): do it here, entry by entry
             log.exception("intake channel=%s batch prepare failed; preparing one by one", self.spool.channel)
             return [self.prepare_one(e) for e in entries]
@@ -122,6 +124,8 @@ class IntakePipeline:
             return self.process.prepare(entry)
         except RejectedInput as exc:
             return _Rejected(exc.reason)
+        except DeferredInput:
+            raise
         except Exception as exc:  # a parser bug must cost one message a quarantine slot, never the batch
             log.exception("intake channel=%s source=%s prepare failed", self.spool.channel, entry.source)
             return _Rejected(f"internal error while parsing: {exc!r}")
@@ -163,7 +167,11 @@ class IntakePipeline:
             return SpoolEntry(raw, row.source, json.loads(row.meta or "{}"), when)
 
         entry = await self.db.call(load)
-        prepared = await asyncio.get_running_loop().run_in_executor(None, self.prepare_one, entry)
+        try:
+            prepared = await asyncio.get_running_loop().run_in_executor(None, self.prepare_one, entry)
+        except DeferredInput as exc:  # a checker is away: the entry stays held as it was, the answer says why
+            shown = await self.db.call(lambda: quarantine.entry_dict(quarantine.get(entry_id)))
+            return {**shown, "deferred": exc.reason}
 
         def work() -> tuple[dict[str, Any], Any]:
             try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import nh3
 
-from appliance.intake.errors import RejectedInput
+from appliance.intake.errors import DeferredInput, RejectedInput
 from appliance.intake.idempotency import mail_key
 from appliance.intake.rows import insert_row, placeholders, select_rows
 from appliance.intake.sink import Delivery, InboundMessage, TicketSink
@@ -37,6 +37,7 @@ class MailSettings:
     spamc_path: str = ""
     sender_limit_per_hour: int = 30
     keep_original: bool = True
+    virus_scanner: Any = None     # appliance.mail.virus.VirusScanner, or None: no virus check
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Analysis:
     key: str
     spam: spam.SpamVerdict
     smime: str = ""
+    unscanned: str = ""             # why the virus check was skipped (fail-open), "" when it ran or is off
     safe_html: str = ""
     body: str = ""
     header_block: str = ""          # why no auto-reply, from the headers alone ("" if none)
@@ -78,8 +80,10 @@ class Analysis:
     thread_hashes: list[str] = field(default_factory=list)  # referenced ids, most specific first
 
 
-def analyse(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis:
-    """Parse, unwrap S/MIME, score: everything about a mail that needs neither database nor store."""
+def analyse(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = None) -> Analysis:
+    """Virus check, parse, unwrap S/MIME, score: everything about a mail that needs neither database nor store."""
+    # Scanned before parsing: an infected mail is quarantined as such even when it is also malformed.
+    unscanned = scanner.screen(raw) if scanner is not None else ""
     try:
         mail = parse_mail(raw)
     except MailParseError as exc:
@@ -90,24 +94,30 @@ def analyse(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis:
             mail, smime_status = smime.unwrap(raw, mail)
         except SmimeError as exc:
             smime_status = f"S/MIME failed: {exc}"
+    if scanner is not None and "decrypted" in smime_status:  # clamd saw only ciphertext: check what was inside
+        for att in mail.attachments:
+            unscanned = scanner.screen(att.data, f"encrypted attachment {att.filename!r}") or unscanned
     # Everything CPU-bound happens here, in the worker: sanitising, threading ids, loop headers.
     bounce = dsn.parse_bounce(mail)
     hashes = conversation.reference_hashes(mail)
     if bounce is not None and bounce.original_message_id:
         hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
     result = Analysis(mail, mail_key(mail.message_id, raw), spam.verdict(mail, raw, spamc_path), smime_status,
+                      unscanned=unscanned,
                       safe_html=mail.safe_html, body=mail.text or (nh3.clean(mail.html, tags=set()) if mail.html else ""),
                       header_block=auto_reply_block(mail, ()), is_bounce=bounce is not None, thread_hashes=hashes)
     mail.headers, mail.html = {}, ""  # used up; less to carry back from the worker
     return result
 
 
-def _analyse_or_reason(raw: bytes, spamc_path: str = "", smime: Any = None) -> Analysis | str:
+def _analyse_or_reason(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = None) -> Analysis | str:
     # Across a process boundary a rejection travels as its reason; a bug as a reason too.
     try:
-        return analyse(raw, spamc_path, smime)
+        return analyse(raw, spamc_path, smime, scanner)
     except RejectedInput as exc:
         return exc.reason
+    except DeferredInput:
+        raise  # not this mail's fault: the whole segment waits in the spool
     except Exception as exc:  # noqa: BLE001 - never lose the batch to one mail that trips a parser bug
         return f"internal error while parsing: {exc!r}"
 
@@ -128,17 +138,18 @@ class MailProcessor:
     # --- prepare: no database ------------------------------------------------------------------
     def prepare(self, entry: SpoolEntry) -> PreparedMail:
         """Parse, unwrap S/MIME, score, store attachments."""
-        return self._stored(analyse(entry.raw, self.settings.spamc_path, self.smime))
+        return self._stored(analyse(entry.raw, self.settings.spamc_path, self.smime, self.settings.virus_scanner))
 
     def prepare_batch(self, entries: list[SpoolEntry], pool: Executor | None = None) -> list[Any]:
         """`prepare` for many; the CPU-heavy analysis in `pool` (a process pool) when given."""
         raws = [e.raw for e in entries]
         if pool is None or len(raws) < POOL_MIN_BATCH:  # a lone SMTP mail is quicker parsed right here
-            results = [_analyse_or_reason(r, self.settings.spamc_path, self.smime) for r in raws]
+            results = [_analyse_or_reason(r, self.settings.spamc_path, self.smime, self.settings.virus_scanner)
+                       for r in raws]
         else:
             n = len(raws)
             results = list(pool.map(_analyse_or_reason, raws, [self.settings.spamc_path] * n, [self.smime] * n,
-                                    chunksize=max(1, -(-n // POOL_WORKERS))))  # one chunk per worker: least IPC
+                                    [self.settings.virus_scanner] * n, chunksize=max(1, -(-n // POOL_WORKERS))))  # one chunk per worker: least IPC
         analyses = [r for r in results if not isinstance(r, str)]
         # Each put is a durable write (two fsyncs): done side by side, they overlap instead of queueing.
         datas = [a.data for an in analyses for a in an.mail.attachments]
@@ -222,6 +233,8 @@ class MailProcessor:
             flags.append("spam")
         if kind == "system":
             flags.append("dsn")
+        if found.unscanned:
+            flags.append("unscanned")  # fail-open let it through without a virus check
         body = found.body
         delivery: Delivery = self.sink.deliver(InboundMessage(
             tenant_id=tenant_id, channel="mail", idempotency_key=prepared.key, source_ref=mail.message_id[:300],

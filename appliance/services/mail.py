@@ -13,6 +13,7 @@ from typing import Any
 
 from appliance.bus import Event, EventKind
 from appliance.intake import quarantine
+from appliance.intake.errors import DeferredInput
 from appliance.intake.pipeline import IntakePipeline
 from appliance.intake.spool import channel_spool
 from appliance.intake.tickets import ModelTicketSink
@@ -25,6 +26,7 @@ from appliance.mail.smime import SmimeInbound, SmimeKeys
 from appliance.mail.smtp_in import InboundHandler, start_listener
 from appliance.mail.smtp_out import RelayConfig, SendError, parse_relay_url, send
 from appliance.mail.sources import ServerConfig
+from appliance.mail.virus import scanner_from_config
 from appliance.models import ServiceAddress
 from appliance.supervisor import Service, ServiceContext
 
@@ -46,8 +48,13 @@ class MailService(Service):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx)
         cfg = ctx.config
+        self.scanner = scanner_from_config(cfg.get("clamd", ""), cfg.get("virus_fail", "closed"),
+                                           cfg.get("clamd_timeout_s", 60.0))
         self.settings = MailSettings(spam_threshold=cfg.get("spam_threshold", 5.0), spamc_path=cfg.get("spamc", ""),
-                                     sender_limit_per_hour=cfg.get("sender_limit_per_hour", 30))
+                                     sender_limit_per_hour=cfg.get("sender_limit_per_hour", 30),
+                                     virus_scanner=self.scanner)
+        self.virus_status = "not configured: no virus check (set [mail] clamd)" if self.scanner is None else "unknown"
+        self.deferred = ""  # why intake waits (fail-closed virus check), "" when it does not
         self.relay: RelayConfig | None = None
         self.relay_error = ""
         if cfg.get("relay_url"):
@@ -83,6 +90,7 @@ class MailService(Service):
                                        on_delivered=self._published, pool=self.pool)
         self.smtp_handler = InboundHandler(self.pipeline.accept, self._is_service_address, self._wake_drain.set)
         await self._listen()
+        await self._check_scanner()
         self._wake_drain.set()  # replay the spool at once
 
     async def _listen(self) -> None:
@@ -142,10 +150,26 @@ class MailService(Service):
             "relay": (f"{self.relay.security}://{self.relay.host}:{self.relay.port}" if self.relay
                       else self.relay_error or "not configured: replies wait in the outbox"),
             "sent": self.sent, "send_failures": self.send_failures, "last_send_error": self.last_send_error,
+            "virus": self._virus_health(),
+            "deferred": self.deferred,
             "spamc": spam.spamc_score(b"", "")[1] if not self.settings.spamc_path else
             ("available" if spam.spamc_available(self.settings.spamc_path)
              else f"not installed: {self.settings.spamc_path}"),
         }
+
+    def _virus_health(self) -> dict[str, Any]:
+        if self.scanner is None:
+            return {"state": "off", "text": self.virus_status}
+        mode = "fail-closed" if self.scanner.fail_closed else "fail-open"
+        ok = self.virus_status.startswith("ok")
+        return {"state": "ok" if ok else "error", "mode": mode, "text": self.virus_status,
+                "effect": "" if ok else ("new mail waits in the spool until clamd answers" if self.scanner.fail_closed
+                                         else "new mail is delivered unchecked, flagged 'unscanned'")}
+
+    async def _check_scanner(self) -> None:
+        if self.scanner is not None:
+            loop = asyncio.get_running_loop()
+            self.virus_status = await loop.run_in_executor(self.executor, self.scanner.ping)
 
     # --- intake ----------------------------------------------------------------------------------
     async def _is_service_address(self, address: str) -> bool:
@@ -172,6 +196,12 @@ class MailService(Service):
             self._wake_drain.clear()
             try:
                 await self.pipeline.drain()
+                self.deferred = ""
+            except DeferredInput as exc:  # fail-closed virus check, clamd away: the spool keeps it
+                if exc.reason != self.deferred:
+                    log.warning("mail intake waits: %s", exc.reason)
+                self.deferred = exc.reason
+                await asyncio.sleep(RETRY_AFTER_DB_ERROR_S)
             except Exception as exc:  # database or store down: the spool keeps everything, try again
                 log.error("mail intake drain failed, will retry: %r", exc)
                 await asyncio.sleep(RETRY_AFTER_DB_ERROR_S)
@@ -181,6 +211,7 @@ class MailService(Service):
         while True:
             try:
                 await self._listen()
+                await self._check_scanner()
                 self._sync_fetchers(await self.ctx.db.call(_load_accounts))
                 self.processor.smime = SmimeInbound(await self.ctx.db.call(_load_smime_keys))
                 await self.ctx.db.call(self._save_status)
