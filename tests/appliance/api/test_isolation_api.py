@@ -58,6 +58,8 @@ async def _populate(acme: ApiClient) -> dict[str, int]:
     ids["tickets"] = ticket["id"]
     ids["steps"] = (await acme.post(f"/tickets/{ticket['id']}/steps", {"name": "A step"}))["id"]
     ids["tokens"] = (await acme.post("/tokens", {"name": "A token"}))["id"]
+    ids["text-blocks"] = (await acme.post("/text-blocks", {"shortcut": "a", "title": "A", "body_text": "secret"}))["id"]
+    ids["reply-templates"] = (await acme.post("/reply-templates", {"name": "A", "body_text": "secret"}))["id"]
     ids["tenants"] = ticket["tenant_id"]
     return ids
 
