@@ -32,6 +32,7 @@ class Identification:
     via: str = "none"  # number, phone, email, external, none
     ambiguous: bool = False
     external_error: str = ""
+    external_record: dict[str, str] = field(default_factory=dict)  # what the external system answered
     invalid: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,6 +70,8 @@ async def identify(probe: Probe, region: str, local: LocalLookup, external: Exte
         result.external_error = f"{type(exc).__name__}: {exc}"[:200]
         return result
     # The external system answers with identifiers we know (typically the customer number).
+    if isinstance(found, Mapping):
+        result.external_record = {str(k)[:32]: v[:254] for k, v in list(found.items())[:20] if isinstance(v, str)}
     for kind in ("number", "phone", "email", "external"):
         raw = (found or {}).get(kind)
         if not isinstance(raw, str) or not raw:

@@ -16,6 +16,9 @@ class Tenant(BaseModel):
     timezone = peewee.CharField(max_length=64, default="Europe/Berlin")
     lookup_url = peewee.CharField(max_length=500, default="")  # external identification hook (D3)
     lookup_timeout_ms = peewee.IntegerField(default=1500)
+    lookup_sql_dsn = peewee.CharField(max_length=500, default="")  # or the hook over SQL: sqlite:/// or postgresql://
+    lookup_sql_query = peewee.TextField(default="")  # one SELECT with :number, :email, :customer_no
+    lookup_sql_map = peewee.TextField(default="{}")  # JSON: result column → customer field
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
 

@@ -14,6 +14,7 @@ import peewee
 
 from appliance.domain import identify as ident
 from appliance.domain.identifiers import normalise
+from appliance.lookup.hooks import external_lookup, tenant_hook
 from appliance.pbx.ami_adapter import AmiPbx
 from appliance.pbx.bridge import AcdBridge
 from appliance.pbx.phone_tickets import file_call
@@ -125,14 +126,15 @@ class PbxBridgeService(Service):
         if tenant is None:
             return {"identity": "unknown"}  # demo queues belong to no tenant: nobody to look up
         db = self.ctx.db
-        region = await db.call(tenant_region, tenant)
+        region, hook = await db.call(tenant_hook, tenant)
 
         async def local(kind: str, value: str) -> list[int]:
             return await db.call(customers_by, tenant, kind, value)
 
         # Entered digits are tried as a customer number first; a caller number that does not parse is no match.
         probe = ident.Probe(phone=caller, number=digits if len(digits) >= 3 else "")
-        found = await ident.identify(probe, region, local)
+        # The tenant's CRM hook (HTTP or SQL) is bounded by its timeout: a slow CRM never holds the call.
+        found = await ident.identify(probe, region, local, external_lookup(hook), hook.timeout_s)
         pairs, _ = ident.normalised_probe(ident.Probe(phone=caller), region)
         phone = pairs[0][1] if pairs else caller
         return await db.call(describe_caller, tenant, found, phone, region)

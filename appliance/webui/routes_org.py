@@ -110,7 +110,7 @@ def _fields(schema: Schema, request: web.Request, values: dict[str, Any], errors
         if spec.name == "tenant_id" and not system_admin:
             continue
         kind = ("select" if spec.choices else "checkbox" if spec.type == "bool" else
-                "textarea" if spec.type in ("list", "ids", "object", "any") else
+                "textarea" if spec.type in ("list", "ids", "object", "any") or spec.max_length > 500 else
                 "number" if spec.type in ("int", "id") else "password" if spec.name == "password" else "text")
         out.append({"name": spec.name, "label": spec.name.replace("_id", "").replace("_", " ").capitalize(),
                     "kind": kind, "choices": spec.choices, "required": spec.required, "help": spec.help,

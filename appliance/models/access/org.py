@@ -11,6 +11,7 @@ from appliance.domain import hierarchy, identifiers, sla
 from appliance.domain.errors import Forbidden, ValidationError
 from appliance.domain.permissions import ROLE_NAMES, Perm, unknown_rights
 from appliance.domain.schema import Field, Schema
+from appliance.lookup import sql as lookup_sql
 from appliance.models import (Category, Mailbox, Profile, ServiceAddress, Skill, SlaPolicy, StaffEntry, Team,
                               TeamMember, Tenant, User, UserSkill)
 from appliance.models.access.resource import Resource
@@ -44,14 +45,24 @@ class TenantResource(Resource):
     create_schema, update_schema = _schemas(
         "tenant", Field("name", required=True, max_length=150), Field("region", max_length=2),
         Field("timezone", max_length=64, check=_check_timezone), Field("lookup_url", max_length=500),
-        Field("lookup_timeout_ms", "int", minimum=50, maximum=30000), ACTIVE)
+        Field("lookup_timeout_ms", "int", minimum=50, maximum=30000),
+        Field("lookup_sql_dsn", max_length=500, help="SQL hook instead of the URL: sqlite:////path or postgresql://…"),
+        Field("lookup_sql_query", max_length=lookup_sql.MAX_QUERY_CHARS,
+              help="one SELECT; parameters :number (phone, E.164), :email, :customer_no"),
+        Field("lookup_sql_map", "object", help='result column → customer field, e.g. {"kdnr": "number"}'), ACTIVE)
     write_perm = Perm.TENANTS_WRITE
+
+    def to_json(self, scope: Scope, obj: Any) -> dict[str, Any]:
+        out = super().to_json(scope, obj)
+        out["lookup_sql_dsn"] = lookup_sql.mask_dsn(obj.lookup_sql_dsn or "")  # the password stays in the box
+        out["lookup_sql_map"] = json.loads(obj.lookup_sql_map or "{}")
+        return out
 
     def create(self, scope: Scope, raw: Any, from_form: bool = False) -> dict[str, Any]:
         """A new tenant (system admin only)."""
         scope.require(self.write_perm)
         data = self.create_schema.validate(raw, from_form=from_form)
-        self._check(data)
+        self._check(data, None)
         if Tenant.select().where(Tenant.name == data["name"]).exists():
             raise ValidationError({"name": f"{data['name']!r} is already taken"})
         obj = Tenant.create(**data)
@@ -63,7 +74,9 @@ class TenantResource(Resource):
         scope.require(self.write_perm)
         obj = scope.get(Tenant, obj_id)
         data = self.update_schema.validate(raw, partial=True, from_form=from_form)
-        self._check(data)
+        if data.get("lookup_sql_dsn") and data["lookup_sql_dsn"] == lookup_sql.mask_dsn(obj.lookup_sql_dsn):
+            del data["lookup_sql_dsn"]  # the masked form shown back unchanged: keep the stored password
+        self._check(data, obj)
         if "name" in data and Tenant.select().where((Tenant.name == data["name"]) & (Tenant.id != obj.id)).exists():
             raise ValidationError({"name": f"{data['name']!r} is already taken"})
         if data:
@@ -73,7 +86,23 @@ class TenantResource(Resource):
         return self.to_json(scope, obj)
 
     @staticmethod
-    def _check(data: dict[str, Any]) -> None:
+    def _check(data: dict[str, Any], obj: Tenant | None) -> None:
+        """Normalise and check in place; the SQL hook's parts are checked together."""
+        errors = {}
+        if data.get("lookup_sql_dsn"):
+            errors["lookup_sql_dsn"] = lookup_sql.dsn_problem(data["lookup_sql_dsn"])
+        if data.get("lookup_sql_query"):
+            errors["lookup_sql_query"] = lookup_sql.query_problem(data["lookup_sql_query"])
+        if "lookup_sql_map" in data:
+            errors["lookup_sql_map"] = lookup_sql.columns_problem(data["lookup_sql_map"])
+            data["lookup_sql_map"] = json.dumps(data["lookup_sql_map"] or {})
+        dsn = data.get("lookup_sql_dsn", obj.lookup_sql_dsn if obj else "")
+        query = data.get("lookup_sql_query", obj.lookup_sql_query if obj else "")
+        if dsn and not query and not errors.get("lookup_sql_dsn"):
+            errors["lookup_sql_query"] = "the SQL hook needs a query"
+        errors = {k: v for k, v in errors.items() if v}
+        if errors:
+            raise ValidationError(errors)
         if data.get("region"):
             data["region"] = data["region"].upper()
             if not data["region"].isalpha() or len(data["region"]) != 2:

@@ -10,7 +10,7 @@ from appliance.domain.schema import Field, Schema
 from appliance.models import Tenant
 from appliance.models.access import customers
 from appliance.webui.api.base import api, json_error, object_id, read_json, respond, run
-from appliance.webui.api.lookup import http_lookup
+from appliance.lookup.hooks import external_lookup, settings_of
 
 CUSTOMER = r"/customers/{id:\d+}"
 IDENTIFY_QUERY = Schema("identify", (Field("phone", max_length=40), Field("email", max_length=254),
@@ -31,17 +31,18 @@ async def identify(request: web.Request) -> web.Response:
         if scope.actor.tenant_id is None:
             raise ValidationError({"tenant": "identification needs a tenant's user"})
         t = Tenant.get_by_id(scope.actor.tenant_id)
-        return t.region, t.lookup_url, t.lookup_timeout_ms
+        return t.region, settings_of(t)
 
-    region, url, timeout_ms = await run(request, settings)
+    region, hook = await run(request, settings)
 
     async def local(kind: str, value: str) -> list[int]:
         return await run(request, customers.local_lookup, kind, value)
 
-    result = await ident.identify(probe, region, local, http_lookup(url) if url else None, timeout_ms / 1000)
+    result = await ident.identify(probe, region, local, external_lookup(hook), hook.timeout_s)
     items = [await run(request, customers.CustomerResource().get, cid) for cid in result.customer_ids]
     return respond({"customers": items, "via": result.via, "ambiguous": result.ambiguous,
-                    "external_error": result.external_error, "invalid": result.invalid})
+                    "external_error": result.external_error, "external": result.external_record,
+                    "external_hook": hook.kind, "invalid": result.invalid})
 
 
 @api("GET", CUSTOMER + "/history", "Every contact with the customer, all channels (D1)", "customers",

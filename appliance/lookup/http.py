@@ -2,6 +2,7 @@
 answering JSON such as {"number": "K-1001"} that names an identifier we know."""
 from __future__ import annotations
 
+import json
 from typing import Mapping
 
 import aiohttp
@@ -20,7 +21,6 @@ def http_lookup(url: str) -> ExternalLookup:
                     return None
                 resp.raise_for_status()
                 body = await resp.content.read(MAX_ANSWER_BYTES)
-                import json
                 data = json.loads(body or b"null")
                 return data if isinstance(data, dict) else None
     return lookup
