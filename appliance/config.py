@@ -73,6 +73,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "adapter": Key(str, "simulator", "simulator (built in), ami or csta.",
                        lambda v: v in ("simulator", "ami", "csta"), "simulator, ami or csta"),
         "ami_url": Key(str, "", "tcp://user:secret@host:5038 for the ami adapter (see docs/asterisk.md)."),
+        "voicemail_dir": Key(str, "", "Directory where Asterisk's Record() leaves voice messages (ami adapter, "
+                             "read-only for us; see docs/asterisk.md); empty: voice messages are not collected."),
+        "sim_survey_rate": Key(float, 0.6, "Share of simulated callers who answer the after-call survey.",
+                               lambda v: 0.0 <= v <= 1.0, "0–1"),
     },
     "mail": {
         "smtp_port": Key(int, 2525, "Inbound SMTP listener port.", _port, PORT),

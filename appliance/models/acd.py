@@ -87,6 +87,7 @@ class Prompt(BaseModel):
     duration_s = peewee.FloatField(null=True)
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
+    active_version = peewee.IntegerField(null=True)  # the PromptVersion that plays unless a rule says otherwise
 
     class Meta:
         indexes = ((("tenant", "name", "language"), True),)

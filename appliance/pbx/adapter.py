@@ -7,9 +7,19 @@ only some PBX interfaces can do (AMI alone cannot play a prompt and wait for it;
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from appliance.domain.queue_script import Action
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A voice message as the PBX recorded it (the answer to a Voicemail action)."""
+
+    audio: bytes
+    content_type: str = "audio/wav"
+    duration_s: float = 0.0
 
 
 class UnsupportedAction(Exception):

@@ -9,8 +9,11 @@ dialplan: AMI cannot play a prompt and wait for it, so script media actions are 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import wave
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -18,7 +21,8 @@ from hardware.ami import events as ev
 from hardware.ami.client import AmiClient, Reconciliation
 from hardware.ami.errors import AmiError
 
-from appliance.pbx.adapter import PbxAdapter
+from appliance.domain.queue_script import Action, Voicemail
+from appliance.pbx.adapter import PbxAdapter, Recording, UnsupportedAction
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,9 @@ QUEUE_VARIABLE = "ACD_QUEUE"
 WAIT_CONTEXT = "acd-wait"
 DIAL_CONTEXT = "acd-dial"
 OUT_CONTEXT = "acd-out"
+VOICEMAIL_CONTEXT = "acd-voicemail"  # Record()s the caller into the shared voicemail directory, then hangs up
+RECORDED_VARIABLE = "RECORDED_FILE"  # set by Record(): the file's path without its extension
+VOICEMAIL_GRACE_S = 30.0             # beyond the message's longest length, before we stop waiting
 # Dial statuses that mean "the agent did not take it" (CANCEL is ours: a withdrawn offer or a gone caller).
 NOT_TAKEN = {"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION", "DONTCALL", "TORTURE", "INVALIDARGS"}
 
@@ -39,6 +46,28 @@ class AmiCall:
     uniqueid: str
     ringing: dict[str, str]  # agent id -> agent channel being dialled
     answered_by: str | None = None
+
+
+class VoicemailSpool:
+    """The directory Asterisk records voice messages into (shared with the PBX, e.g. an NFS mount)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+
+    def read(self, recorded_file: str) -> Recording:
+        """The recording Record() reported; only its file name counts, so a path from the PBX never leaves
+        the directory. ValueError for a name that is not a plain file name, OSError if it is missing."""
+        name = PurePosixPath(recorded_file).name
+        if not name or name in (".", "..") or "\\" in name:
+            raise ValueError(f"not a recording name: {recorded_file!r}")
+        path = self.root / f"{name}.wav"
+        data = path.read_bytes()
+        try:
+            with wave.open(io.BytesIO(data)) as w:
+                duration = round(w.getnframes() / float(w.getframerate()), 2)
+        except (wave.Error, EOFError, ZeroDivisionError) as exc:
+            raise ValueError(f"{path.name} is not a WAV file ({exc})") from None
+        return Recording(data, "audio/wav", duration)
 
 
 def parse_ami_url(url: str) -> tuple[str, int, str, str]:
@@ -55,8 +84,11 @@ class AmiPbx(PbxAdapter):
     name = "ami"
 
     def __init__(self, url: str, extension_of: Callable[[str], str | None],
-                 agent_of_extension: Callable[[str], str | None], client: AmiClient | None = None) -> None:
+                 agent_of_extension: Callable[[str], str | None], client: AmiClient | None = None,
+                 voicemail_dir: str = "") -> None:
         super().__init__()
+        self.voicemail = VoicemailSpool(voicemail_dir) if voicemail_dir else None
+        self.recording: dict[str, asyncio.Future] = {}  # call id -> RECORDED_FILE, while a message is recorded
         host, port, user, secret = parse_ami_url(url)
         self.client = client or AmiClient(host, port, user, secret, action_timeout=5.0)
         self.extension_of = extension_of
@@ -90,6 +122,9 @@ class AmiPbx(PbxAdapter):
 
     def _var_set(self, event: ev.VarSet) -> None:
         # Inherited variables arrive as "__ACD_QUEUE"/"_ACD_QUEUE" on some versions: strip the prefix.
+        if event.variable == RECORDED_VARIABLE:
+            self._recorded(event)
+            return
         if event.variable.lstrip("_") != QUEUE_VARIABLE or not event.value:
             return
         ch = event.channel
@@ -133,6 +168,12 @@ class AmiPbx(PbxAdapter):
         if call is None:
             return
         self.counts["hung_up"] += 1
+        waiting = self.recording.pop(call_id, None)
+        if waiting is not None:
+            # The dialplan hangs up after Record(): the voice message step, not the bridge, ends this call.
+            if not waiting.done():
+                waiting.set_result(None)
+            return
         if call.answered_by:
             self.sink.call_hung_up(call_id)
         else:
@@ -180,6 +221,38 @@ class AmiPbx(PbxAdapter):
         call = self.calls.get(call_id)
         if call is not None:
             await self._safely("hangup", self.client.hangup(call.channel))
+
+    def _recorded(self, event: ev.VarSet) -> None:
+        call_id = self.by_uniqueid.get(event.channel.uniqueid)
+        waiting = self.recording.get(call_id) if call_id else None
+        if waiting is not None and not waiting.done():
+            waiting.set_result(event.value)
+
+    async def perform(self, call_id: str, action: Action) -> Any:
+        """Only the voice message leaves the dialplan's hands: Record() there, the file read here."""
+        if not isinstance(action, Voicemail):
+            return await super().perform(call_id, action)
+        call = self.calls.get(call_id)
+        if self.voicemail is None:
+            raise UnsupportedAction("ami: pbx.voicemail_dir is not set, so voice messages cannot be collected")
+        if call is None:
+            return None
+        waiting = self.recording[call_id] = asyncio.get_running_loop().create_future()
+        await self._safely("voicemail", self.client.redirect(call.channel, VOICEMAIL_CONTEXT, str(int(action.max_s)), 1))
+        try:
+            recorded = await asyncio.wait_for(waiting, action.max_s + VOICEMAIL_GRACE_S)
+        except asyncio.TimeoutError:
+            recorded = None
+        finally:
+            self.recording.pop(call_id, None)
+        if not recorded:
+            return None
+        try:
+            return await asyncio.to_thread(self.voicemail.read, recorded)
+        except (OSError, ValueError) as exc:
+            self.counts["errors"] += 1
+            log.error("ami voicemail of %s not read: %s", call_id, exc)
+            return None
 
     def health(self) -> dict[str, Any]:
         return {"connected": self.client.connected, "live_calls": len(self.calls), **self.counts,

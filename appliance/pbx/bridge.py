@@ -20,7 +20,7 @@ from appliance.domain.acd.calls import WAITING_STATES
 from appliance.domain.acd.views import call_estimated_wait, position
 from appliance.domain.queue_script import (Enqueue, Hangup, Lookup, OfferCallback, Overflow, Play, Script,
                                            ScriptRun, SetVar, Survey, Voicemail)
-from appliance.pbx.adapter import PbxAdapter, UnsupportedAction
+from appliance.pbx.adapter import PbxAdapter, Recording, UnsupportedAction
 from appliance.pbx.kpi import Outcome, RollingKpis
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ IDENTIFY_WAIT_S = 1.0       # longest a new call waits for caller identification
 
 Recorder = Callable[[dict[str, Any]], Awaitable[None]]
 Identify = Callable[[str, str, str], Awaitable[dict[str, Any]]]  # (caller, digits, queue id) -> customer
+KeepRecording = Callable[[Recording], Awaitable[dict[str, Any]]]  # audio -> {"digest", "content_type", …}
 
 
 @dataclass
@@ -51,6 +52,9 @@ class CallMeta:
     outcome: str | None = None
     survey_prompt: str | None = None
     survey_score: int | None = None
+    survey: Survey | None = None
+    survey_answers: list[int | None] = field(default_factory=list)
+    voicemail: dict[str, Any] | None = None  # {"to", "digest", "content_type", "duration_s", "size"}
     customer: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
@@ -78,6 +82,7 @@ class AcdBridge:
         self.recent_decisions: deque[dict[str, Any]] = deque(maxlen=DECISION_LOG)
         self.agent_names: dict[str, str] = {}
         self.hot_prompts: set[str] = set()  # hot prompts switched on (outage notices, B8/B10)
+        self.keep_recording: KeepRecording | None = None  # stores a voice message's audio, returns its reference
         self.last_snapshot: dict[str, Any] | None = None  # the one published last (metrics reuse it)
         self.stale_reports = 0
         self.adapter_connected = False
@@ -224,9 +229,11 @@ class AcdBridge:
         self._spawn(self._record(meta, loss), f"record-{meta.call_id}")
 
     async def _survey(self, meta: CallMeta) -> None:
+        survey = meta.survey or Survey(meta.survey_prompt or "")
         try:
-            score = await self.adapter.perform(meta.call_id, Survey(meta.survey_prompt or ""))
-            meta.survey_score = int(score) if score is not None else None
+            answers = await self.adapter.perform(meta.call_id, survey)
+            meta.survey_answers = survey_answers(answers, survey)
+            meta.survey_score = next((a for a in meta.survey_answers if a is not None), None)
         except (UnsupportedAction, ValueError, TypeError) as exc:
             meta.notes.append(f"survey not taken: {exc}")
         await self._record(meta, None)
@@ -242,6 +249,9 @@ class AcdBridge:
             "wait_s": round((meta.answered_at or now) - meta.arrived, 2),
             "talk_s": round(now - meta.answered_at, 2) if meta.answered_at else 0.0,
             "survey_score": meta.survey_score, "notes": meta.notes, "customer": meta.customer,
+            "survey": {"questions": list(meta.survey.questions or (meta.survey.prompt,)), "scale": meta.survey.scale,
+                       "answers": meta.survey_answers} if meta.survey and meta.survey_answers else None,
+            "voicemail": meta.voicemail,
             "decision": meta.decisions[-1] if meta.decisions else None,
         }
         self.bus.publish(Event(EventKind.CALL_RECORDED, record))
@@ -379,7 +389,7 @@ class AcdBridge:
             self._finish(meta, loss="closed")
             return None
         if isinstance(action, Survey):
-            meta.survey_prompt = action.prompt
+            meta.survey_prompt, meta.survey = action.prompt, action
             return None
         if isinstance(action, Lookup):
             if self.identify is None:
@@ -405,10 +415,24 @@ class AcdBridge:
         if isinstance(action, Voicemail):
             meta.outcome = "voicemail"
             meta.notes.append(f"voice message for {action.to}")
+            await self._keep_voicemail(meta, action, result)
             self._finish(meta)
         if isinstance(result, str) and result.isdigit() and len(result) > 1:
             meta.digits = result
         return result
+
+    async def _keep_voicemail(self, meta: CallMeta, action: Voicemail, result: Any) -> None:
+        # The audio goes to the store before the call is recorded, so the record only carries its reference.
+        if not isinstance(result, Recording) or not result.audio:
+            meta.notes.append("no voice message recorded")
+            return
+        if self.keep_recording is None:
+            meta.notes.append("voice message not kept: no document store")
+            return
+        try:
+            meta.voicemail = {"to": action.to, **await self.keep_recording(result)}
+        except OSError as exc:
+            meta.notes.append(f"voice message not kept: {exc}")
 
     async def _identify_early(self, meta: CallMeta) -> None:
         assert self.identify is not None
@@ -543,3 +567,19 @@ class AcdBridge:
                   for a in self.engine.agents() if a.state is not AgentState.LOGGED_OUT]
         return {"queues": queues, "agents": agents, "adapter": self.adapter.name,
                 "connected": self.adapter_connected}
+
+
+def survey_answers(result: Any, survey: Survey) -> list[int | None]:
+    """The adapter's answer to a survey as one digit or None per question; keys outside 1..scale are None."""
+    if result is None:
+        return []
+    raw = list(result) if isinstance(result, (list, tuple)) else [result]
+    count = len(survey.questions) or 1
+    answers: list[int | None] = []
+    for value in raw[:count]:
+        try:
+            digit = int(value)
+        except (TypeError, ValueError):
+            digit = None
+        answers.append(digit if digit is not None and 1 <= digit <= survey.scale else None)
+    return answers if any(a is not None for a in answers) else []

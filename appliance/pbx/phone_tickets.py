@@ -63,5 +63,5 @@ def file_call(record: dict[str, Any]) -> tuple[int | None, int | None]:
         tenant_id=address.tenant_id, channel="phone", idempotency_key=f"call:{record['call_id']}",
         source_ref=record["call_id"], sender=caller, recipient=record.get("dialled") or "",
         subject=f"Call from {caller or 'unknown caller'}", body="\n".join(lines), mailbox_id=address.mailbox_id,
-        kind="call"))
+        kind="voicemail" if record.get("voicemail") else "call"))
     return address.tenant_id, delivery.ticket_id

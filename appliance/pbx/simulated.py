@@ -15,7 +15,8 @@ from typing import Any, Callable, Sequence
 
 from appliance.domain.queue_script import (Action, Announce, Collect, Menu, OfferCallback, Play, PlayValue, Survey,
                                            Voicemail)
-from appliance.pbx.adapter import PbxAdapter
+from appliance.pbx.adapter import PbxAdapter, Recording
+from appliance.pbx.sim_voice import speech_wav
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,11 @@ class SimulatedPbx(PbxAdapter):
 
     def __init__(self, traffic: Sequence[SimTraffic], bots: set[str], rng: random.Random | None = None,
                  time_scale: float = 1.0, answer_delay_s: tuple[float, float] = (1.0, 4.0),
-                 hour_of_day: Callable[[], int] | None = None) -> None:
+                 hour_of_day: Callable[[], int] | None = None, survey_rate: float = 0.6,
+                 voice_cap_s: float = 120.0) -> None:
         super().__init__()
+        self.survey_rate = survey_rate  # share of callers who answer the after-call survey
+        self.voice_cap_s = voice_cap_s  # longest voice message generated (tests keep it short)
         self.traffic = list(traffic)
         self.bots = set(bots)
         self.rng = rng or random.Random()
@@ -195,11 +199,22 @@ class SimulatedPbx(PbxAdapter):
             await asyncio.sleep(3.0 * self.time_scale)
             return rng.random() < 0.3
         if isinstance(action, Voicemail):
-            await asyncio.sleep(rng.uniform(10.0, action.max_s) * self.time_scale)
-            return b""
+            call = self.calls.get(call_id)
+            if call is not None and call.patience is not None:
+                call.patience.cancel()  # speaking, not waiting: this caller does not give up
+            seconds = rng.uniform(min(10.0, action.max_s), action.max_s)
+            await asyncio.sleep(seconds * self.time_scale)
+            audio = await asyncio.to_thread(speech_wav, min(seconds, self.voice_cap_s), random.Random(rng.random()))
+            if call is not None:
+                self._drop(call)  # the caller hangs up after the message; the script step ends the call
+            return Recording(audio, "audio/wav", round(min(seconds, self.voice_cap_s), 2))
         if isinstance(action, Survey):
             await asyncio.sleep(5.0 * self.time_scale)
-            return rng.randint(1, 5)
+            if rng.random() >= self.survey_rate:
+                return None  # hung up instead of answering
+            # Satisfied callers are the common case: the higher keys are the likelier ones.
+            keys = range(1, action.scale + 1)
+            return [rng.choices(keys, weights=keys)[0] for _ in action.questions or (action.prompt,)]
         return None
 
     async def dial(self, agent_id: str, extension: str, number: str) -> str:

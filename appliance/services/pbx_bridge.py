@@ -8,13 +8,14 @@ import datetime
 import json
 import logging
 import random
-from typing import Any
+from typing import Any, Callable
 
 import peewee
 
 from appliance.domain import identify as ident
 from appliance.domain.identifiers import normalise
 from appliance.lookup.hooks import external_lookup, tenant_hook
+from appliance.pbx.adapter import Recording
 from appliance.pbx.ami_adapter import AmiPbx
 from appliance.pbx.bridge import AcdBridge
 from appliance.pbx.phone_tickets import file_call
@@ -25,10 +26,12 @@ from appliance.supervisor import Service
 log = logging.getLogger(__name__)
 
 
-def save_record(record: dict[str, Any], tenant_id: int | None) -> None:
+def save_record(record: dict[str, Any], tenant_id: int | None,
+                load_audio: Callable[[str], bytes] | None = None) -> None:
     """Write one call's history row and file it on a phone ticket, in one transaction; a replay of the same
-    call id is ignored (nothing twice)."""
+    call id is ignored (nothing twice). A voice message is filed and mailed, survey answers stored, alike."""
     from appliance.models.acd import CallRecord
+    from appliance.pbx.call_media import file_voicemail, save_survey
     if CallRecord.select().where(CallRecord.call_id == record["call_id"]).exists():
         return
     ticket_tenant, ticket_id = file_call(record)
@@ -41,6 +44,9 @@ def save_record(record: dict[str, Any], tenant_id: int | None) -> None:
         survey_score=record["survey_score"], notes=json.dumps(record["notes"]),
         decision=json.dumps(record["decision"]),
     ).on_conflict_ignore().execute()
+    save_survey(record, ticket_tenant or tenant_id)
+    if load_audio is not None:
+        file_voicemail(record, ticket_tenant, ticket_id, load_audio)
 
 
 def tenant_region(tenant_id: int) -> str:
@@ -108,17 +114,28 @@ class PbxBridgeService(Service):
             log.warning("acd configuration: %s", problem)
         if adapter_name == "ami":
             extensions = {a.extension: a.id for a in setup.engine.agents()}
-            adapter = AmiPbx(self.ctx.config["ami_url"], lambda agent_id: None, extensions.get)
+            adapter = AmiPbx(self.ctx.config["ami_url"], lambda agent_id: None, extensions.get,
+                             voicemail_dir=self.ctx.config.get("voicemail_dir", ""))
         else:
-            adapter = SimulatedPbx(setup.traffic, setup.bots, random.Random())
+            adapter = SimulatedPbx(setup.traffic, setup.bots, random.Random(),
+                                   survey_rate=self.ctx.config.get("sim_survey_rate", 0.6))
         self.bridge = AcdBridge(setup.engine, adapter, self.ctx.bus, scripts=setup.scripts,
                                 dialled_to_queue=setup.dialled_to_queue, recorder=self._record,
                                 identify=self.identify_caller,
                                 default_queue=next(iter(q.id for q in setup.engine.queues()), None))
         self.bridge.agent_names.update(setup.agent_names)
+        self.bridge.keep_recording = self.keep_recording
         self._apply_members(await self.ctx.db.call(_queue_members))
         for bot in sorted(setup.bots):
             self.bridge.login(bot)
+
+    async def keep_recording(self, recording: Recording) -> dict[str, Any]:
+        """Put a voice message's audio in the document store (encrypted); the call record carries its digest."""
+        if self.ctx.store is None:
+            raise OSError("no document store")
+        digest = await asyncio.to_thread(self.ctx.store.put, recording.audio)
+        return {"digest": digest, "content_type": recording.content_type, "duration_s": recording.duration_s,
+                "size": len(recording.audio)}
 
     async def identify_caller(self, caller: str, digits: str, queue_id: str) -> dict[str, Any]:
         """The bridge's identify hook: the domain core's identification within the queue's tenant (D3, D5)."""
@@ -176,7 +193,7 @@ class PbxBridgeService(Service):
     async def _record(self, record: dict[str, Any]) -> None:
         tenant = self.setup.queue_tenants.get(record["queue_id"]) if self.setup else None
         try:
-            await self.ctx.db.call(save_record, record, tenant)
+            await self.ctx.db.call(save_record, record, tenant, self.ctx.store.get if self.ctx.store else None)
         except peewee.PeeweeException as exc:
             log.error("call record %s not saved: %r", record["call_id"], exc)
         if self.ctx.metrics is not None:

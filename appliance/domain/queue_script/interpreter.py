@@ -110,9 +110,12 @@ class Overflow:
 
 @dataclass(frozen=True)
 class Survey:
-    """Play a satisfaction survey after the agent hangs up (B17)."""
+    """Play a satisfaction survey after the agent hangs up (B17): one prompt per question, each answered with
+    one key 1..scale; result: the answers in question order (None for a question left unanswered)."""
 
     prompt: str
+    questions: tuple[str, ...] = ()
+    scale: int = 5
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ class ScriptRun:
             return Overflow(a.get("queue"), a.get("number"))
         if kind == "survey":
             self.facts["survey_prompt"] = a["prompt"]
-            return Survey(a["prompt"])
+            return Survey(a["prompt"], a["questions"], a["scale"])
         if kind == "hangup":
             self._end()
             return Hangup()

@@ -17,6 +17,7 @@ NUMBER_RE = re.compile(r"^\+?[0-9]{2,20}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LINES = 2000
 MAX_DEPTH = 8
+MAX_SURVEY_QUESTIONS = 5
 
 
 @dataclass
@@ -355,10 +356,15 @@ class _Parser:
         return Statement(line.number, "requeue")
 
     def st_survey(self, line, rest, depth):
-        if len(rest) != 1:
-            self.fail(line.number, "survey takes one prompt name (played after the call)")
+        plain, pairs = _kv(rest)
+        self._only(line, pairs, {"scale"})
+        if not 1 <= len(plain) <= MAX_SURVEY_QUESTIONS:
+            self.fail(line.number, f"survey takes 1 to {MAX_SURVEY_QUESTIONS} prompt names, one per question "
+                                   "(played after the call)")
             return None
-        return Statement(line.number, "survey", {"prompt": self._prompt(line, rest[0])})
+        questions = tuple(self._prompt(line, name) for name in plain)
+        scale = self._int(line, "scale", pairs.get("scale", "5"), 2, 9)  # one key per answer: 1..scale
+        return Statement(line.number, "survey", {"prompt": questions[0], "questions": questions, "scale": scale})
 
     def st_hangup(self, line, rest, depth):
         if rest:

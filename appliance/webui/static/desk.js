@@ -233,11 +233,12 @@
     $("ticket-subject").textContent = `#${t.data.id} ${t.data.subject}`;
     $("ticket-meta").textContent = `${t.data.channel} · ${t.data.state} · ${S("due")} ${when(t.data.due_at)}`;
     const items = m.ok ? m.data.items : [];
-    listOrEmpty($("ticket-timeline"), items, (msg) => el("li", {class: `msg dir-${msg.direction} kind-${msg.kind}`},
+    listOrEmpty($("ticket-timeline"), items, (msg) => el("li", {class: `msg dir-${msg.direction} kind-${msg.kind}`, "data-id": String(msg.id)},
       el("span", {class: "tag"}, msg.channel), " ",
       el("span", {class: "muted"}, `${S(msg.direction)} · ${msg.kind} · ${when(msg.created_at)}${msg.sender ? " · " + msg.sender : ""}`),
       msg.subject ? el("div", {class: "subject"}, msg.subject) : null,
       el("div", {class: "body"}, msg.body || "")), "No history yet.");
+    if (items.some((x) => x.kind === "voicemail")) addVoicePlayers(id);
     const lastIn = [...items].reverse().find((x) => x.direction === "in" && x.sender);
     const channel = ["mail", "sms", "fax", "letter"].includes(t.data.channel) ? t.data.channel : "mail";
     $("reply-channel").value = channel;
@@ -245,6 +246,19 @@
     $("reply-error").hidden = true;
     showArea($("pop").hidden ? "ticket" : "both");
     $("ticket").scrollIntoView({block: "nearest"});
+  }
+
+  // A voice message plays in its timeline entry (B8/B18); a mail that could not go out says why.
+  async function addVoicePlayers(ticketId) {
+    const r = await api("GET", `/api/v1/tickets/${ticketId}/voice-messages`);
+    if (!r.ok) return;
+    for (const vm of r.data.items) {
+      const li = $("ticket-timeline").querySelector(`li[data-id="${vm.message_id}"]`);
+      if (!li) continue;
+      li.append(el("audio", {controls: "", preload: "none", src: vm.audio_url, class: "voice",
+                             "aria-label": `${S("Voice message")} ${Math.round(vm.duration_s)} s`}),
+                vm.mailed ? null : el("div", {class: "field-error"}, vm.mail_error));
+    }
   }
 
   async function ticketAction(body) {
