@@ -25,6 +25,7 @@ class EventKind(str, enum.Enum):
     CALL_OVERFLOWED = "call.overflowed"
     CALLBACK_REQUESTED = "call.callback_requested"
     CALL_TRANSFERRED = "call.transferred"
+    CALL_PARTIES = "call.parties"
     CALL_RECORDED = "call.recorded"
     ROUTING_DECISION = "acd.decision"
     AGENT_STATE = "agent.state"
@@ -34,6 +35,7 @@ class EventKind(str, enum.Enum):
     MESSAGE_RECEIVED = "message.received"
     QUARANTINED = "intake.quarantined"
     HARDWARE_STATE = "hardware.state"
+    SNMP_RECEIVERS_CHANGED = "snmp.receivers_changed"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from appliance.domain.acd.agents import (Agent, AgentGroup, AgentState, Readines
                                         validate_extension)
 from appliance.domain.acd.calendar import OpeningCalendar, parse_hours
 from appliance.domain.acd.callers import CallerRouter, CallerRule, RouteTarget
-from appliance.domain.acd.calls import Call, CallState, LossType
+from appliance.domain.acd.calls import Call, CallState, Consult, ConsultState, LossType
 from appliance.domain.acd.decisions import Candidate, Decision, DecisionAction, Offer, Rule, Trigger
 from appliance.domain.acd.engine import AcdEngine
 from appliance.domain.acd.errors import (AcdConfigError, AcdError, InvalidExtension, InvalidTransition,
@@ -21,7 +21,7 @@ from appliance.domain.acd.stats import QueueStats
 
 __all__ = [
     "AcdConfigError", "AcdEngine", "AcdError", "AcdEvent", "AcdEventKind", "Agent", "AgentGroup", "AgentState",
-    "Call", "CallState", "CallerRouter", "CallerRule", "Candidate", "Decision", "DecisionAction",
+    "Call", "CallState", "CallerRouter", "Consult", "ConsultState", "CallerRule", "Candidate", "Decision", "DecisionAction",
     "InvalidExtension", "InvalidTransition", "InvalidValue", "LossType", "Offer", "OpeningCalendar",
     "OverflowRule", "OverflowWhen", "PriorityMode", "QueueConfig", "QueueStats", "ReadinessMode", "RouteTarget",
     "Rule", "Strategy", "Trigger", "UnknownAgent", "UnknownCall", "UnknownQueue", "mask_number", "parse_hours",

@@ -39,6 +39,27 @@ class LossType(str, enum.Enum):
     TIMEOUT = "timeout"
 
 
+class ConsultState(str, enum.Enum):
+    """A second party the agent brought in (B3, B12): being rung, talking with the agent, or in a three-way."""
+
+    RINGING = "ringing"
+    TALKING = "talking"
+    CONFERENCE = "conference"
+
+
+@dataclass(slots=True, eq=False)
+class Consult:
+    """The party an agent consults while the customer holds: another agent of the ACD or an outside number."""
+
+    target: str  # the number or extension dialled
+    agent_id: str | None  # the consulted agent, when the target is one the ACD knows
+    state: ConsultState
+    started_at: float
+    by: str = ""  # the agent who consults
+    # what the consulted agent was doing before (ready, or paused with a reason), restored when they leave
+    prior_reason: str | None = None
+
+
 @dataclass(slots=True, eq=False)
 class Call:
     """One inbound contact (or a callback standing in for one) as the ACD sees it."""
@@ -74,6 +95,8 @@ class Call:
     callback_number: str | None = None
     loss: LossType | None = None
     outcome_target: str | None = None
+    # a consultation or three-way in progress (B3, B12), None otherwise
+    consult: Consult | None = None
     # bumped on each state change; index entries and timers carry it to detect staleness
     version: int = 0
     # bumped when the call changes queue or ends; overflow timers carry it

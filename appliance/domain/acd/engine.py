@@ -12,6 +12,7 @@ from typing import Iterable
 
 from appliance.domain.acd.agents import Agent, AgentGroup, AgentState, ReadinessMode, validate_skills
 from appliance.domain.acd.calls import WAITING_STATES, Call, CallState, LossType
+from appliance.domain.acd.consult import ConsultMixin
 from appliance.domain.acd.core import T_OFFER, T_WRAP, EngineCore
 from appliance.domain.acd.decisions import Decision
 from appliance.domain.acd.errors import AcdConfigError, InvalidTransition, UnknownAgent, UnknownCall, UnknownQueue
@@ -28,7 +29,7 @@ def _idle_order(agent: Agent) -> float:
     return agent.idle_since
 
 
-class AcdEngine(EngineCore):
+class AcdEngine(ConsultMixin, EngineCore):
     """Automatic call distribution for one site (or tenant): see the module note for how to drive it."""
 
     # ------------------------------------------------------------------ configuration
@@ -330,6 +331,8 @@ class AcdEngine(EngineCore):
         call = self.call(call_id)
         if call.state is not CallState.CONNECTED:
             raise InvalidTransition(f"call {call_id!r} is {call.state.value}, not connected")
+        if call.consult is not None:  # the customer hung up: a consultation or three-way ends with the call
+            self.consult_end(call_id, now, "hung_up")
         self._after_conversation(call, now)
         self._events.append(AcdEvent(_E.CALL_ENDED, now, call_id=call.id, agent_id=call.agent_id,
                                      queue_id=call.serving_queue_id))
@@ -342,6 +345,8 @@ class AcdEngine(EngineCore):
             raise InvalidTransition(f"call {call_id!r} is {call.state.value}, not connected")
         if (to_queue is None) == (to_number is None):
             raise AcdConfigError("transfer needs exactly one of to_queue, to_number")
+        if call.consult is not None:
+            raise InvalidTransition(f"call {call_id!r} has a consultation: complete or cancel it first")
         target = self.queue(to_queue) if to_queue is not None else None
         self._after_conversation(call, now)
         self._events.append(AcdEvent(_E.CALL_TRANSFERRED, now, call_id=call.id, agent_id=call.agent_id,

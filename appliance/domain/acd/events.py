@@ -20,6 +20,8 @@ class AcdEventKind(str, enum.Enum):
     CALL_OVERFLOWED = "call.overflowed"
     CALLBACK_REQUESTED = "call.callback_requested"
     CALL_TRANSFERRED = "call.transferred"
+    # a consultation or three-way changed (state: ringing, talking, conference, ended); B3, B12
+    CALL_PARTIES = "call.parties"
 
 
 @dataclass(slots=True)

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from appliance.domain.acd import (AcdEngine, Agent, AgentState, Call, CallState, DecisionAction, OverflowRule,
-                                  OverflowWhen, QueueConfig, ReadinessMode, Strategy)
+from appliance.domain.acd import (AcdEngine, Agent, AgentState, Call, CallState, ConsultState, DecisionAction,
+                                  InvalidTransition, OverflowRule, OverflowWhen, QueueConfig, ReadinessMode, Strategy)
 from appliance.domain.acd.calls import TERMINAL_STATES, WAITING_STATES
 
 SKILLS = ("sv", "en", "tech")
@@ -152,11 +152,72 @@ class AcdMachine(RuleBasedStateMachine):
             call_id = data.draw(st.sampled_from(talking))
             if how == "end":
                 self.engine.call_ended(call_id, self.now)
+            elif self.engine.call(call_id).consult is not None:
+                try:  # a blind transfer waits until the consultation is completed or cancelled
+                    self.engine.transfer(call_id, self.now, to_number="+4699")
+                except InvalidTransition:
+                    pass
+                else:
+                    raise AssertionError("transferred a call in consultation")
             elif how == "to_queue":
                 self.engine.transfer(call_id, self.now, to_queue=data.draw(st.sampled_from(sorted(self.queues))))
             else:
                 self.engine.transfer(call_id, self.now, to_number="+4699")
         # a driver routes after everything it reports
+        self.route()
+
+    # ---------------------------------------------------------------- consultation, transfer, three-way
+    @rule(data=st.data(), colleague=st.booleans(), dt=st.floats(0, 5))
+    def consult(self, data: st.DataObject, colleague: bool, dt: float) -> None:
+        talking = [c for c in self.calls_in(CallState.CONNECTED) if self.engine.call(c).consult is None]
+        if talking:
+            self.step(dt)
+            call_id = data.draw(st.sampled_from(talking))
+            if colleague:
+                target = data.draw(st.sampled_from(sorted(a.id for a in self.engine.agents())))
+                agent = self.engine.agent(target)
+                free = agent.state in (AgentState.READY, AgentState.PAUSED) and target != self.engine.call(call_id).agent_id
+                try:
+                    self.engine.consult_start(call_id, self.now, to_agent=target)
+                except InvalidTransition:
+                    assert not free  # a busy, ringing, wrapping or absent colleague is refused, nobody else
+                else:
+                    assert free and agent.state is AgentState.BUSY and agent.call_id == call_id
+            else:
+                self.engine.consult_start(call_id, self.now, to_number="+4688")
+        self.route()
+
+    @rule(data=st.data(), what=st.sampled_from(["answer", "fail", "complete", "conference", "leave_lead",
+                                                  "leave_other"]), dt=st.floats(0, 5))
+    def consult_goes_on(self, data: st.DataObject, what: str, dt: float) -> None:
+        consulting = [c for c in self.calls_in(CallState.CONNECTED) if self.engine.call(c).consult is not None]
+        if not consulting:
+            return
+        self.step(dt)
+        call = self.engine.call(data.draw(st.sampled_from(consulting)))
+        consult = call.consult
+        allowed = {"answer": {ConsultState.RINGING},
+                   "fail": set(ConsultState),
+                   "complete": {ConsultState.TALKING, ConsultState.CONFERENCE},
+                   "conference": {ConsultState.TALKING},
+                   "leave_lead": {ConsultState.CONFERENCE},
+                   "leave_other": {ConsultState.CONFERENCE} if consult.agent_id else set()}[what]
+        try:
+            if what == "answer":
+                self.engine.consult_answered(call.id, self.now)
+            elif what == "fail":
+                self.engine.consult_end(call.id, self.now, "busy")
+            elif what == "complete":
+                self.engine.consult_complete(call.id, self.now)
+            elif what == "conference":
+                self.engine.conference(call.id, self.now)
+            else:
+                leaver = call.agent_id if what == "leave_lead" else (consult.agent_id or "nobody")
+                self.engine.leave_conference(call.id, leaver, self.now)
+        except InvalidTransition:
+            assert consult.state not in allowed
+        else:
+            assert consult.state in allowed or what in ("answer", "conference")
         self.route()
 
     @rule(data=st.data(), dt=st.floats(0, 5))
@@ -216,7 +277,10 @@ class AcdMachine(RuleBasedStateMachine):
                 if agent.state is AgentState.RESERVED:
                     assert call.state is CallState.OFFERED and agent.id in call.offered_to
                 else:
-                    assert call.state is CallState.CONNECTED and call.agent_id == agent.id
+                    # busy: the call's agent, or the colleague it consults (never both, never two calls)
+                    assert call.state is CallState.CONNECTED
+                    consulted = call.consult.agent_id if call.consult else None
+                    assert (call.agent_id == agent.id) != (consulted == agent.id)
             else:
                 assert agent.call_id is None
         for call in engine.live_calls():
@@ -224,8 +288,13 @@ class AcdMachine(RuleBasedStateMachine):
                 assert call.offered_to and all(holders.get(a) == call.id for a in call.offered_to)
             if call.state is CallState.CONNECTED:
                 assert holders.get(call.agent_id) == call.id
-        busy_calls = [c for a, c in holders.items() if engine.agent(a).state is AgentState.BUSY]
-        assert len(busy_calls) == len(set(busy_calls))
+                if call.consult is not None and call.consult.agent_id is not None:
+                    assert holders.get(call.consult.agent_id) == call.id
+            else:
+                assert call.consult is None
+        leads = [c for a, c in holders.items() if engine.agent(a).state is AgentState.BUSY
+                 and engine.call(c).agent_id == a]
+        assert len(leads) == len(set(leads))
 
     @invariant()
     def every_call_ends_in_exactly_one_terminal_state(self) -> None:
