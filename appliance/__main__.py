@@ -44,9 +44,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the appliance until SIGTERM."""
     from appliance.logs import setup_logging
-    from appliance.runtime import run_until_signal
+    from appliance.startup import import_peewee_for
 
     cfg = _load_config()
+    import_peewee_for(cfg.database_url)
+    from appliance.runtime import run_until_signal
+
     setup_logging(cfg.get("log", "level"))
     return asyncio.run(run_until_signal(cfg))
 
