@@ -17,11 +17,13 @@ from collections.abc import Callable, Sequence
 from hardware.fax_modem.t30.errors import FrameError
 from hardware.fax_modem.t30.frames import decode_frame, encode_frame
 from hardware.fax_modem.t30.hdlc import CAN, DLE, DLE_ETX, dle_decode, dle_encode, strip_fcs
-from hardware.fax_modem.t30.pagedata import code_page
-from hardware.fax_modem.t30.session import (
-    Action, BadFrame, Done, Event, FramesReceived, LinkDown, PageReceived, PageSent, PostPage, ReceiveFrames,
-    ReceivePage, ReceiveTcf, SendFrames, SendPage, SendTcf, TcfReceived, Timeout, WrongCarrier,
+from hardware.fax_modem.t30.actions import (
+    Action, BadFrame, Done, Event, FramesReceived, LinkDown, PageNotStored, PageReceived, PageSent, PageStored,
+    PostPage, ReceiveFrames, ReceivePage, ReceiveTcf, SendFrames, SendPage, SendTcf, StorePage, TcfReceived,
+    Timeout, WrongCarrier,
 )
+from hardware.fax_modem.t30.pagedata import code_page
+from hardware.fax_modem.t30.reports import PageKeeper, ReceivedPage, keep_page
 from hardware.fax_modem.t4 import Page
 from hardware.serial import AtChannel, AtClosed, AtError, AtResponse, AtTimeout
 
@@ -36,8 +38,9 @@ class Class1Link:
     """Performs T.30 session actions on a Class 1 modem."""
 
     def __init__(self, channel: AtChannel, pages: Sequence[Page] = (), *, calling: bool,
-                 on_page: Callable[[int], None] | None = None) -> None:
+                 on_page: Callable[[int], None] | None = None, keeper: PageKeeper | None = None) -> None:
         self.channel = channel
+        self.keeper = keeper  # awaited with each good page before its MCF/RTP goes out
         self.pages = list(pages)
         # T.31 §8.3.2: after ATD CONNECT the modem receives frames; after ATA CONNECT it sends them.
         self._implied = "receive" if calling else "send"
@@ -61,6 +64,10 @@ class Class1Link:
                 if self._on_page is not None:
                     self._on_page(-1)
                 return await self._receive_data(action.mode.class1_mod, action.timeout, tcf=False)
+            if isinstance(action, StorePage):
+                why = await keep_page(self.keeper, action.index, ReceivedPage(action.page, action.status),
+                                      action.remote_id)
+                return PageNotStored(why) if why else PageStored()
         except AtClosed as exc:
             return LinkDown(str(exc))
         except AtError as exc:

@@ -5,7 +5,7 @@ Written by hand: no maintained library drives service class 2 modems from asynci
     driver = Class2Driver(channel, Dialect.CLASS20, local_id="+49 30 1234", caps=Capabilities())
     await driver.setup()                         # after AT+FCLASS=2.0: +FLI, +FCC, +FBO, +FNR, +FLO
     report = await driver.send("5551234", pages)  # ATD, then per page +FDT ... <DLE><ppm> (2.0) or +FET (2)
-    fax = await driver.answer()                   # ATA, then +FDR per page until +FHS/+FHNG
+    fax = await driver.answer(keeper)             # ATA, then +FDR per page until +FHS/+FHNG
 
 We code and decode the T.4 data ourselves (`pagedata`), in the mode the modem reports with +FDCS /
 +FCS.  Page data crosses the port DLE-coded; flow control is XON/XOFF (the modem's DC3/DC1 seen in
@@ -29,7 +29,9 @@ from hardware.fax_modem.t30.class2_codes import (
 from hardware.fax_modem.t30.errors import CallFailed, ModemError, ParamError
 from hardware.fax_modem.t30.hdlc import CAN, DC1, DC2, DC3, DLE, DLE_ETX, dle_decode, dle_encode
 from hardware.fax_modem.t30.pagedata import CopyQuality, PageStatus, code_page, judge_page
-from hardware.fax_modem.t30.reports import LineState, PageReport, ReceivedFax, ReceivedPage, SendReport
+from hardware.fax_modem.t30.reports import (
+    LineState, PageKeeper, PageReport, ReceivedFax, ReceivedPage, SendReport, keep_page,
+)
 from hardware.fax_modem.t30.session import PostPage
 from hardware.fax_modem.t4 import BitOrder, DecodedPage, Page
 from hardware.serial import AtChannel, AtError, AtResponse, AtTimeout, Urc
@@ -289,8 +291,8 @@ class Class2Driver:
                 await asyncio.sleep(0.05)
 
     # --- receiving -----------------------------------------------------------------------------------------
-    async def answer(self) -> ReceivedFax:
-        """ATA, then pages with +FDR until the modem reports the hang-up."""
+    async def answer(self, keeper: PageKeeper | None = None) -> ReceivedFax:
+        """ATA, then pages with +FDR until the modem reports the hang-up; `keeper` keeps each good page."""
         ch = self.channel
         call = _Call()
         response = await ch.command("ATA", timeout=self.dial_timeout)
@@ -302,7 +304,7 @@ class Class2Driver:
         received: list[ReceivedPage] = []
         failure = ""
         try:
-            await self._receive_pages(call, received)
+            await self._receive_pages(call, received, keeper)
             await self._wait_hangup(call)
         except AtError as exc:  # the modem went away: the pages that arrived are kept
             failure = f"line lost: {exc}"
@@ -313,8 +315,12 @@ class Class2Driver:
         return ReceivedFax(ok, reason, call.remote_id, received, call.mode,
                            hangup_code=str(call.hangup) if call.hangup is not None else "")
 
-    async def _receive_pages(self, call: _Call, received: list[ReceivedPage]) -> None:
-        """+FDR until the modem reports the hang-up; our copy check overrides the modem's (+FPTS=)."""
+    async def _receive_pages(self, call: _Call, received: list[ReceivedPage], keeper: PageKeeper | None) -> None:
+        """+FDR until the modem reports the hang-up; our copy check overrides the modem's (+FPTS=).
+
+        The modem holds the post-page response (MCF, RTN ...) until the next +FDR releases it (SP-2388
+        +FDR; T.32 +FDR and +FPS), so a good page is kept by `keeper` before that +FDR goes out.
+        """
         ch = self.channel
         while call.hangup is None:
             response = await ch.command("AT+FDR", timeout=RECEIVE_TIMEOUT)
@@ -328,6 +334,10 @@ class Class2Driver:
             page = await self._receive_page(call)
             if page is None:
                 return
+            if call.hangup is None and page.status.good:
+                why = await keep_page(keeper, len(received), page, call.remote_id)
+                if why:  # not on disk, so not confirmed: RTN, and the sender may send it again
+                    page = ReceivedPage(page.decoded, PageStatus.RTN)
             received.append(page)
             if call.hangup is None and page.status.good != (call.page_status or PageStatus.MCF).good:
                 code = 1 if page.status.good else 2

@@ -26,6 +26,11 @@ class FaxModemEmulator(Class2Mixin, Class1Mixin):
 
     _pty: PtyEndpoint | None = None
 
+    @property
+    def transcript(self) -> list[str]:
+        """What this modem put on the line, in order: "> DIS", "> MCF", "> carrier 145" ..."""
+        return self.port.transcript
+
     def register(self, name: str) -> Callable[[], None]:
         """Make `emu://<name>` reach this modem; returns the unregister function."""
         return register_emulator(name, self)

@@ -36,9 +36,9 @@ from hardware.fax_modem.t30.line import Burst, Carrier, Hangup, HdlcFrame, LineE
 from hardware.fax_modem.t30.pagedata import PageStatus
 from hardware.fax_modem.t30.runner import run_session
 from hardware.fax_modem.t30.session import (
-    Action, BadFrame, Done, Event, Finish, FramesReceived, LinkDown, PageReceived, PageSent, PostPage,
-    ReceiveFrames, ReceivePage, ReceiveTcf, SendFrames, SendPage, SendTcf, State, T30Session, TcfReceived,
-    Timeout, WrongCarrier,
+    Action, BadFrame, Done, Event, Finish, FramesReceived, LinkDown, PageReceived, PageSent, PageStored, PostPage,
+    ReceiveFrames, ReceivePage, ReceiveTcf, SendFrames, SendPage, SendTcf, State, StorePage, T30Session,
+    TcfReceived, Timeout, WrongCarrier,
 )
 
 if TYPE_CHECKING:
@@ -207,6 +207,8 @@ class Class2Call:
                 return await self._send_page(action)
             if isinstance(action, ReceivePage):
                 return await self._receive_page(action)
+            if isinstance(action, StorePage):
+                return PageStored()  # the modem keeps nothing: its DTE keeps the page before releasing +FDR
         except Hangup as exc:
             return LinkDown(str(exc))
         raise TypeError(f"not a link action: {action!r}")

@@ -22,6 +22,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hardware.fax_modem.t30.errors import FrameError
+from hardware.fax_modem.t30.frames import decode_frame
+
 log = logging.getLogger(__name__)
 
 
@@ -88,6 +91,10 @@ class Burst:
         """Send octets (page carrier) or a frame (V.21)."""
         if self.ended:
             return
+        if isinstance(item, HdlcFrame):
+            self._line.port.transcript.append(f"> {_frame_name(item.data)}")
+        elif not self.items.qsize():
+            self._line.port.transcript.append(f"> carrier {int(self.carrier)}")
         self.items.put_nowait(self._line.distort(item))
 
     def close(self) -> None:
@@ -105,12 +112,13 @@ class Burst:
 class _Direction:
     """Carriers going one way over a call."""
 
-    def __init__(self, call: Call, faults: Faults) -> None:
+    def __init__(self, call: Call, port: Port) -> None:
         self.call = call
-        self.faults = faults
+        self.port = port
+        self.faults = port.faults
         self.bursts: list[Burst] = []
         self.sent_octets = 0
-        self._rng = random.Random(faults.seed)
+        self._rng = random.Random(self.faults.seed)
         self._next_error = self._gap()
         self._changed = asyncio.Event()
 
@@ -237,8 +245,8 @@ class Call:
         self.callee = callee
         self.ended = False
         self.reason = ""
-        forward = _Direction(self, caller.faults)
-        backward = _Direction(self, callee.faults)
+        forward = _Direction(self, caller)
+        backward = _Direction(self, callee)
         self.ends = {id(caller): LineEnd(self, forward, backward), id(callee): LineEnd(self, backward, forward)}
         self.answered = asyncio.get_running_loop().create_future()
 
@@ -282,6 +290,7 @@ class Port:
     call: Call | None = None
     on_ring: Callable[[], None] | None = None
     on_hangup: Callable[[str], None] | None = None
+    transcript: list[str] = field(default_factory=list)  # what this port put on the line: frames, carriers
     _ringing: Call | None = None
 
     async def dial(self, number: str, timeout: float = 60.0) -> tuple[DialResult, Call | None]:
@@ -313,6 +322,14 @@ class Port:
     def notify_hangup(self, reason: str) -> None:
         if self.on_hangup is not None:
             self.on_hangup(reason)
+
+
+def _frame_name(data: bytes) -> str:
+    """The T.30 name of a frame (DCS, MCF ...), or its hex when it does not decode."""
+    try:
+        return decode_frame(data).fcf.name
+    except FrameError:
+        return data.hex()
 
 
 class Exchange:

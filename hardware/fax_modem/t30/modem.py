@@ -2,11 +2,12 @@
 
     async with FaxModem("serial:///dev/ttyUSB0", cls="1", local_id="+49 30 1234") as modem:
         report = await modem.send("5551234", pages)      # SendReport with per-page status
-        fax = await modem.receive()                      # waits for RING, answers: ReceivedFax
+        fax = await modem.receive(keeper=spool_page)     # waits for RING, answers: ReceivedFax
 
 `cls` is "1" (our T.30 engine over T.31), "2" (SP-2388 / EIA-592 draft) or "2.0" (T.32), where the
 modem runs T.30 itself and `class2.Class2Driver` moves the pages; the reports are the same.
-Line state changes go to the `on_event` callbacks as `LineEvent`s.
+Line state changes go to the `on_event` callbacks as `LineEvent`s.  `keeper` (see `reports.PageKeeper`)
+is awaited with each good page before the page is confirmed to the sender.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from hardware.fax_modem.t30.class2 import Class2Driver
 from hardware.fax_modem.t30.class2_codes import Dialect
 from hardware.fax_modem.t30.errors import CallFailed, ModemError
 from hardware.fax_modem.t30.pagedata import CopyQuality
-from hardware.fax_modem.t30.reports import LineEvent, LineState, PageReport, ReceivedFax, ReceivedPage, SendReport
+from hardware.fax_modem.t30.reports import (
+    LineEvent, LineState, PageKeeper, PageReport, ReceivedFax, ReceivedPage, SendReport,
+)
 from hardware.fax_modem.t30.runner import run_session
 from hardware.fax_modem.t30.session import T30Session, Timers
 from hardware.fax_modem.t4 import Page
@@ -141,20 +144,21 @@ class FaxModem:
         self._emit(LineState.HUNG_UP if finish.ok else LineState.FAILED, finish.reason)
         return report
 
-    async def receive(self, timeout: float | None = None, rings: int = 1) -> ReceivedFax:
-        """Wait for `rings` RINGs (up to `timeout` s), answer, and receive a fax."""
+    async def receive(self, timeout: float | None = None, rings: int = 1,
+                      keeper: PageKeeper | None = None) -> ReceivedFax:
+        """Wait for `rings` RINGs (up to `timeout` s), answer, and receive a fax (pages kept by `keeper`)."""
         channel = self._need_channel()
         for _ in range(rings):
             await asyncio.wait_for(self._rings.get(), timeout)
         if self._class2 is not None:
-            return await self._receive_class2()
+            return await self._receive_class2(keeper)
         response = await channel.command("ATA", timeout=self.dial_timeout)
         if response.final != "CONNECT":
             self._emit(LineState.FAILED, response.final)
             raise CallFailed(f"answering: {response.final}", response.final)
         self._emit(LineState.CONNECTED)
         session = T30Session.receiver(self.caps, self.local_id, timers=self.timers, quality=self.quality)
-        link = Class1Link(channel, calling=False, on_page=lambda i: self._emit(LineState.PAGE))
+        link = Class1Link(channel, calling=False, on_page=lambda i: self._emit(LineState.PAGE), keeper=keeper)
         finish = await run_session(session, link)
         await self._hang_up()
         fax = ReceivedFax(finish.ok, finish.reason, session.remote_id,
@@ -177,10 +181,10 @@ class FaxModem:
         self._emit(LineState.HUNG_UP if report.ok else LineState.FAILED, report.reason)
         return report
 
-    async def _receive_class2(self) -> ReceivedFax:
+    async def _receive_class2(self, keeper: PageKeeper | None) -> ReceivedFax:
         assert self._class2 is not None
         try:
-            fax = await self._class2.answer()
+            fax = await self._class2.answer(keeper)
         except CallFailed as exc:
             self._emit(LineState.FAILED, exc.reason)
             await self._hang_up()

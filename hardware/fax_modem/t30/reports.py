@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import enum
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from hardware.fax_modem.t30.caps import Mode
 from hardware.fax_modem.t30.pagedata import PageStatus
 from hardware.fax_modem.t4 import DecodedPage, Page
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,3 +94,21 @@ class LineEvent:
 
     state: LineState
     detail: str = ""
+
+
+PageKeeper = Callable[[int, "ReceivedPage", str], Awaitable[None]]
+"""Called with each received page (its index in the call, 0-based) and the sender's station id before the
+page is confirmed to the sender; when it returns the page must be on disk. Raising makes the driver
+refuse the page (RTN)."""
+
+
+async def keep_page(keeper: PageKeeper | None, index: int, page: ReceivedPage, remote_id: str) -> str:
+    """Run `keeper` for one page; returns "" when kept, else why not (the page is then not confirmed)."""
+    if keeper is None:
+        return ""
+    try:
+        await keeper(index, page, remote_id)
+    except Exception as exc:  # whatever stopped the write, the page must not be confirmed
+        log.exception("received page %d could not be kept", index + 1)
+        return f"{type(exc).__name__}: {exc}"
+    return ""

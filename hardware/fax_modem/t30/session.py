@@ -10,6 +10,8 @@ Written by hand: no maintained library runs T.30 for a Python DTE. No I/O and no
 
 Timers T1-T4 travel as data in `ReceiveFrames.timeout`; a timer running out comes back as the
 `Timeout` event.  ECM (T.30 Annex A) is left out: we never offer it and refuse a DCS that asks.
+A receiver asks the driver to keep each good page (`StorePage`) before it sends MCF/RTP for it.
+The actions and events live in `actions` and are re-exported here.
 """
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ import enum
 import logging
 from dataclasses import dataclass, field, replace
 
+from hardware.fax_modem.t30.actions import (
+    Action, BadFrame, Done, Event, Finish, FramesReceived, LinkDown, PageNotStored, PageReceived, PageSent,
+    PageStored, PostPage, ReceiveFrames, ReceivePage, ReceiveTcf, SendFrames, SendPage, SendTcf, StorePage,
+    TcfReceived, Timeout, WrongCarrier,
+)
 from hardware.fax_modem.t30.caps import Capabilities, Mode, decode_dcs, decode_dis, encode_dcs, encode_dis
 from hardware.fax_modem.t30.caps import fallback, negotiate
 from hardware.fax_modem.t30.errors import FrameError
@@ -41,130 +48,11 @@ class Timers:
         return Timers(self.t1 * factor, self.t2 * factor, self.t3 * factor, self.t4 * factor)
 
 
-class PostPage(enum.Enum):
-    """What the sender says after a page (T.30 §5.3.6.1.5)."""
-
-    MPS = FCF.MPS  # more pages, same mode
-    EOM = FCF.EOM  # end of document, back to phase B
-    EOP = FCF.EOP  # end of procedure
-
-
-# --- actions the session asks for ------------------------------------------------------------------
-@dataclass(frozen=True)
-class SendFrames:
-    """Send these V.21 HDLC frames in one carrier (the last one final)."""
-
-    frames: tuple[Frame, ...]
-
-
-@dataclass(frozen=True)
-class ReceiveFrames:
-    """Receive V.21 frames up to a final frame, giving up after `timeout` s (timer `timer`)."""
-
-    timeout: float
-    timer: str
-
-
-@dataclass(frozen=True)
-class SendTcf:
-    """Send the training check: `length` zero octets in `mode`'s modulation."""
-
-    mode: Mode
-    length: int
-
-
-@dataclass(frozen=True)
-class ReceiveTcf:
-    """Receive a training check in `mode`'s modulation."""
-
-    mode: Mode
-    timeout: float
-
-
-@dataclass(frozen=True)
-class SendPage:
-    """Send page `index` in `mode`; the driver answers with `PageSent(ppm)`."""
-
-    index: int
-    mode: Mode
-
-
-@dataclass(frozen=True)
-class ReceivePage:
-    """Receive one page of T.4 data in `mode`."""
-
-    mode: Mode
-    timeout: float
-
-
-@dataclass(frozen=True)
-class Finish:
-    """The call is over: hang up. `ok` says whether the procedure completed."""
-
-    ok: bool
-    reason: str
-
-
-Action = SendFrames | ReceiveFrames | SendTcf | ReceiveTcf | SendPage | ReceivePage | Finish
-
-
-# --- events the driver reports -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Done:
-    """The last send action completed."""
-
-
-@dataclass(frozen=True)
-class FramesReceived:
-    """Frames of one V.21 carrier, in order, with good FCS."""
-
-    frames: tuple[Frame, ...]
-
-
-@dataclass(frozen=True)
-class BadFrame:
-    """A frame arrived with a bad FCS or could not be decoded."""
-
-
-@dataclass(frozen=True)
-class WrongCarrier:
-    """The modem heard a different modulation than asked for (+FCERROR, T.31 §8.3.1)."""
-
-
-@dataclass(frozen=True)
-class Timeout:
-    """The timer of the last receive action ran out."""
-
-
-@dataclass(frozen=True)
-class TcfReceived:
-    """The octets of a received TCF."""
-
-    data: bytes
-
-
-@dataclass(frozen=True)
-class PageSent:
-    """A page went out; `ppm` says what follows it."""
-
-    ppm: PostPage
-
-
-@dataclass(frozen=True)
-class PageReceived:
-    """A page's T.4 data arrived (up to the carrier's end)."""
-
-    data: bytes
-
-
-@dataclass(frozen=True)
-class LinkDown:
-    """The modem or the line went away (NO CARRIER outside a data phase, pty closed)."""
-
-    reason: str
-
-
-Event = Done | FramesReceived | BadFrame | WrongCarrier | Timeout | TcfReceived | PageSent | PageReceived | LinkDown
+__all__ = [  # the actions and events, for drivers that import them from here
+    "Action", "BadFrame", "Done", "Event", "Finish", "FramesReceived", "LinkDown", "PageNotStored", "PageReceived",
+    "PageRecord", "PageSent", "PageStored", "PostPage", "ReceiveFrames", "ReceivePage", "ReceiveTcf", "SendFrames",
+    "SendPage", "SendTcf", "State", "StorePage", "T30Session", "TcfReceived", "Timeout", "Timers", "WrongCarrier",
+]
 
 
 @dataclass
@@ -191,6 +79,7 @@ class State(enum.Enum):
     SEND_DIS = "send DIS"
     WAIT_COMMAND = "wait command"
     RECEIVE_TCF = "receive TCF"
+    STORE_PAGE = "store page"
     SEND_RESPONSE = "send response"
     RECEIVE_PAGE = "receive page"
     SEND_DCN = "send DCN"
@@ -503,6 +392,21 @@ class T30Session:
             if status is PageStatus.PARTIAL and last is not None:
                 last.status = status = PageStatus.RTN  # no RTC: we saw only part of the page
             self._response = FCF[status.name] if status in (PageStatus.MCF, PageStatus.RTP) else FCF.RTN
+            if self._response is not FCF.RTN and last is not None and last.decoded is not None:
+                self.state = State.STORE_PAGE
+                return StorePage(last.index, last.decoded, last.status, self.remote_id)
+        return self._respond()
+
+    def _on_store_page(self, event: Event) -> Action:
+        if not isinstance(event, PageStored):
+            # A page we could not keep is not confirmed: RTN makes the sender retrain and send it again.
+            log.warning("received page not stored (%s): answering RTN", getattr(event, "reason", event))
+            self.pages[-1].status = PageStatus.RTN
+            self._response = FCF.RTN
+        return self._respond()
+
+    def _respond(self) -> SendFrames:
+        assert self._response is not None
         if self._ppm is PostPage.EOM:
             self._after_send = "dis"
         elif self._ppm is PostPage.MPS and self._response is FCF.MCF:

@@ -6,8 +6,8 @@ import random
 from hardware.fax_modem.t30 import FCF, Capabilities, Modulation, PageStatus, T30Session
 from hardware.fax_modem.t30.pagedata import code_page, tcf_ok
 from hardware.fax_modem.t30.session import (
-    Done, Finish, FramesReceived, PageReceived, PageSent, PostPage, ReceiveFrames, ReceivePage, ReceiveTcf,
-    SendFrames, SendPage, SendTcf, TcfReceived, Timeout, WrongCarrier,
+    Done, Finish, FramesReceived, PageNotStored, PageReceived, PageSent, PageStored, PostPage, ReceiveFrames,
+    ReceivePage, ReceiveTcf, SendFrames, SendPage, SendTcf, StorePage, TcfReceived, Timeout, WrongCarrier,
 )
 from hardware.fax_modem.t4 import Page
 
@@ -18,8 +18,12 @@ def stripes(height: int = 120, y_dpi: int = 196) -> Page:
 
 
 def converse(sender: T30Session, receiver: T30Session, pages: list[Page], *, noisy_tcf_at: set[int] = frozenset(),
-             noisy_pages: dict[int, int] | None = None, drop_frames: set[FCF] = frozenset()) -> list[str]:
-    """Run both sessions to the end; carriers are queued per direction. Returns the trace."""
+             noisy_pages: dict[int, int] | None = None, drop_frames: set[FCF] = frozenset(),
+             store_fails: set[int] = frozenset()) -> list[str]:
+    """Run both sessions to the end; carriers are queued per direction. Returns the trace.
+
+    The receiver's `StorePage` requests land in the trace as "keep <index>" (failing for `store_fails`).
+    """
     noisy_pages = dict(noisy_pages or {})
     actions = {id(sender): sender.start(), id(receiver): receiver.start()}
     air: dict[int, list] = {id(sender): [], id(receiver): []}
@@ -56,6 +60,10 @@ def converse(sender: T30Session, receiver: T30Session, pages: list[Page], *, noi
                 air[id(peer)].append(("data", bytes(data)))
                 ppm = PostPage.EOP if act.index == len(pages) - 1 else PostPage.MPS
                 actions[id(me)] = me.handle(PageSent(ppm))
+            elif isinstance(act, StorePage):
+                trace.append(f"keep {act.index}")
+                failed = act.index in store_fails
+                actions[id(me)] = me.handle(PageNotStored("disk full") if failed else PageStored())
             elif air[id(me)]:
                 kind, item = air[id(me)].pop(0)
                 if isinstance(act, ReceiveFrames):
@@ -89,6 +97,29 @@ def test_two_pages_clean_line():
     assert sender.mode is not None and (sender.mode.bit_rate, sender.mode.modulation) == (14400, Modulation.V17)
     names = [line.split()[1] for line in sender.transcript]
     assert names == ["CSI", "DIS", "TSI", "DCS", "CFR", "MPS", "MCF", "EOP", "MCF", "DCN"]
+
+
+def test_each_good_page_is_kept_before_its_confirmation():
+    pages = [stripes(), stripes(60)]
+    sender = T30Session.sender(Capabilities(), "S", len(pages))
+    receiver = T30Session.receiver(Capabilities(), "R")
+    trace = converse(sender, receiver, pages)
+    assert trace.count("keep 0") == 1 and trace.count("keep 1") == 1
+    # the receiver's next send after each keep is the MCF for that page
+    for keep in ("keep 0", "keep 1"):
+        assert trace[trace.index(keep) + 1:].index("R>") < trace[trace.index(keep) + 1:].index("S>")
+    assert [line.split()[1] for line in receiver.transcript].count("MCF") == 2
+
+
+def test_a_page_that_cannot_be_kept_is_not_confirmed():
+    pages = [stripes(), stripes(60)]
+    sender = T30Session.sender(Capabilities(), "S", len(pages))
+    receiver = T30Session.receiver(Capabilities(), "R")
+    trace = converse(sender, receiver, pages, store_fails={0})
+    names = [line.split()[1] for line in receiver.transcript]
+    assert names[names.index("MPS") + 1] == "RTN"  # T.30 §5.3.6.1.6: the sender retrains and sends it again
+    assert "keep 1" in trace and sender.outcome is not None and sender.outcome.ok
+    assert [p.page for p in receiver.received_pages] == pages
 
 
 def test_ftt_steps_the_speed_down():
