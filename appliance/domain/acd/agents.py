@@ -103,6 +103,8 @@ class Agent:
     calls_taken: int = 0
     call_id: str | None = None
     wrap_until: float | None = None
+    # wrap-up codes still owed for the last call: wrap-up does not end by itself until they are given
+    wrap_hold: bool = False
     # bumped whenever the agent stops being available, so stale index entries can be recognised
     epoch: int = 0
     # the epoch whose entries sit in the free-agent heaps, and the segments the agent is eligible for

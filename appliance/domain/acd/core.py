@@ -278,7 +278,7 @@ class EngineCore:
         if agent.pending_pause is not None:
             reason, agent.pending_pause = agent.pending_pause, None
             self._change(agent, now, AgentState.PAUSED, reason=reason)
-        elif agent.auto_ready:
+        elif agent.auto_ready and not agent.wrap_hold:
             self._change(agent, now, AgentState.READY)
         elif agent.state is not AgentState.WRAP_UP:
             self._change(agent, now, AgentState.WRAP_UP)

@@ -174,6 +174,7 @@ class AcdEngine(ConsultMixin, EngineCore):
             self._withdraw_from(agent, self._calls[agent.call_id], now)
         agent.pending_pause = None
         agent.wrap_until = None
+        agent.wrap_hold = False
         self._change(agent, now, AgentState.LOGGED_OUT)
         self._after_logout(agent, now)
 
@@ -201,6 +202,13 @@ class AcdEngine(ConsultMixin, EngineCore):
         else:
             agent.wrap_until = None
             self._change(agent, now, AgentState.PAUSED, reason=reason)
+
+    def hold_wrap_up(self, agent_id: str, hold: bool, now: float) -> None:
+        """Keep the agent in wrap-up past its time until wrap-up codes are given (hold=False lets it end)."""
+        agent = self.agent(agent_id)
+        agent.wrap_hold = hold
+        if not hold and agent.state is AgentState.WRAP_UP and agent.wrap_until is None:
+            self._end_wrap(agent, now)  # the wrap-up time is over already
 
     def set_mode(self, agent_id: str, mode: ReadinessMode, now: float) -> None:
         """Switch between inbound, outbound and back-office work without logging out (B5)."""
