@@ -29,6 +29,7 @@ menu choose_language timeout=4:
         set language=en
 collect customer_number prompt=enter_customer_number digits=6 timeout=8
 lookup customer
+survey overall_satisfaction agent_helpfulness
 queue
 while waiting every=30:
     announce position ewt

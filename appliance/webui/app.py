@@ -18,6 +18,7 @@ from appliance.webui import api, keys, routes_acd, routes_acd_config, routes_adm
 from appliance.webui import routes_mail, routes_quarantine  # the mail channel and intake (issue 7)
 from appliance.webui import routes_backup, routes_update  # backups and signed updates (issue 9)
 from appliance.webui import routes_sms  # the SMS channel (issue 8)
+from appliance.webui import routes_acd_media  # ACD media: survey statistics, prompt catalogue (issue 5)
 from appliance.webui import locale, routes_desk, routes_queues_admin  # the desk and queue admin (issue 6)
 from appliance.webui.security import LoginRateLimiter, authenticate, security_headers
 
@@ -46,6 +47,7 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     app.router.add_routes(routes_admin.routes)
     app.router.add_routes(routes_acd.routes)
     app.router.add_routes(routes_acd_config.routes)
+    app.router.add_routes(routes_acd_media.routes)
     app.router.add_routes(routes_fax.routes)
     app.router.add_routes(routes_live.routes)
     app.router.add_routes(routes_desk.routes)

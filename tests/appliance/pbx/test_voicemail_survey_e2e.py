@@ -145,3 +145,51 @@ async def test_a_voice_message_becomes_a_ticket_and_a_mail_with_the_recording(ap
     assert status == 404
     status, _ = await other_admin.call("GET", f"/tickets/{vm.ticket_id}/voice-messages")
     assert status == 404
+
+
+async def test_survey_answers_make_the_statistics(app, http, first_boot) -> None:
+    office = await acme(app, http, first_boot, "survey overall helpful scale=5\nqueue\n")
+    bridge = office["bridge"]  # the simulator's agents (started before any queue existed) answer
+    assert bridge.adapter.bots
+    calls = [arrive(bridge, caller=f"+4670123456{n}") for n in range(6)]
+
+    def answers():
+        from appliance.models.acd_media import SurveyAnswer
+        return list(SurveyAnswer.select().where(SurveyAnswer.call_id.in_(calls)))
+
+    async def all_answered():
+        rows = await app.db.call(answers)
+        return rows if len(rows) == 2 * len(calls) else None
+
+    rows = await eventually(all_answered)
+    assert {r.agent_id for r in rows} <= bridge.adapter.bots and all(1 <= r.answer <= 5 for r in rows)
+    assert {r.tenant_id for r in rows} == {office["tenant"]["id"]}
+    values = [r.answer for r in rows]
+    expected_avg = round(sum(values) / len(values), 2)
+
+    stats = await office["admin"].get("/acd/surveys/stats", queue="acme")
+    total = stats["total"]
+    assert total["calls"] == 6 and total["answers"] == 12 and total["average"] == expected_avg
+    assert total["distribution"] == {str(v): values.count(v) for v in range(1, 6)}
+    assert [q["answers"] for q in total["questions"]] == [6, 6]
+    assert sum(d["answers"] for d in total["per_day"]) == 12
+    per_agent = await office["admin"].get("/acd/surveys/stats", by="agent")
+    assert {g["key"]: g["answers"] for g in per_agent["groups"]} == {
+        a: sum(1 for r in rows if r.agent_id == a) for a in {r.agent_id for r in rows}}
+    status, body = await office["admin"].call("GET", "/acd/surveys/stats", by="team")
+    assert status == 400 and "by" in body["fields"]
+
+    status, text = await office["admin"].call("GET", "/acd/surveys/answers.csv", queue="acme")
+    exported = list(csv.DictReader(io.StringIO(text)))
+    assert status == 200 and sorted(int(r["answer"]) for r in exported) == sorted(values)
+
+    # The admin page shows the same figures; another tenant sees none of them.
+    await login(http, "acme-admin", "Tenant-Acme-Pass-1")
+    async with http.get("/admin/surveys", params={"queue": "acme"}) as resp:
+        page = await resp.text()
+        assert resp.status == 200
+    assert f'id="total-answers">12<' in page and f'id="total-average">{expected_avg:.2f}<' in page
+    assert 'id="survey-chart"' in page and 'data-key="acme"' in page
+    _, other = await tenant_with_admin(office["system_admin"], "Other")
+    empty = await other.get("/acd/surveys/stats")
+    assert empty["total"]["answers"] == 0 and empty["groups"] == []
