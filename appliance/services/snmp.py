@@ -15,10 +15,12 @@ from typing import Any
 from pysnmp.proto import rfc1902
 
 from appliance.bus import EventKind
-from appliance.snmp import const, credentials
+from appliance.security.secrets import SecretBox, SecretError
+from appliance.snmp import const, credentials, receivers
 from appliance.snmp.agent import Agent, AgentSettings
 from appliance.snmp.const import Oid
 from appliance.snmp.errors import ReceiverError, SnmpError
+from appliance.snmp.receivers import Target
 from appliance.snmp.view import Indices, Inputs, MibView, SystemInfo, build_view, display, ticks
 from appliance.snmp.watch import ConditionWatch, Notice, ServiceWatch
 from appliance.supervisor import Service, ServiceContext
@@ -69,7 +71,9 @@ class SnmpService(Service):
         self._view: MibView | None = None
         self._view_at = 0.0
         self._sub = None
-        self.unresolved: list[str] = []
+        self._box: SecretBox | None = None
+        self._config_targets: list[Target] = []
+        self.receiver_errors: dict[str, str] = {}   # target name -> why it gets nothing
         version = str(ctx.shared.get("version", ""))
         self.system = SystemInfo(
             descr=f"Contact-center appliance {version} on {platform.system()} {platform.release()}",
@@ -95,27 +99,69 @@ class SnmpService(Service):
             version = "v2c" if community else "v3"
         if version == "v2c" and not community:
             raise SnmpError("snmp.trap_version is v2c but no snmp.community is set")
+        # The configuration's receivers use the agent's own community (v2c) or v3 user.
+        self._config_targets = [Target(f"config-{i}", host, port, version, community, creds.user, creds.auth,
+                                       creds.priv)
+                                for i, (host, port) in enumerate(parse_receivers(cfg.get("trap_receivers", "")))]
+        if data.store_key.exists():  # absent only in a bare test directory: then no console receivers
+            self._box = SecretBox(await loop.run_in_executor(None, data.read_key, data.store_key))
         settings = AgentSettings(cfg.get("host", "0.0.0.0"), cfg.get("port", 1161), creds, boots,
-                                 community, await self._resolve(cfg.get("trap_receivers", "")),
-                                 version, cfg.get("trap_type", "trap"))
+                                 community, cfg.get("trap_type", "trap"))
         self.agent = Agent(settings, self.view)
         self.port = await self.agent.open()
         self.started_at = time.monotonic()
-        self._sub = self.ctx.bus.subscribe(EventKind.SERVICE_STATE)
+        self._sub = self.ctx.bus.subscribe(EventKind.SERVICE_STATE, EventKind.SNMP_RECEIVERS_CHANGED)
+        await self.reload_receivers()
         log.info("snmp agent listening host=%s port=%d v2c=%s receivers=%d", settings.host, self.port,
-                 bool(community), len(settings.receivers))
+                 bool(community), len(self.agent.usable_targets()))
 
-    async def _resolve(self, text: str) -> list[tuple[str, int]]:
-        # Resolve once at start: pysnmp's sendto would otherwise resolve names on the event loop.
-        loop, out = asyncio.get_running_loop(), []
-        for host, port in parse_receivers(text):
+    async def reload_receivers(self) -> None:
+        """Send to the configuration's receivers plus the enabled ones of the admin console, as they are now."""
+        assert self.agent is not None
+        targets, errors = list(self._config_targets), {}
+        if self.ctx.db is not None and self._box is not None:
+            for row in await self.ctx.db.call(receivers.all_rows):
+                if not row.enabled:
+                    continue
+                try:
+                    targets.append(receivers.target_of(row, self._box))
+                except SecretError as exc:
+                    errors[f"receiver-{row.id}"] = f"its keys cannot be read ({exc}); enter them again"
+        resolved = []
+        for target in targets:
             try:
-                infos = await loop.getaddrinfo(host, port, family=socket.AF_INET, type=socket.SOCK_DGRAM)
-                out.append((infos[0][4][0], port))
+                resolved.append((target, await self._resolve(target)))
             except OSError as exc:
-                self.unresolved.append(f"{host}:{port}")
-                log.warning("snmp trap receiver %s:%d not resolved: %s", host, port, exc)
-        return out
+                errors[target.name] = f"{target.host} does not resolve: {exc.strerror or exc}"
+                log.warning("snmp trap receiver %s:%d not resolved: %s", target.host, target.port, exc)
+        self.agent.set_targets(resolved)
+        errors.update({n: c.error for n, c in self.agent.targets.items() if c.error})
+        self.receiver_errors = errors
+
+    async def _resolve(self, target: Target) -> tuple[str, int]:
+        # Resolve here: pysnmp's sendto would otherwise resolve names on the event loop.
+        infos = await asyncio.get_running_loop().getaddrinfo(target.host, target.port, family=socket.AF_INET,
+                                                             type=socket.SOCK_DGRAM)
+        return infos[0][4][0], target.port
+
+    async def send_test(self, receiver_id: int) -> str:
+        """Send receiverTest to one console receiver (its current settings); a sentence for the page."""
+        if self.agent is None:
+            raise SnmpError("the SNMP agent is not running")
+        await self.reload_receivers()
+        name = f"receiver-{receiver_id}"
+        if name in self.receiver_errors:
+            raise SnmpError(self.receiver_errors[name])
+        if name not in self.agent.targets:
+            raise SnmpError("this receiver is disabled: enable it first")
+        view = self.view(fresh=True)
+        version_oid = const.APP_SYSTEM + (const.APP_VERSION, 0)
+        sent = self.agent.notify(const.RECEIVER_TEST, ticks(time.monotonic() - self.started_at),
+                                 [(version_oid, view.get(version_oid))], only=name)
+        if not sent:
+            raise SnmpError("the test notification could not be sent; see the log")
+        address = self.agent.targets[name].address
+        return f"receiverTest sent to {address[0]}:{address[1]}"
 
     async def run(self) -> None:
         """Send notifications for service events and polled conditions; beat."""
@@ -129,7 +175,11 @@ class SnmpService(Service):
             # in Python 3.11 when an event arrives at the same moment (the supervisor publishes
             # one just before it stops us).
             while not self._sub.queue.empty():
-                self._service_event(self._sub.queue.get_nowait().data)
+                event = self._sub.queue.get_nowait()
+                if event.kind == EventKind.SNMP_RECEIVERS_CHANGED:
+                    await self.reload_receivers()
+                else:
+                    self._service_event(event.data)
             if time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + WATCH_INTERVAL_S
                 for notice in self.conditions.update(self._metrics(), self._hardware()):
@@ -149,7 +199,7 @@ class SnmpService(Service):
         return {"port": self.port, "bad_packets": a.bad_packets if a else 0,
                 "notifications_sent": a.notifications_sent if a else 0,
                 "notification_errors": a.notification_errors if a else 0,
-                "receivers": len(a.settings.receivers) if a else 0, "unresolved_receivers": self.unresolved}
+                "receivers": len(a.usable_targets()) if a else 0, "receiver_errors": dict(self.receiver_errors)}
 
     # --- the view ---------------------------------------------------------------------------------
     def _snapshot(self) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from pysnmp.carrier.asyncio.dgram import udp
@@ -20,6 +20,7 @@ from appliance.snmp.const import Oid
 from appliance.snmp.credentials import V3Credentials
 from appliance.snmp.errors import SnmpError
 from appliance.snmp.instrum import ViewInstrumentation, ViewSource
+from appliance.snmp.receivers import Target
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ READ_VIEW: Oid = (1, 3, 6, 1)        # everything served is readable once VACM l
 COMMUNITY_INDEX = "appliance-ro"      # snmpCommunityIndex / securityName of the v2c community
 NOTIFY_NAME = "appliance-notify"
 NOTIFY_TAG = "appliance-receivers"
+# A receiver's community may only send, never read: its snmpCommunityTransportTag names no target
+# address, so an incoming request with it matches no community row (RFC 3584 §5.2.1).
+SEND_ONLY_TAG = "appliance-send-only"
 SNMP_ENGINE_TIME: Oid = const.SNMP_ENGINE + (3, 0)
 INFORM_TIMEOUT_S = 1.5
 INFORM_RETRIES = 2
@@ -50,9 +54,16 @@ class AgentSettings:
     v3: V3Credentials
     engine_boots: int = 1
     community: str = ""               # empty: no SNMPv1/v2c at all
-    receivers: list[tuple[str, int]] = field(default_factory=list)  # resolved addresses
-    trap_version: str = "v3"          # v2c or v3
     trap_type: str = "trap"           # trap or inform
+
+
+@dataclass(frozen=True)
+class Configured:
+    """A target as configured in the engine: its resolved address, and why it is not used if so."""
+
+    target: Target
+    address: tuple[str, int]
+    error: str = ""
 
 
 class GuardedUdpTransport(udp.UdpAsyncioTransport):
@@ -85,6 +96,7 @@ class Agent:
         self._transport: GuardedUdpTransport | None = None
         self._originator = ntforg.NotificationOriginator()
         self._counters = self._engine_counters()
+        self.targets: dict[str, Configured] = {}
         self._configure_security()
         snmp_context = context.SnmpContext(self.engine)
         # Answer the default context from our view instead of pysnmp's own MIB tree.
@@ -121,20 +133,68 @@ class Agent:
             snmp_config.add_vacm_user(e, 2, COMMUNITY_INDEX, "noAuthNoPriv", readSubTree=READ_VIEW,
                                       notifySubTree=READ_VIEW)
 
-    def _configure_receivers(self) -> None:
-        s, e = self.settings, self.engine
-        if not s.receivers:
-            return
-        if s.trap_version == "v2c":
-            snmp_config.add_target_parameters(e, "appliance-params", COMMUNITY_INDEX, "noAuthNoPriv", 1)
+    def set_targets(self, targets: list[tuple[Target, tuple[str, int]]]) -> None:
+        """Replace the notification receivers (target, resolved address) while the agent runs."""
+        for configured in self.targets.values():
+            self._remove_target(configured.target)
+        self.targets = {}
+        users = {self.settings.v3.user: (self.settings.v3.auth, self.settings.v3.priv)}
+        for target, address in targets:
+            error = ""
+            if target.version == "v3":
+                keys = users.setdefault(target.user, (target.auth, target.priv))
+                if keys != (target.auth, target.priv):
+                    # usmUserTable is indexed by engine ID and user name (RFC 3414 §5): one user
+                    # name, one set of keys for everything this engine sends.
+                    error = (f"the SNMPv3 user {target.user!r} is already used with other keys (by the agent "
+                             f"or another receiver); give this receiver its own user name")
+            if not error:
+                self._add_target(target, address)
+            self.targets[target.name] = Configured(target, address, error)
+
+    def _add_target(self, target: Target, address: tuple[str, int]) -> None:
+        e, params = self.engine, f"{target.name}-params"
+        if target.version == "v2c":
+            snmp_config.add_v1_system(e, target.name, target.community, transportTag=SEND_ONLY_TAG)
+            self._notify_only(target.name, 2, target.name, "noAuthNoPriv")
+            snmp_config.add_target_parameters(e, params, target.name, "noAuthNoPriv", 1)
         else:
-            snmp_config.add_target_parameters(e, "appliance-params", s.v3.user, "authPriv", 3)
-        for i, address in enumerate(s.receivers):
-            snmp_config.add_target_address(e, f"receiver-{i}", udp.DOMAIN_NAME, address,
-                                           "appliance-params", timeout=INFORM_TIMEOUT_S * 100,
-                                           retryCount=INFORM_RETRIES, tagList=NOTIFY_TAG)
-        snmp_config.add_notification_target(e, NOTIFY_NAME, "appliance-params", NOTIFY_TAG,
-                                            s.trap_type)
+            if target.user != self.settings.v3.user:
+                # RFC 7860 usmHMAC192SHA256AuthProtocol and RFC 3826 usmAesCfb128Protocol.
+                snmp_config.add_v3_user(e, target.user, snmp_config.USM_AUTH_HMAC192_SHA256, target.auth,
+                                        snmp_config.USM_PRIV_CFB128_AES, target.priv)
+                self._notify_only(target.name, 3, target.user, "authPriv")
+            snmp_config.add_target_parameters(e, params, target.user, "authPriv", 3)
+        # Every receiver carries the shared tag (all notifications) and its own (the test notification).
+        snmp_config.add_target_address(e, target.name, udp.DOMAIN_NAME, address, params,
+                                       timeout=INFORM_TIMEOUT_S * 100, retryCount=INFORM_RETRIES,
+                                       tagList=f"{NOTIFY_TAG} {target.name}")
+        snmp_config.add_notification_target(e, f"{target.name}-notify", params, target.name,
+                                            self.settings.trap_type)
+
+    def _notify_only(self, name: str, model: int, security_name: str, level: str) -> None:
+        """VACM (RFC 3415) for a receiver's identity: it may be sent notifications and read nothing.
+
+        The read and write views exclude everything explicitly: pysnmp lets a request through when
+        its view has no entries at all (rfc3415.py returns, not raises, notInView there)."""
+        e, group = self.engine, f"{name}-group"
+        snmp_config.add_vacm_group(e, group, model, security_name)
+        snmp_config.add_vacm_access(e, group, b"", model, level, "exact", f"{name}-read", f"{name}-write",
+                                    f"{name}-notify")
+        snmp_config.add_vacm_view(e, f"{name}-notify", "included", READ_VIEW, b"")
+        for view in (f"{name}-read", f"{name}-write"):
+            snmp_config.add_vacm_view(e, view, "excluded", READ_VIEW, b"")
+
+    def _remove_target(self, target: Target) -> None:
+        e, params = self.engine, f"{target.name}-params"
+        snmp_config.delete_notification_target(e, f"{target.name}-notify", params)
+        snmp_config.delete_target_address(e, target.name)
+        snmp_config.delete_target_parameters(e, params)
+        if target.version == "v2c":
+            snmp_config.delete_v1_system(e, target.name)
+        elif target.user != self.settings.v3.user and not any(
+                c.target.user == target.user for c in self.targets.values() if c.target is not target):
+            snmp_config.delete_v3_user(e, target.user)
 
     # --- life -----------------------------------------------------------------------------------
     async def open(self) -> int:
@@ -155,7 +215,9 @@ class Agent:
         domain = udp.DOMAIN_NAME if family == socket.AF_INET else (1, 3, 6, 1, 2, 1, 100, 1, 2)
         snmp_config.add_transport(self.engine, domain, transport)
         self._transport = transport
-        self._configure_receivers()
+        # One notification name for everything; each receiver's address carries its tag.
+        snmp_config.add_notification_target(self.engine, NOTIFY_NAME, "appliance-notify-params", NOTIFY_TAG,
+                                            self.settings.trap_type)
         return sock.getsockname()[1]
 
     def close(self) -> None:
@@ -177,15 +239,21 @@ class Agent:
         out.append((SNMP_ENGINE_TIME, rfc1902.Integer32(int(time.monotonic() - self.started_at))))
         return out
 
-    def notify(self, trap_oid: Oid, sys_uptime: Any, var_binds: list[tuple[Oid, Any]]) -> bool:
-        """Send one notification to every receiver (RFC 3416 §4.2.6); False if none was sent."""
-        if not self.settings.receivers or self._transport is None:
+    def usable_targets(self, only: str | None = None) -> list[str]:
+        """Names of the receivers a notification goes to (all, or just `only`)."""
+        return [n for n, c in self.targets.items() if not c.error and (only is None or n == only)]
+
+    def notify(self, trap_oid: Oid, sys_uptime: Any, var_binds: list[tuple[Oid, Any]],
+               only: str | None = None) -> bool:
+        """Send one notification to every receiver, or to `only` (RFC 3416 §4.2.6); False if none was sent."""
+        if not self.usable_targets(only) or self._transport is None:
             return False
         binds = [(const.SYS_UPTIME_0, sys_uptime), (const.SNMP_TRAP_OID, rfc1902.ObjectIdentifier(trap_oid))]
         binds += var_binds
         try:
             # The default context as octets: VACM (pysnmp rfc3415) matches context names as bytes.
-            self._originator.send_varbinds(self.engine, NOTIFY_NAME, None, b"", binds, self._sent)
+            self._originator.send_varbinds(self.engine, NOTIFY_NAME if only is None else f"{only}-notify", None,
+                                           b"", binds, self._sent)
         except Exception as exc:  # a notification that cannot be sent must not stop the agent
             self.notification_errors += 1
             log.warning("snmp notification not sent: %r", exc)

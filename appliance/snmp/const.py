@@ -35,6 +35,7 @@ MODEM_BACK: Oid = NOTIFICATIONS + (4,)
 QUARANTINE_GROWING: Oid = NOTIFICATIONS + (5,)
 QUEUE_SERVICE_LEVEL_LOW: Oid = NOTIFICATIONS + (6,)
 DISK_LOW: Oid = NOTIFICATIONS + (7,)
+RECEIVER_TEST: Oid = NOTIFICATIONS + (8,)  # on request from the admin console only
 
 # MIB-II and SNMP engine objects the agent serves beside our subtree
 SYSTEM: Oid = (1, 3, 6, 1, 2, 1, 1)

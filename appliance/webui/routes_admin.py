@@ -10,7 +10,7 @@ from appliance.webui.security import csrf_token, require_role
 routes = web.RouteTableDef()
 # Where each service's own page is, linked from its row on the services page.
 SERVICE_PAGES = {"pbx_bridge": "/admin/queues", "fax": "/admin/fax", "mail": "/admin/mail", "sms": "/admin/sms",
-                 "scheduler": "/admin/backups", "webui": "/wallboard"}
+                 "scheduler": "/admin/backups", "webui": "/wallboard", "snmp": "/admin/snmp"}
 
 
 @routes.get("/healthz")

@@ -39,6 +39,7 @@ def test_the_enterprise_number_is_defined_once_and_agrees() -> None:
     ("APPLIANCE-MIB::quarantineGrowing", const.QUARANTINE_GROWING),
     ("APPLIANCE-MIB::queueServiceLevelLow", const.QUEUE_SERVICE_LEVEL_LOW),
     ("APPLIANCE-MIB::diskLow", const.DISK_LOW),
+    ("APPLIANCE-MIB::receiverTest", const.RECEIVER_TEST),
     ("APPLIANCE-MIB::appServiceEntry", const.SERVICE_ENTRY),
     ("APPLIANCE-MIB::appHardwareEntry", const.HARDWARE_ENTRY),
     ("APPLIANCE-MIB::appQueueEntry", const.QUEUE_ENTRY),

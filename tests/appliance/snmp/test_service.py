@@ -57,7 +57,8 @@ async def test_an_unresolvable_receiver_is_reported_not_fatal(tmp_path: Path) ->
     svc = service(tmp_path, trap_receivers="no-such-host.invalid:162,127.0.0.1:1162")
     await svc.start()
     try:
-        assert svc.health()["unresolved_receivers"] == ["no-such-host.invalid:162"]
+        assert list(svc.health()["receiver_errors"]) == ["config-0"]
+        assert "no-such-host.invalid does not resolve" in svc.health()["receiver_errors"]["config-0"]
         assert svc.health()["receivers"] == 1
     finally:
         await svc.stop()
