@@ -3,6 +3,7 @@ failure and timeout is logged with the tenant so an administrator can find it.""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from appliance.lookup.http import http_lookup
 from appliance.lookup.sql import SqlHook, sql_lookup
 
 log = logging.getLogger(__name__)
+# tenant id → (when, what) of the latest failed lookup, shown on the tenant's admin page.
+LAST_FAILURE: dict[int, tuple[datetime.datetime, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,18 @@ def external_lookup(settings: HookSettings) -> ExternalLookup | None:
             # The identification gave up waiting: the call or message goes on without the hook's answer.
             log.warning("tenant %s: %s lookup timed out after %g s", settings.tenant_id, settings.kind,
                         settings.timeout_s)
+            _failed(settings, f"timeout after {settings.timeout_s:g} s")
             raise
         except Exception as exc:  # noqa: BLE001 - logged here, reported to the caller by identify()
             log.warning("tenant %s: %s lookup failed: %s", settings.tenant_id, settings.kind, exc)
+            _failed(settings, f"{type(exc).__name__}: {exc}"[:200])
             raise
     return logged
+
+
+def _failed(settings: HookSettings, what: str) -> None:
+    LAST_FAILURE[settings.tenant_id] = (datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0),
+                                        f"{settings.kind}: {what}")
 
 
 def tenant_hook(tenant_id: int) -> tuple[str, HookSettings]:

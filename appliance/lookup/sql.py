@@ -130,9 +130,10 @@ class SqlHook:
             else:
                 names, row = self._postgresql(probe, timeout_s)
         except (sqlite3.Error, psycopg.Error) as exc:
-            reason = "timeout" if time.monotonic() >= deadline else type(exc).__name__
+            if time.monotonic() >= deadline:
+                raise SqlLookupFailed(f"timeout after {timeout_s:g} s") from None
             detail = (str(exc).strip().splitlines() or [""])[0][:160]
-            raise SqlLookupFailed(f"{reason}: {detail}" if detail else reason) from None
+            raise SqlLookupFailed(f"{type(exc).__name__}: {detail}") from None
         return self.mapped(names, row) if row is not None else None
 
     def _sqlite(self, probe: Mapping[str, str], deadline: float) -> tuple[list[str], tuple | None]:

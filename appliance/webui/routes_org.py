@@ -9,8 +9,12 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from appliance.domain import identify as ident
 from appliance.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
+from appliance.lookup import hooks
+from appliance.models import Tenant
 from appliance.models.access import Scope, load_actor
 from appliance.models.access.resource import Resource
 from appliance.webui.api.audit import list_audit
@@ -173,14 +177,44 @@ async def create(request: web.Request) -> web.StreamResponse:
 @routes.get(r"/admin/org/{res:[a-z-]+}/{id:\d+}")
 async def edit_form(request: web.Request) -> web.Response:
     """The edit form of one object."""
-    res = _resource(request)
+    return await _edit_page(request)
+
+
+async def _edit_page(request: web.Request, res: Resource | None = None, **extra: Any) -> web.Response:
+    res = res or _resource(request)
     try:
         item = await _run(request, res.get, int(request.match_info["id"]))
     except (NotFound, Forbidden, Conflict) as exc:
         raise _refuse(exc) from None
+    if res.name == "tenants":
+        extra.setdefault("lookup_failure", hooks.LAST_FAILURE.get(item["id"]))
     ctx = await _ctx(request, res.name, fields=_fields(res.update_schema, request, item, {}), obj=item, errors={},
-                     created=request.query.get("created"), otp=request.query.get("otp", ""))
+                     created=request.query.get("created"), otp=request.query.get("otp", ""), **extra)
     return aiohttp_jinja2.render_template("admin/form.html", request, ctx)
+
+
+@routes.post(r"/admin/org/tenants/{id:\d+}/lookup-test")
+async def lookup_test(request: web.Request) -> web.Response:
+    """Try the tenant's external hook (HTTP or SQL) with a phone number, address or customer number."""
+    form = await request.post()
+    probe = ident.Probe(**{k: str(form.get(k, ""))[:254].strip() for k in ("phone", "email", "number")})
+    tenant_id = int(request.match_info["id"])
+
+    def settings(scope: Scope) -> tuple[str, hooks.HookSettings]:
+        scope.require(Perm.TENANTS_WRITE)
+        tenant = scope.get(Tenant, tenant_id)
+        return tenant.region, hooks.settings_of(tenant)
+    try:
+        region, hook = await _run(request, settings)
+    except (NotFound, Forbidden) as exc:
+        raise _refuse(exc) from None
+
+    async def nobody(kind: str, value: str) -> list[int]:
+        return []  # ask the external system even when a local customer would match
+    found = await ident.identify(probe, region, nobody, hooks.external_lookup(hook), hook.timeout_s)
+    outcome = {"kind": hook.kind, "record": found.external_record, "error": found.external_error,
+               "invalid": found.invalid, "probe": probe}
+    return await _edit_page(request, all_resources()["tenants"], lookup_outcome=outcome)
 
 
 @routes.post(r"/admin/org/{res:[a-z-]+}/{id:\d+}")

@@ -3,6 +3,7 @@ settings are refused naming the field, the DSN's password is never shown, a slow
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from pathlib import Path
 
@@ -75,3 +76,36 @@ async def test_tenant_sql_hook_identifies_and_times_out(appliance, first_boot, h
     # The unreachable server is an error in the answer, not a failed request.
     found = await agent.get("/customers/identify", phone="01 23 45 67 89")
     assert found["customers"] == [] and "OperationalError" in found["external_error"]
+
+
+async def test_admin_console_sets_and_tries_the_sql_hook(appliance, first_boot, http, tmp_path: Path) -> None:
+    from tests.appliance.webui.helpers import csrf_from, login_admin
+    await login_admin(http, first_boot.admin_password)
+    token = await csrf_from(http, "/admin/org/tenants/new")
+    async with http.post("/admin/org/tenants/new", data={"name": "Acme", "csrf_token": token},
+                         allow_redirects=False) as resp:
+        page = f"/admin/org/tenants/{resp.headers['Location'].split('/')[-1].split('?')[0]}"
+    # The query is long text: a textarea; a bad one is named next to its field.
+    form = {"csrf_token": token, "lookup_sql_dsn": _crm(tmp_path / "crm.sqlite"), "lookup_sql_query": "DROP TABLE kunden"}
+    async with http.post(page, data=form, allow_redirects=False) as resp:
+        text = await resp.text()
+        assert resp.status == 400 and 'id="e-lookup_sql_query">must be a SELECT<' in text
+        assert '<textarea id="f-lookup_sql_query"' in text
+    form.update(lookup_sql_query=QUERY, lookup_sql_map='{"kdnr": "number", "full_name": "name"}')
+    async with http.post(page, data=form, allow_redirects=False) as resp:
+        assert resp.status == 302, await resp.text()
+    async with http.get(page) as resp:
+        text = await resp.text()
+        assert "Try the lookup" in text
+    async with http.post(page + "/lookup-test", data={"csrf_token": token, "phone": "040 123456"}) as resp:
+        text = await resp.text()
+        assert resp.status == 200 and "The sql hook answered" in text and "Peter Gibbons" in text
+    async with http.post(page, data={"csrf_token": token, "lookup_sql_query": SLOW, "lookup_sql_map": "{}",
+                                     "lookup_timeout_ms": "200"}, allow_redirects=False) as resp:
+        assert resp.status == 302
+    async with http.post(page + "/lookup-test", data={"csrf_token": token, "phone": "040 123456"}) as resp:
+        text = await resp.text()
+        assert re.search(r"The sql hook failed: [^<]*timeout after 0.2 s", text)
+        assert re.search(r"Last failure [0-9: -]+ UTC: sql: [^<]*timeout", text)
+    async with http.post(page + "/lookup-test", data={"phone": "040 123456"}) as resp:
+        assert resp.status == 403  # no CSRF token, no lookup
