@@ -38,7 +38,7 @@ def mailbox_address(mailbox_id: int) -> str:
 
 
 def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str,
-                     settings: dict[str, Any] | None = None) -> bool:
+                     settings: dict[str, Any] | None = None, box: Any = None) -> bool:
     """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none."""
     settings = mailbox_settings(mailbox_id) if settings is None else settings
     conf = settings.get("auto_reply") or {}
@@ -53,5 +53,5 @@ def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: Pars
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=[to], subject=subject,
                       text=text.replace("{ticket}", str(ticket_id)), signature=str(settings.get("signature", "")),
                       quoted=Quoted(mail.message_id, mail.references, mail.from_addr, mail.date), auto=True)
-    outbox.enqueue(tenant_id, ticket_id, msg, sender, [to], kind="auto_reply", settings=settings)
+    outbox.enqueue(tenant_id, ticket_id, msg, sender, [to], kind="auto_reply", settings=settings, box=box)
     return True

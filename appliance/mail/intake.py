@@ -14,7 +14,7 @@ from appliance.intake.idempotency import mail_key
 from appliance.intake.rows import insert_row, placeholders, select_rows
 from appliance.intake.sink import Delivery, InboundMessage, TicketSink
 from appliance.intake.spool import SpoolEntry
-from appliance.mail import autoreply, conversation, dsn, spam
+from appliance.mail import autoreply, conversation, credentials, dsn, spam
 from appliance.mail.errors import MailParseError, SmimeError
 from appliance.mail.loops import SenderRateLimiter, auto_reply_block
 from appliance.mail.models import MailRecord
@@ -73,6 +73,7 @@ class Analysis:
     spam: spam.SpamVerdict
     smime: str = ""
     unscanned: str = ""             # why the virus check was skipped (fail-open), "" when it ran or is off
+    signer_certs: list[str] = field(default_factory=list)  # PEM of valid S/MIME signatures, to learn partners
     safe_html: str = ""
     body: str = ""
     header_block: str = ""          # why no auto-reply, from the headers alone ("" if none)
@@ -88,10 +89,10 @@ def analyse(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = 
         mail = parse_mail(raw)
     except MailParseError as exc:
         raise RejectedInput(f"unparseable mail: {exc}") from None
-    smime_status = ""
+    smime_status, signers = "", []
     if smime is not None:
         try:
-            mail, smime_status = smime.unwrap(raw, mail)
+            mail, smime_status, signers = smime.unwrap_with_signers(raw, mail)
         except SmimeError as exc:
             smime_status = f"S/MIME failed: {exc}"
     if scanner is not None and "decrypted" in smime_status:  # clamd saw only ciphertext: check what was inside
@@ -103,7 +104,7 @@ def analyse(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = 
     if bounce is not None and bounce.original_message_id:
         hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
     result = Analysis(mail, mail_key(mail.message_id, raw), spam.verdict(mail, raw, spamc_path), smime_status,
-                      unscanned=unscanned,
+                      unscanned=unscanned, signer_certs=signers,
                       safe_html=mail.safe_html, body=mail.text or (nh3.clean(mail.html, tags=set()) if mail.html else ""),
                       header_block=auto_reply_block(mail, ()), is_bounce=bounce is not None, thread_hashes=hashes)
     mail.headers, mail.html = {}, ""  # used up; less to carry back from the worker
@@ -130,6 +131,7 @@ class MailProcessor:
         self.store, self.sink = store, sink
         self.settings = settings or MailSettings()
         self.smime = smime        # appliance.mail.smime.SmimeInbound or None
+        self.secrets: Any = None  # appliance.security.secrets.SecretBox: opens sealed signing keys
         self.limiter = SenderRateLimiter(self.settings.sender_limit_per_hour)
         self._own: dict[int, tuple[float, set[str]]] = {}
         self._box_settings: dict[int, tuple[float, dict[str, Any]]] = {}
@@ -249,12 +251,14 @@ class MailProcessor:
                           raw=entry.raw if self.settings.keep_original else None, smime=prepared.smime[:200],
                           spam_score=prepared.spam.score, flags=",".join(flags),
                           attachments=json.dumps(prepared.attachments))
+        if found.signer_certs and mail.from_addr:
+            credentials.learn_partners(tenant_id, mail.from_addr, found.signer_certs)
         for att in prepared.attachments:
             insert_row(Document, tenant=tenant_id, ticket_id=delivery.ticket_id, digest=att["digest"],
                        filename=att["filename"][:255], mime=att["mime"], size=att["size"])
         if delivery.created_ticket and not block and within and not is_spam and mailbox_id:
             autoreply.queue_auto_reply(tenant_id, mailbox_id, delivery.ticket_id, mail, recipient,
-                                       self.mailbox_settings(mailbox_id))
+                                       self.mailbox_settings(mailbox_id), self.secrets)
         return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, delivery.created_ticket, False,
                              ",".join(flags))
 

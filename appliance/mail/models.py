@@ -22,7 +22,8 @@ class MailAccount(BaseModel):
     ca_file = peewee.CharField(max_length=500, default="")          # empty: the system trust store
     pin_sha256 = peewee.CharField(max_length=100, default="")       # set: trust exactly this certificate
     username = peewee.CharField(max_length=254)
-    password = peewee.CharField(max_length=500)
+    password = peewee.CharField(max_length=500, default="")  # legacy plain text: sealed at start, then ""
+    password_sealed = peewee.TextField(default="")           # SecretBox, purpose appliance.mail.credentials
     folder = peewee.CharField(max_length=200, default="INBOX")
     poll_s = peewee.IntegerField(default=60)
     use_idle = peewee.BooleanField(default=True)
@@ -87,8 +88,11 @@ class SmimeCredential(BaseModel):
     mailbox = peewee.ForeignKeyField(Mailbox, null=True, on_delete="CASCADE")  # set: our own key
     email = peewee.CharField(max_length=254)
     cert_pem = peewee.TextField()
-    key_pem = peewee.TextField(default="")           # only for our own mailboxes
+    key_pem = peewee.TextField(default="")           # legacy plain text: sealed at start, then ""
+    key_sealed = peewee.TextField(default="")        # our own mailboxes' private key (PKCS #8 PEM), sealed
     trusted = peewee.BooleanField(default=False)     # a CA or correspondent certificate to trust
+    source = peewee.CharField(max_length=16, default="upload")  # upload, or learned (from a signed mail)
+    sha256 = peewee.CharField(max_length=64, default="")        # certificate fingerprint, hex
     created_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:

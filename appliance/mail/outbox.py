@@ -7,10 +7,11 @@ from email.message import EmailMessage
 from email import policy
 from typing import Any
 
-from appliance.mail import conversation, smime
+from appliance.mail import conversation, credentials, smime
 from appliance.mail.models import MailOutbox, MailRecord, SmimeCredential
 from appliance.models import Message
 from appliance.models.auth import utcnow
+from appliance.security.secrets import SecretError
 
 BACKOFF_FIRST_S = 30.0
 BACKOFF_FACTOR = 2.0
@@ -20,15 +21,17 @@ BATCH = 20
 
 
 def enqueue(tenant_id: int, ticket_id: int | None, msg: EmailMessage, mail_from: str, rcpt_to: list[str],
-            kind: str = "reply", user_id: int | None = None, settings: dict[str, Any] | None = None) -> MailOutbox:
+            kind: str = "reply", user_id: int | None = None, settings: dict[str, Any] | None = None,
+            box: Any = None) -> MailOutbox:
     """Queue a mail (inside a transaction); with a ticket it is also recorded as an outgoing message.
 
     `settings` are the sending mailbox's (inherited) settings; they decide S/MIME signing and encryption.
+    `box` (appliance.security.secrets.SecretBox) opens the mailbox's sealed signing key.
     """
     plain = msg
     smime_status = ""
     if settings and (settings.get("smime_sign") or settings.get("smime_encrypt")):
-        msg, smime_status = protect(tenant_id, msg, mail_from, rcpt_to, settings)
+        msg, smime_status = protect(tenant_id, msg, mail_from, rcpt_to, settings, box)
     raw = msg.as_bytes(policy=policy.SMTP)
     row = MailOutbox.create(tenant=tenant_id, ticket=ticket_id, kind=kind, mail_from=mail_from,
                             rcpt_to=json.dumps(rcpt_to), raw=raw)
@@ -45,7 +48,7 @@ def enqueue(tenant_id: int, ticket_id: int | None, msg: EmailMessage, mail_from:
 
 
 def protect(tenant_id: int, msg: EmailMessage, mail_from: str, rcpt_to: list[str],
-            settings: dict[str, Any]) -> tuple[EmailMessage, str]:
+            settings: dict[str, Any], box: Any = None) -> tuple[EmailMessage, str]:
     """Sign and/or encrypt per the mailbox settings `smime_sign` / `smime_encrypt` (C4); returns (mail, status).
 
     Encryption needs a certificate for every recipient; without one the mail goes signed only and the
@@ -54,11 +57,15 @@ def protect(tenant_id: int, msg: EmailMessage, mail_from: str, rcpt_to: list[str
     status = []
     creds = list(SmimeCredential.select().where(SmimeCredential.tenant == tenant_id))
     if settings.get("smime_sign"):
-        own = next((c for c in creds if c.email == mail_from.lower() and c.key_pem), None)
+        own = next((c for c in reversed(creds) if c.email == mail_from.lower() and (c.key_sealed or c.key_pem)), None)
+        try:
+            key = credentials.key_of(box, own) if own is not None else ""
+        except SecretError as exc:
+            key, status = "", status + [f"not signed: the key cannot be opened ({exc})"]
         if own is None:
             status.append(f"not signed: no S/MIME key for {mail_from}")
-        else:
-            msg = smime.sign(msg, own.cert_pem.encode(), own.key_pem.encode())
+        elif key:
+            msg = smime.sign(msg, own.cert_pem.encode(), key.encode())
             status.append("signed")
     if settings.get("smime_encrypt"):
         certs = {c.email: c.cert_pem.encode() for c in creds}

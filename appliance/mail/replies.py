@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from appliance.mail import autoreply, conversation, outbox
 from appliance.mail.compose import Quoted, build_reply
@@ -22,11 +23,12 @@ class QueuedReply:
 
 def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None = None, html: str | None = None,
                 salutation: str = "", attachments: list[Attachment] | None = None,
-                to: list[str] | None = None, quote: bool = True) -> QueuedReply:
+                to: list[str] | None = None, quote: bool = True, box: Any = None) -> QueuedReply:
     """Queue a reply on a mail ticket (inside a transaction): to the last inbound sender unless `to` is given.
 
     The ticket must belong to `tenant_id`; the sending address is the mailbox's first e-mail address, the
     signature and S/MIME settings are the mailbox's (inherited), the subject carries the ticket tag.
+    `box` (a SecretBox) opens the mailbox's sealed S/MIME key for signing.
     """
     ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant_id))
     if ticket is None:
@@ -57,5 +59,5 @@ def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None =
                       signature=str(settings.get("signature", "")), quoted=quoted, html=html,
                       attachments=attachments)
     row: MailOutbox = outbox.enqueue(tenant_id, ticket.id, msg, sender, recipients, kind="reply", user_id=user_id,
-                                     settings=settings)
+                                     settings=settings, box=box)
     return QueuedReply(row.id, conversation.message_ids_of(msg), recipients)

@@ -100,6 +100,11 @@ def _describe(results: list[cms.Signature], keys: SmimeKeys) -> str:
     return "; ".join(texts)
 
 
+def _valid_certificates(results: list[cms.Signature]) -> list[str]:
+    return [r.certificate.public_bytes(serialization.Encoding.PEM).decode() for r in results
+            if r.valid and r.certificate is not None]
+
+
 def _rewrap(outer_raw: bytes, entity: bytes) -> bytes:
     """The outer headers (From, Subject …) around the inner entity's content headers and body."""
     head, _ = _split_head(canonical(outer_raw))
@@ -117,17 +122,25 @@ class SmimeInbound:
 
     def unwrap(self, raw: bytes, mail: ParsedMail) -> tuple[ParsedMail, str]:
         """(the mail as the sender wrote it, a status line); plain mails come back unchanged with ""."""
+        mail, status, _ = self.unwrap_with_signers(raw, mail)
+        return mail, status
+
+    def unwrap_with_signers(self, raw: bytes, mail: ParsedMail) -> tuple[ParsedMail, str, list[str]]:
+        """`unwrap`, plus the PEM certificates of the valid signatures (partners to encrypt for later)."""
         ctype = mail.content_type
         smime_type = mail.headers.get("content-type", "").lower()
         status: list[str] = []
+        signers: list[str] = []
         for _ in range(3):  # signed inside encrypted inside signed is as deep as real clients go
             if ctype == "multipart/signed":
                 entity, der = signed_parts(raw)
                 _, results = cms.verify(der, entity)
                 status.append(_describe(results, self.keys))
+                signers += _valid_certificates(results)
             elif ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime") and "signed-data" in smime_type:
                 entity, results = cms.verify(base64.b64decode(_split_head(canonical(raw))[1]))
                 status.append(_describe(results, self.keys))
+                signers += _valid_certificates(results)
             elif ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime"):
                 entity = self.decrypt(raw)
                 status.append("encrypted: decrypted")
@@ -139,7 +152,7 @@ class SmimeInbound:
             except MailParseError as exc:
                 raise SmimeError(f"the protected content is not a mail: {exc}") from None
             ctype, smime_type = mail.content_type, mail.headers.get("content-type", "").lower()
-        return mail, "; ".join(status)
+        return mail, "; ".join(status), signers
 
     def decrypt(self, raw: bytes) -> bytes:
         """The inner entity, with the first of our keys that opens the envelope."""

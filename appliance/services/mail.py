@@ -21,13 +21,16 @@ from appliance.mail import outbox, spam
 from appliance.mail.errors import MailError
 from appliance.mail.fetcher import AccountFetcher
 from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings, intake_pool
-from appliance.mail.models import MailAccount, SmimeCredential
-from appliance.mail.smime import SmimeInbound, SmimeKeys
+from appliance.mail import credentials
+from appliance.mail.models import MailAccount
+from appliance.mail.smime import SmimeInbound
 from appliance.mail.smtp_in import InboundHandler, start_listener
 from appliance.mail.smtp_out import RelayConfig, SendError, parse_relay_url, send
 from appliance.mail.sources import ServerConfig
 from appliance.mail.virus import scanner_from_config
 from appliance.models import ServiceAddress
+from appliance.models.auth import utcnow
+from appliance.security.secrets import SecretBox, SecretError
 from appliance.supervisor import Service, ServiceContext
 
 log = logging.getLogger(__name__)
@@ -82,8 +85,15 @@ class MailService(Service):
         """Open the spool (replaying what a crash left), start the SMTP listener."""
         ctx = self.ctx
         self.executor = ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="mail")
+        data = ctx.shared["data_dir"]
+        self.box = SecretBox(await asyncio.get_running_loop().run_in_executor(None, data.read_key, data.store_key))
+        sealed = await ctx.db.call(credentials.seal_plaintext, self.box)
+        if sealed:
+            log.info("mail: sealed %d password(s)/key(s) that were stored in plain text", sealed)
         processor = self.processor = MailProcessor(ctx.store, ModelTicketSink(), self.settings,
-                                                   smime=SmimeInbound(await ctx.db.call(_load_smime_keys)))
+                                                   smime=SmimeInbound(await ctx.db.call(credentials.smime_keys,
+                                                                                        self.box)))
+        processor.secrets = self.box
         self.pool = intake_pool()  # DESIGN.md: CPU-heavy work (MIME parsing of fetched batches) off the loop
         spool = channel_spool(ctx.shared, ctx.store.root, "mail")
         self.pipeline = IntakePipeline(spool, ctx.db, ctx.store, processor, ctx.metrics,
@@ -212,27 +222,27 @@ class MailService(Service):
             try:
                 await self._listen()
                 await self._check_scanner()
-                self._sync_fetchers(await self.ctx.db.call(_load_accounts))
-                self.processor.smime = SmimeInbound(await self.ctx.db.call(_load_smime_keys))
+                self._sync_fetchers(await self.ctx.db.call(self._load_accounts))
+                self.processor.smime = SmimeInbound(await self.ctx.db.call(credentials.smime_keys, self.box))
                 await self.ctx.db.call(self._save_status)
             except Exception as exc:  # the database may be briefly away; fetchers keep running
                 log.warning("mail accounts reload failed: %r", exc)
             await asyncio.sleep(ACCOUNTS_RELOAD_S)
 
-    def _sync_fetchers(self, rows: list[tuple[MailAccount, str]]) -> None:
+    def _sync_fetchers(self, rows: list[tuple[MailAccount, str, str]]) -> None:
         wanted = {}
-        for a, address in rows:
+        for a, address, password in rows:
             fingerprint = hashlib.sha256(json.dumps([a.protocol, a.host, a.port, a.security, a.ca_file, a.pin_sha256,
-                                                     a.username, a.password, a.folder, a.poll_s, a.use_idle,
+                                                     a.username, password, a.folder, a.poll_s, a.use_idle,
                                                      a.mailbox_id]).encode()).hexdigest()
-            wanted[a.id] = (fingerprint, a, address)
+            wanted[a.id] = (fingerprint, a, address, password)
         for account_id in list(self.fetchers):
             if account_id not in wanted or wanted[account_id][0] != self.fetchers[account_id][0]:
                 self.fetchers.pop(account_id)[2].cancel()
-        for account_id, (fingerprint, a, address) in wanted.items():
+        for account_id, (fingerprint, a, address, password) in wanted.items():
             if account_id in self.fetchers:
                 continue
-            conf = ServerConfig(a.host, a.port, a.username, a.password, a.security, a.ca_file, a.pin_sha256, a.folder)
+            conf = ServerConfig(a.host, a.port, a.username, password, a.security, a.ca_file, a.pin_sha256, a.folder)
             fetcher = AccountFetcher(a.name, a.protocol, conf, self.pipeline, self.executor,
                                      {"account_id": a.id, "tenant_id": a.tenant_id, "mailbox_id": a.mailbox_id,
                                       "address": address}, a.poll_s, a.use_idle, self._wake_drain.set,
@@ -298,23 +308,23 @@ class MailService(Service):
         return await self.pipeline.reprocess(entry_id)
 
 
-def _load_smime_keys() -> SmimeKeys:
-    """Every mailbox key and trusted certificate (PEM), for unwrapping inbound S/MIME."""
-    keys = SmimeKeys()
-    for c in SmimeCredential.select():
-        if c.key_pem:
-            keys.own.append((c.cert_pem.encode(), c.key_pem.encode()))
-        elif c.trusted:
-            keys.trusted.append(c.cert_pem.encode())
-    return keys
+    def _load_accounts(self) -> list[tuple[MailAccount, str, str]]:
+        """Active accounts with the service address their mail is counted as sent to, and their password.
 
-
-def _load_accounts() -> list[tuple[MailAccount, str]]:
-    """Active accounts with the service address their mail is counted as sent to."""
-    out = []
-    for account in MailAccount.select().where(MailAccount.active == True):  # noqa: E712
-        row = (ServiceAddress.select(ServiceAddress.value)
-               .where(ServiceAddress.mailbox == account.mailbox_id, ServiceAddress.kind == "email")
-               .order_by(ServiceAddress.id).first())
-        out.append((account, row.value if row else account.username.lower()))
-    return out
+        Rows written with a plain-text password (straight into the database) are sealed first. An account
+        whose password cannot be opened (sealed under another store key) is skipped with its error saved.
+        """
+        credentials.seal_plaintext(self.box)
+        out = []
+        for account in MailAccount.select().where(MailAccount.active == True):  # noqa: E712
+            try:
+                password = credentials.password_of(self.box, account)
+            except SecretError as exc:
+                MailAccount.update(last_error=f"password cannot be opened, enter it again: {exc}"[:2000],
+                                   last_error_at=utcnow()).where(MailAccount.id == account.id).execute()
+                continue
+            row = (ServiceAddress.select(ServiceAddress.value)
+                   .where(ServiceAddress.mailbox == account.mailbox_id, ServiceAddress.kind == "email")
+                   .order_by(ServiceAddress.id).first())
+            out.append((account, row.value if row else account.username.lower(), password))
+        return out

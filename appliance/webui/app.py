@@ -15,7 +15,7 @@ from appliance.db import Database
 from appliance.metrics import Metrics
 from appliance.supervisor import Supervisor
 from appliance.webui import api, keys, routes_acd, routes_acd_config, routes_admin, routes_fax, routes_auth, routes_live, routes_org
-from appliance.webui import routes_mail, routes_quarantine  # the mail channel and intake (issue 7)
+from appliance.webui import routes_mail, routes_quarantine, routes_smime  # the mail channel and intake (issue 7)
 from appliance.webui import routes_backup, routes_snmp, routes_update  # backups, SNMP, signed updates (issue 9)
 from appliance.webui import routes_sms  # the SMS channel (issue 8)
 from appliance.webui import routes_acd_media  # ACD media: survey statistics, prompt catalogue (issue 5)
@@ -55,6 +55,7 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     app.router.add_routes(api.routes)
     app.router.add_routes(routes_quarantine.routes)
     app.router.add_routes(routes_mail.routes)
+    app.router.add_routes(routes_smime.routes)
     app.router.add_routes(routes_sms.routes)
     app.router.add_routes(routes_org.routes)
     routes_backup.setup(app)

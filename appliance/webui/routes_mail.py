@@ -1,18 +1,17 @@
 """Mail accounts in the API and the admin console: list with per-account status (last fetch, errors),
-add, disable; the outbox and spool figures beside them (C3)."""
+add, disable; the outbox and spool figures beside them (C3). Passwords are sealed at rest, never shown.
+S/MIME keys and certificates: appliance.webui.routes_smime."""
 from __future__ import annotations
 
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-
-from appliance.mail import outbox
-from appliance.mail.models import MailAccount, MailOutbox, SmimeCredential
+from appliance.mail import credentials, outbox
+from appliance.mail.models import MailAccount, MailOutbox
 from appliance.models import Mailbox
 from appliance.webui.keys import DB, SUPERVISOR, USER
+from appliance.webui.routes_smime import secret_box
 from appliance.webui.security import csrf_token, require_role
 
 routes = web.RouteTableDef()
@@ -103,7 +102,11 @@ async def _create(request: web.Request, data: Any) -> tuple[dict[str, Any] | Non
         values, errors = validate(data, tenant_id)
         if errors:
             return None, errors
-        return account_dict(MailAccount.create(**values)), {}
+        password = values.pop("password")
+        account = MailAccount.create(**values)
+        credentials.set_password(box, account, password)  # sealed, bound to the new row's id
+        return account_dict(account), {}
+    box = secret_box(request)
     return await request.app[DB].call(work)
 
 
@@ -202,88 +205,3 @@ async def admin_create(request: web.Request) -> web.StreamResponse:
         context.update({"errors": errors, "form": {k: v for k, v in data.items() if k != "password"}})
         return aiohttp_jinja2.render_template("mail/accounts.html", request, context, status=400)
     raise web.HTTPFound("/admin/mail")
-
-
-def credential_dict(c: SmimeCredential) -> dict[str, Any]:
-    """An S/MIME credential as the API shows it: never the private key, only whether there is one."""
-    cert = x509.load_pem_x509_certificate(c.cert_pem.encode())
-    return {"id": c.id, "tenant_id": c.tenant_id, "mailbox_id": c.mailbox_id, "email": c.email, "trusted": c.trusted,
-            "has_key": bool(c.key_pem), "subject": cert.subject.rfc4514_string(),
-            "not_after": cert.not_valid_after_utc.isoformat(),
-            "sha256": cert.fingerprint(hashes.SHA256()).hex()}
-
-
-def validate_credential(data: Any, tenant_id: int | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """Checked S/MIME credential values (PEMs parse, the key fits the certificate) and field errors."""
-    if not isinstance(data, dict):
-        return {}, {"body": "must be a JSON object"}
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {"trusted": bool(data.get("trusted", False))}
-    try:
-        cert = x509.load_pem_x509_certificate(str(data.get("cert_pem", "")).encode())
-        out["cert_pem"] = cert.public_bytes(serialization.Encoding.PEM).decode()
-    except ValueError:
-        errors["cert_pem"] = "must be a PEM certificate"
-        cert = None
-    key_pem = str(data.get("key_pem", "") or "")
-    if key_pem:
-        try:
-            key = serialization.load_pem_private_key(key_pem.encode(), None)
-            if cert is not None and key.public_key().public_numbers() != cert.public_key().public_numbers():
-                errors["key_pem"] = "does not belong to the certificate"
-            out["key_pem"] = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()).decode()
-        except (ValueError, TypeError):
-            errors["key_pem"] = "must be an unencrypted PEM private key"
-    email = str(data.get("email", "")).strip().lower()
-    if "@" not in email or len(email) > 254:
-        errors["email"] = "must be an e-mail address"
-    out["email"] = email
-    box_id = data.get("mailbox_id")
-    if key_pem or box_id is not None:
-        box = Mailbox.get_or_none(Mailbox.id == box_id) if isinstance(box_id, int) else None
-        if box is None or (tenant_id is not None and box.tenant_id != tenant_id):
-            errors["mailbox_id"] = "a key belongs to one of your mailboxes: give its id"
-        else:
-            out["mailbox"], out["tenant"] = box.id, box.tenant_id
-    elif tenant_id is not None:
-        out["tenant"] = tenant_id
-    else:
-        tid = data.get("tenant_id")
-        if not isinstance(tid, int):
-            errors["tenant_id"] = "the appliance admin names the tenant of a correspondent certificate"
-        out["tenant"] = tid
-    return out, errors
-
-
-@routes.get(API + "/smime")
-@require_role("admin")
-async def list_credentials(request: web.Request) -> web.Response:
-    """Mailbox keys and correspondent certificates: `{"items": [...], "next": null}`."""
-    tenant_id = request[USER].tenant_id
-
-    def work() -> list[dict[str, Any]]:
-        q = SmimeCredential.select().order_by(SmimeCredential.id)
-        return [credential_dict(c) for c in (q.where(SmimeCredential.tenant == tenant_id) if tenant_id else q)]
-    return web.json_response({"items": await request.app[DB].call(work), "next": None})
-
-
-@routes.post(API + "/smime")
-@require_role("admin")
-async def add_credential(request: web.Request) -> web.Response:
-    """Add a mailbox key + certificate, or a correspondent/CA certificate; 400 naming bad fields."""
-    try:
-        data = await request.json()
-    except ValueError:
-        return web.json_response({"error": "malformed_json", "fields": {"body": "is not valid JSON"}}, status=400)
-    tenant_id = request[USER].tenant_id
-
-    def work() -> tuple[dict[str, Any] | None, dict[str, str]]:
-        values, errors = validate_credential(data, tenant_id)
-        if errors:
-            return None, errors
-        return credential_dict(SmimeCredential.create(**values)), {}
-    created, errors = await request.app[DB].call(work)
-    if errors:
-        return web.json_response({"error": "validation", "fields": errors}, status=400)
-    return web.json_response(created, status=201)
