@@ -42,6 +42,10 @@ class PbxSink(Protocol):
 
     def adapter_state(self, connected: bool, detail: str = "") -> None: ...
 
+    def consult_answered(self, call_id: str) -> None: ...
+
+    def consult_failed(self, call_id: str, reason: str) -> None: ...
+
 
 class PbxAdapter(abc.ABC):
     """Base of the simulator, AMI and CSTA adapters."""
@@ -89,6 +93,33 @@ class PbxAdapter(abc.ABC):
     async def hold(self, call_id: str, on: bool) -> None:
         """Put the caller on hold (music) or take them back."""
         raise UnsupportedAction(f"{self.name} cannot hold")
+
+    # Call control beyond hold (B3, B12). A consultation's outcome comes back through the sink:
+    # `consult_answered`, or `consult_failed` with busy / no_answer / hung_up.
+    async def mute(self, call_id: str, agent_id: str, on: bool) -> None:
+        """Mute or unmute the agent's microphone on this call."""
+        raise UnsupportedAction(f"{self.name} cannot mute")
+
+    async def consult(self, call_id: str, agent_id: str, target: str, external: bool) -> None:
+        """Call `target` (a colleague's extension, or an outside number) from the agent's phone while the
+        customer holds."""
+        raise UnsupportedAction(f"{self.name} cannot consult")
+
+    async def consult_cancel(self, call_id: str) -> None:
+        """Drop the consulted party; the agent is back with the customer."""
+        raise UnsupportedAction(f"{self.name} cannot cancel a consultation")
+
+    async def consult_complete(self, call_id: str) -> None:
+        """Attended transfer: join the customer and the consulted party, and drop the agent."""
+        raise UnsupportedAction(f"{self.name} cannot complete a transfer")
+
+    async def conference(self, call_id: str) -> None:
+        """Three-way: customer, agent and consulted party hear each other."""
+        raise UnsupportedAction(f"{self.name} cannot make a three-way call")
+
+    async def leave_conference(self, call_id: str, agent_id: str, lead: bool) -> None:
+        """Drop one agent (the one who led, or the consulted colleague) from the three-way."""
+        raise UnsupportedAction(f"{self.name} cannot leave a three-way call")
 
     def health(self) -> dict[str, Any]:
         """Adapter status for the admin console."""

@@ -21,6 +21,7 @@ from appliance.domain.acd.views import call_estimated_wait, position
 from appliance.domain.queue_script import (Enqueue, Hangup, Lookup, OfferCallback, Overflow, Play, Script,
                                            ScriptRun, SetVar, Survey, Voicemail)
 from appliance.pbx.adapter import PbxAdapter, Recording, UnsupportedAction
+from appliance.pbx.call_control import CallControl
 from appliance.pbx.kpi import Outcome, RollingKpis
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,12 @@ class CallMeta:
     answered_by: str | None = None
     answered_at: float | None = None
     identified: asyncio.Task | None = None
+    parties: list[dict[str, Any]] = field(default_factory=list)  # consultations, transfers, three-ways (B3)
+    muted: set[str] = field(default_factory=set)
+    held: bool = False
 
 
-class AcdBridge:
+class AcdBridge(CallControl):
     """Runs the ACD for one appliance: see the module note."""
 
     def __init__(self, engine: AcdEngine, adapter: PbxAdapter, bus: Bus, *, scripts: dict[str, Script] | None = None,
@@ -215,7 +219,8 @@ class AcdBridge:
                 meta.outcome = "overflowed"
                 meta.notes.append(f"overflow to {ev.target}")
                 self._finish(meta)
-        elif ev.kind is AcdEventKind.CALL_TRANSFERRED and call is not None and call.state is CallState.TRANSFERRED:
+        elif ev.kind is AcdEventKind.CALL_TRANSFERRED and (call is None or call.state is CallState.TRANSFERRED):
+            # None: the engine has let go of a call handed to an outside number (blind, attended, three-way)
             meta.outcome = "transferred"
             meta.notes.append(f"transferred to {ev.target}")
             self._finish(meta)
@@ -252,7 +257,7 @@ class AcdBridge:
             "survey": {"questions": list(meta.survey.questions or (meta.survey.prompt,)), "scale": meta.survey.scale,
                        "answers": meta.survey_answers} if meta.survey and meta.survey_answers else None,
             "voicemail": meta.voicemail,
-            "decision": meta.decisions[-1] if meta.decisions else None,
+            "decision": meta.decisions[-1] if meta.decisions else None, "parties": meta.parties,
         }
         self.bus.publish(Event(EventKind.CALL_RECORDED, record))
         if self.recorder is not None:
@@ -500,7 +505,7 @@ class AcdBridge:
 
     async def hold(self, call_id: str, on: bool) -> None:
         """Hold or retrieve the caller."""
-        await self.adapter.hold(call_id, on)
+        await self.hold_noted(call_id, on)
 
     @property
     def can_dial(self) -> bool:

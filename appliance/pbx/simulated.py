@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 from appliance.domain.queue_script import (Action, Announce, Collect, Menu, OfferCallback, Play, PlayValue, Survey,
                                            Voicemail)
 from appliance.pbx.adapter import PbxAdapter, Recording
+from appliance.pbx.sim_calls import SimCallControl
 from appliance.pbx.sim_voice import speech_wav
 
 
@@ -48,7 +49,7 @@ class _SimCall:
     gone: bool = False
 
 
-class SimulatedPbx(PbxAdapter):
+class SimulatedPbx(SimCallControl, PbxAdapter):
     """A PBX made of timers; `time_scale` < 1 runs it faster (tests, demos)."""
 
     name = "simulator"

@@ -139,6 +139,8 @@ class ConsultMixin:
         call.offered_to = (new_agent.id,)
         call.answered_at = now  # handle time of the new agent starts now
         new_agent.calls_taken += 1
+        queue = self._queues.get(call.serving_queue_id or call.queue_id or "")  # type: ignore[attr-defined]
+        new_agent.wrap_hold = bool(queue and queue.wrap_up_codes_required)
         # a colleague consulted from a pause goes back to it after this call
         new_agent.pending_pause = new_agent.pending_pause or consult.prior_reason
         self._parties_event(call, now, "ended", consult.target, how)

@@ -186,6 +186,8 @@ class AcdEngine(ConsultMixin, EngineCore):
             raise InvalidTransition(f"agent {agent_id!r} is not logged in")
         if state in (AgentState.BUSY, AgentState.RESERVED):
             agent.pending_pause = None
+        elif state is AgentState.WRAP_UP and agent.wrap_hold:
+            raise InvalidTransition(f"agent {agent_id!r} owes wrap-up codes for the last call")
         elif state is not AgentState.READY:
             agent.wrap_until = None
             self._change(agent, now, AgentState.READY)
@@ -199,6 +201,8 @@ class AcdEngine(ConsultMixin, EngineCore):
             raise InvalidTransition(f"agent {agent_id!r} is not logged in")
         if state in (AgentState.BUSY, AgentState.RESERVED):
             agent.pending_pause = reason
+        elif state is AgentState.WRAP_UP and agent.wrap_hold:
+            agent.pending_pause = reason  # the pause starts once the wrap-up codes are given
         else:
             agent.wrap_until = None
             self._change(agent, now, AgentState.PAUSED, reason=reason)
@@ -325,6 +329,7 @@ class AcdEngine(ConsultMixin, EngineCore):
         call.agent_id = agent_id
         call.offered_to = (agent_id,)
         agent.calls_taken += 1
+        agent.wrap_hold = self._queues[call.serving_queue_id or call.queue_id].wrap_up_codes_required
         self._change(agent, now, AgentState.BUSY)
         stats = self._stats[call.queue_id]
         if call.is_callback:

@@ -84,6 +84,8 @@ class QueueConfig:
     sl_goal: float = 0.8
     short_abandon_s: float = 0.0
     wrap_up_s: float = 0.0
+    # the agent gives wrap-up codes before wrap-up can end (issue 6: "required if the queue says so")
+    wrap_up_codes_required: bool = False
     # an unanswered offer returns the call to its place after this many seconds (0: never times out)
     offer_timeout_s: float = 20.0
     # an agent who lets an offer time out is paused with this reason (None: back to ready)

@@ -104,3 +104,18 @@ def test_held_wrap_up_waits_for_the_codes() -> None:
     assert engine.agent("a1").state is AgentState.WRAP_UP
     engine.hold_wrap_up("a1", False, 101.0)
     assert engine.agent("a1").state is AgentState.READY
+
+
+def test_a_queue_that_requires_codes_holds_wrap_up_and_refuses_ready_until_given() -> None:
+    engine = engine_with([QueueConfig("q", wrap_up_s=0.0, wrap_up_codes_required=True)],
+                         [agent("a1", "201")], {"a1": 0.0})
+    engine.enqueue(new_call("c1"), "q", 1.0)
+    engine.route(1.0)
+    engine.call_answered("c1", "a1", 2.0)
+    engine.call_ended("c1", 3.0)
+    assert engine.agent("a1").state is AgentState.WRAP_UP
+    with pytest.raises(InvalidTransition):
+        engine.set_ready("a1", 4.0)
+    engine.pause("a1", "lunch", 4.0)  # noted: starts after the codes
+    engine.hold_wrap_up("a1", False, 5.0)
+    assert engine.agent("a1").state is AgentState.PAUSED and engine.agent("a1").pause_reason == "lunch"
