@@ -44,6 +44,12 @@ def fax_number(called: str) -> ServiceAddress | None:
         .first()
 
 
+def fax_key(entry: SpoolEntry) -> str:
+    """The call id when the line gave one (the finished call and its replayed pages share it), else the digest."""
+    call_id = str(entry.meta.get("call_id") or "")
+    return f"fax-call:{call_id}" if call_id else "fax:" + hashlib.sha256(entry.raw).hexdigest()
+
+
 class FaxProcessor:
     """The intake pipeline's processor for faxes (prepare off the database thread, commit inside it)."""
 
@@ -83,17 +89,19 @@ class FaxProcessor:
             sender = ""  # a station id that is a name, not a number: shown, not used to identify
         tiff, pdf, preview = (self.store.put(b) for b in (entry.raw, prepared.pdf, prepared.preview))
         statuses = meta.get("page_status", [])
-        lines = [f"Fax from {remote or 'an unknown station'} to {called}: {len(prepared.pages)} page(s).",
-                 f"Page status: {', '.join(statuses) or 'n/a'}."]
+        partial = bool(meta.get("partial"))
+        lines = [f"{'Partial fax' if partial else 'Fax'} from {remote or 'an unknown station'} to {called}: "
+                 f"{len(prepared.pages)} page(s).", f"Page status: {', '.join(statuses) or 'n/a'}."]
         if meta.get("reason") and not meta.get("ok", True):
             lines.append(f"The call ended early: {meta['reason']}; the pages that arrived are kept.")
         if prepared.damaged:
             lines.append(f"The received file was damaged ({prepared.damaged}); the readable pages are kept.")
         lines.append(f"Documents: TIFF {tiff}, PDF {pdf}.")
+        subject = (f"Partial fax from {remote or 'unknown'}, {len(prepared.pages)} page(s)" if partial
+                   else f"Fax from {remote or 'unknown'}")
         delivery = self.sink.deliver(InboundMessage(
-            tenant_id=address.tenant_id, channel=CHANNEL,
-            idempotency_key="fax:" + hashlib.sha256(entry.raw).hexdigest(), source_ref=f"{meta.get('modem')}",
-            sender=sender, sender_name=remote, recipient=called, subject=f"Fax from {remote or 'unknown'}",
+            tenant_id=address.tenant_id, channel=CHANNEL, idempotency_key=fax_key(entry),
+            source_ref=f"{meta.get('modem')}", sender=sender, sender_name=remote, recipient=called, subject=subject,
             body="\n".join(lines), mailbox_id=address.mailbox_id, kind="fax"))
         if not delivery.duplicate:
             FaxRecord.create(tenant_id=address.tenant_id, message_id=delivery.message_id,

@@ -1,9 +1,11 @@
 """The fax service: each line waits for calls and files received faxes through the intake pipeline;
 the outbox sends faxes from tickets with retries and a transmission report (C5, C11).
 
-Nothing lost: a received fax is spooled (fsync) as TIFF the moment the call ends, then filed on a ticket;
-a crash replays the spool and the TIFF digest stops duplicates. The T.30 page confirmation (MCF) is
-given by the modem session before the spool write; see the note in the issue tracker about per-page spooling.
+Nothing lost: each received page is written to the call's pending entry (fsync) before the sender gets
+its confirmation (MCF, or the +FDR that releases it on Class 2); at call end the whole fax is spooled as
+TIFF and filed on a ticket. On start, the pages of a call cut off by a crash become a ticket marked as a
+partial fax. The call id is the idempotency key, so neither a replayed spool segment nor a replayed
+call makes a second ticket.
 """
 from __future__ import annotations
 
@@ -11,17 +13,21 @@ import asyncio
 import datetime
 import json
 import logging
+import secrets
 import time
 from typing import Any
 
 from hardware.fax_modem.errors import FaxError
 from hardware.fax_modem.t30 import CallFailed, FaxModem, Timers
-from hardware.fax_modem.tiff import write_tiff
+from hardware.fax_modem.t30 import ReceivedPage
+from hardware.fax_modem.tiff import TiffError, read_tiff, write_tiff
 from hardware.serial.errors import AtError
 
+from appliance.fax.diagnose import check_line
 from appliance.fax.intake import CHANNEL, FaxProcessor
 from appliance.fax.lines import EmulatedFaxNetwork, FaxLine, build_emulated, parse_lines
 from appliance.fax.models import FaxOutbox
+from appliance.fax.pending import PendingCall, PendingFaxes
 from appliance.intake.pipeline import IntakePipeline
 from appliance.intake.spool import SpoolEntry, channel_spool
 from appliance.intake.tickets import ModelTicketSink
@@ -46,6 +52,7 @@ class FaxService(Service):
         self.lines: list[FaxLine] = []
         self.network: EmulatedFaxNetwork | None = None
         self.pipeline: IntakePipeline | None = None
+        self.pending: PendingFaxes | None = None
         self._tasks: list[asyncio.Task] = []
         self._outbox_wake = asyncio.Event()
         self.timers = Timers()
@@ -61,6 +68,10 @@ class FaxService(Service):
         self.pipeline = IntakePipeline(spool, self.ctx.db, self.ctx.store,
                                        FaxProcessor(ModelTicketSink(), self.ctx.store), self.ctx.metrics)
         await self.pipeline.drain()  # what a crash left in the spool
+        self.pending = PendingFaxes(spool.base / "pending")
+        loop = asyncio.get_running_loop()
+        await self._replay(await loop.run_in_executor(None, self.pending.leftovers),
+                           "the appliance stopped during the call")
         await self.ctx.db.call(requeue_interrupted)
 
     async def run(self) -> None:
@@ -84,6 +95,10 @@ class FaxService(Service):
         if self.network is not None:
             self.network.close()
             self.ctx.shared.pop("fax_network", None)
+        hardware = self.ctx.shared.get("hardware")
+        if isinstance(hardware, dict):  # a stopped service watches no line: SNMP shows none
+            for line in self.lines:
+                hardware.pop(f"fax-{line.name}", None)
 
     def health(self) -> dict[str, Any]:
         p = self.pipeline
@@ -94,7 +109,14 @@ class FaxService(Service):
     def _publish_hardware(self) -> None:
         hardware = self.ctx.shared.setdefault("hardware", {})
         for line in self.lines:
-            hardware[f"fax-{line.name}"] = line.health()
+            hardware[f"fax-{line.name}"] = line.hardware_row()
+
+    async def diagnose(self, item: str | None = None) -> list[str]:
+        """Test each line (or the one named `item`) through its open session: AT, ATI, +FCLASS."""
+        lines = [line for line in self.lines if item is None or line.name == item]
+        if not lines:
+            return [f"fax line {item}: no such line" if item else "no fax line is configured (fax.modems)"]
+        return [text for line in lines for text in await check_line(line)]
 
     def wake_outbox(self) -> None:
         """A fax was queued: a free line picks it up now."""
@@ -124,28 +146,71 @@ class FaxService(Service):
             if job is not None:
                 await self._send(line, job)
                 continue
+            call_id = secrets.token_hex(16)
             try:
                 line.state = "idle"
-                fax = await line.modem.receive(timeout=LISTEN_SLICE_S)
+                fax = await line.modem.receive(timeout=LISTEN_SLICE_S, keeper=self._keeper(line, call_id))
             except asyncio.TimeoutError:
                 continue
             except CallFailed as exc:
                 line.last_error = str(exc)
+                await self._replay_call(call_id, f"the call failed: {exc}")
                 continue
+            except (AtError, FaxError, OSError) as exc:  # the modem went away mid-call: file what was kept
+                await self._replay_call(call_id, f"the modem failed during the call: {exc}")
+                raise
             line.last_activity = time.time()
-            await self._file(line, fax)
+            await self._file(line, fax, call_id)
 
-    async def _file(self, line: FaxLine, fax: Any) -> None:
+    def _keeper(self, line: FaxLine, call_id: str) -> Any:
+        """The T.30 page hook of one call: the page's TIFF on disk before the driver confirms it."""
+        meta = {"modem": line.name, "called": line.number, "call_id": call_id, "started": time.time()}
+        pending = self.pending
+        assert pending is not None
+
+        def write(index: int, page: ReceivedPage, remote_id: str) -> None:
+            pending.keep(call_id, index, page.status.name, write_tiff([page.decoded]),
+                         {**meta, "remote_id": remote_id})
+
+        async def keep(index: int, page: ReceivedPage, remote_id: str) -> None:
+            await asyncio.get_running_loop().run_in_executor(None, write, index, page, remote_id)
+        return keep
+
+    async def _file(self, line: FaxLine, fax: Any, call_id: str) -> None:
         pages = [r.page for r in fax.received]
+        loop = asyncio.get_running_loop()
         if not pages:
             log.info("fax call on %s brought no page (%s)", line.name, fax.reason)
+            await loop.run_in_executor(None, self.pending.finish, call_id)
             return
-        raw = write_tiff(pages)
+        raw = await loop.run_in_executor(None, write_tiff, pages)
         meta = {"modem": line.name, "called": line.number, "remote_id": fax.remote_id, "ok": fax.ok,
-                "reason": fax.reason, "page_status": [s.name for s in fax.per_page_status]}
+                "reason": fax.reason, "page_status": [s.name for s in fax.per_page_status], "call_id": call_id}
         await self.pipeline.accept([SpoolEntry(raw, f"fax:{line.name}", meta)])
+        # Only now: a crash before this line replays the kept pages, and the call id stops a second ticket.
+        await loop.run_in_executor(None, self.pending.finish, call_id)
         line.received += 1
         await self.pipeline.drain()
+
+    async def _replay_call(self, call_id: str, reason: str) -> None:
+        loop = asyncio.get_running_loop()
+        calls = await loop.run_in_executor(None, self.pending.leftovers)
+        await self._replay([c for c in calls if c.call_id == call_id], reason)
+
+    async def _replay(self, calls: list[PendingCall], reason: str) -> None:
+        """Spool the kept pages of calls that never finished as partial faxes, then forget the pages."""
+        loop = asyncio.get_running_loop()
+        for call in calls:
+            if call.pages:
+                raw, statuses = await loop.run_in_executor(None, join_pages, call)
+                meta = {**call.meta, "call_id": call.call_id, "ok": False, "partial": True, "page_status": statuses,
+                        "reason": f"{reason} (partial fax, {len(statuses)} page(s))"}
+                await self.pipeline.accept([SpoolEntry(raw, f"fax:{call.meta.get('modem', '')}", meta)])
+                log.warning("fax call %s was cut off: %d kept page(s) filed as a partial fax", call.call_id,
+                            len(statuses))
+            await loop.run_in_executor(None, self.pending.finish, call.call_id)
+        if calls:
+            await self.pipeline.drain()
 
     async def _send(self, line: FaxLine, job: FaxOutbox) -> None:
         line.state = "sending"
@@ -163,6 +228,21 @@ class FaxService(Service):
                 "pages": [{"page": p.index + 1, "status": p.status.name, "attempts": p.attempts} for p in report.pages],
                 "pages_confirmed": report.pages_confirmed}
         await self.ctx.db.call(finish_job, job.id, report.ok, report.reason or "", data)
+
+
+def join_pages(call: PendingCall) -> tuple[bytes, list[str]]:
+    """One TIFF of a cut-off call's kept pages, with their statuses; unreadable pages are left out (a call with
+    none readable keeps its first file as it is, so the intake quarantines it with the reason)."""
+    pages, statuses = [], []
+    for status, tiff in call.pages:
+        try:
+            pages.extend(read_tiff(tiff))
+            statuses.append(status)
+        except TiffError as exc:
+            log.warning("fax call %s: a kept page is unreadable (%s)", call.call_id, exc)
+    if not pages:
+        return call.pages[0][1], []
+    return write_tiff(pages), statuses
 
 
 def requeue_interrupted() -> int:
