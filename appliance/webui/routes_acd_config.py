@@ -9,6 +9,7 @@ import wave
 
 from aiohttp import web
 
+from appliance.models.access.prompts import add_version
 from appliance.pbx.setup import calendar_from_json
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import LEADS, _error, _json, _queue_for, bridge_of
@@ -40,7 +41,7 @@ def _tenant(request: web.Request) -> int | None:
 def _prompt_json(p) -> dict:
     return {"id": p.id, "name": p.name, "language": p.language, "content_type": p.content_type,
             "duration_s": p.duration_s, "active": p.active, "shared": p.tenant_id is None,
-            "created_at": p.created_at.isoformat()}
+            "created_at": p.created_at.isoformat(), "active_version": p.active_version}
 
 
 @routes.get("/api/v1/acd/prompts")
@@ -88,6 +89,9 @@ async def upload_prompt(request: web.Request) -> web.Response:
         raise _error(400, "invalid", f"file: {exc}", field="file") from None
     digest = request.app[STORE].put(data)
     tenant = _tenant(request)
+    # A new upload is the prompt's next version (B10); it plays at once unless `activate` says "later".
+    activate = str(form.get("activate", "now")) != "later"
+    author = request[USER].id
 
     def save():
         row = Prompt.get_or_none((Prompt.name == name) & (Prompt.language == language)
@@ -95,11 +99,8 @@ async def upload_prompt(request: web.Request) -> web.Response:
         if row is None:
             row = Prompt.create(tenant=tenant, name=name, language=language, digest=digest,
                                 content_type=content_type, duration_s=duration)
-        else:
-            Prompt.update(digest=digest, content_type=content_type, duration_s=duration).where(
-                Prompt.id == row.id).execute()
-            row = Prompt.get_by_id(row.id)
-        return _prompt_json(row)
+        pv = add_version(row, digest, content_type, duration, author, activate)
+        return {**_prompt_json(Prompt.get_by_id(row.id)), "version": pv.version}
 
     return web.json_response(await request.app[DB].call(save), status=201)
 

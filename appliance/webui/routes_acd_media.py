@@ -14,6 +14,7 @@ from appliance.models.access import Scope, load_actor
 from appliance.models.access.acd_media import survey_stats
 from appliance.models.auth import utcnow
 from appliance.webui.keys import DB, SUPERVISOR, USER
+from appliance.webui.locale import N_
 from appliance.webui.routes_acd import LEADS
 from appliance.webui.security import csrf_token, require_role
 
@@ -77,3 +78,24 @@ async def surveys_page(request: web.Request) -> web.Response:
         "names": _names(request), "csv_url": "/api/v1/acd/surveys/answers.csv" + (f"?{query}" if query else ""),
         "api_url": "/api/v1/acd/surveys/stats" + (f"?{query}" if query else "")},
         status=400 if errors else 200)
+
+
+PROMPT_STRINGS = (
+    N_("Saved."), N_("Uploaded as version %(v)s."), N_("Deleted."), N_("Error"), N_("version %(v)s"),
+    N_("active"), N_("plays now"), N_("Activate"), N_("Delete"), N_("Hot prompt on"), N_("Hot prompt off"),
+    N_("No versions."), N_("No rules: the active version plays."), N_("Not used by any script."),
+    N_("scheduled"), N_("holiday"), N_("closed"), N_("from %(a)s"), N_("until %(b)s"),
+    N_("queue %(q)s, script version %(v)s, line %(l)s (%(s)s)"), N_("queue %(q)s (running), line %(l)s (%(s)s)"),
+    N_("No prompts yet. Upload the first one above."), N_("Really delete this prompt and all its versions?"),
+)
+
+
+@routes.get("/admin/prompts")
+@require_role(*LEADS)
+async def prompts_page(request: web.Request) -> web.Response:
+    """The prompt catalogue: upload, preview, versions, activation now / scheduled / by calendar, usage."""
+    import json
+    from appliance.webui import locale
+    return aiohttp_jinja2.render_template("admin/prompts.html", request, {
+        "user": request[USER], "section": "queues", "csrf": await csrf_token(request),
+        "strings_json": json.dumps(locale.strings(list(PROMPT_STRINGS)), ensure_ascii=False)})

@@ -89,6 +89,10 @@ class OpeningCalendar:
         wall = local.time().replace(tzinfo=None)
         return any(_contains(iv, wall) for iv in self.hours_on(local.date()))
 
+    def is_holiday(self, at: datetime | float) -> bool:
+        """True on a public holiday of the calendar (its local date), whatever a dated exception says."""
+        return self._local(at).date() in self.holidays
+
     def _instant(self, day: date, wall: time) -> datetime:
         """The first instant whose local wall time reaches `wall` on `day`."""
         naive = datetime.combine(day, wall)
