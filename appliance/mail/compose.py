@@ -47,6 +47,21 @@ def text_to_html(text: str) -> str:
     return '<!doctype html><html><body><div>' + "\n".join(out) + "</div></body></html>"
 
 
+def html_document(body_html: str, salutation: str = "", signature: str = "", quoted: Quoted | None = None) -> str:
+    """The HTML part around an (already sanitised) HTML body: salutation, signature and quote as in the text."""
+    def lines(text: str) -> str:
+        return "<br>".join(html_mod.escape(ln) for ln in text.replace("\r\n", "\n").split("\n"))
+    out = [f"<p>{lines(salutation)}</p>"] if salutation else []
+    out.append(body_html)
+    if signature:
+        out.append(f'<p class="signature">-- <br>{lines(signature)}</p>')
+    if quoted and quoted.text:
+        head = f"On {quoted.date}, {quoted.sender} wrote:" if quoted.date else f"{quoted.sender} wrote:"
+        text = "\n".join(quoted.text.replace("\r\n", "\n").rstrip("\n").split("\n")[:QUOTE_MAX_LINES])
+        out.append(f"<p>{html_mod.escape(head)}</p><blockquote>{lines(text)}</blockquote>")
+    return '<!doctype html><html><body><div>' + "\n".join(out) + "</div></body></html>"
+
+
 def _address(addr: str, name: str = "") -> str:
     return str(Address(display_name=name, addr_spec=addr)) if name else addr
 
@@ -56,7 +71,10 @@ def build_reply(*, from_addr: str, to: list[str], subject: str, text: str, from_
                 quoted: Quoted | None = None, html: str | None = None,
                 attachments: list[Attachment] | None = None, auto: bool = False,
                 message_id: str | None = None) -> EmailMessage:
-    """A complete reply: threading headers, text and HTML alternative, attachments."""
+    """A complete reply: threading headers, text and HTML alternative, attachments.
+
+    `html`, when given, is the body's sanitised HTML; the HTML part wraps it like the text part wraps `text`.
+    """
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = _address(from_addr, from_name)
     msg["To"] = ", ".join(to)
@@ -81,7 +99,8 @@ def build_reply(*, from_addr: str, to: list[str], subject: str, text: str, from_
     if quoted and quoted.text:
         body += "\n\n" + quote_text(quoted.text, quoted.sender, quoted.date)
     msg.set_content(body + "\n")
-    msg.add_alternative(html if html is not None else text_to_html(body), subtype="html")
+    msg.add_alternative(text_to_html(body) if html is None else html_document(html, salutation, signature, quoted),
+                        subtype="html")
     for att in attachments or []:
         maintype, _, subtype = att.mime.partition("/")
         msg.add_attachment(att.data, maintype=maintype or "application", subtype=subtype or "octet-stream",

@@ -23,11 +23,13 @@ class QueuedReply:
 
 def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None = None, html: str | None = None,
                 salutation: str = "", attachments: list[Attachment] | None = None,
-                to: list[str] | None = None, quote: bool = True, box: Any = None) -> QueuedReply:
+                to: list[str] | None = None, quote: bool = True, signature: str | None = None,
+                subject: str | None = None, box: Any = None) -> QueuedReply:
     """Queue a reply on a mail ticket (inside a transaction): to the last inbound sender unless `to` is given.
 
     The ticket must belong to `tenant_id`; the sending address is the mailbox's first e-mail address, the
-    signature and S/MIME settings are the mailbox's (inherited), the subject carries the ticket tag.
+    signature (unless given, e.g. by a template) and S/MIME settings are the mailbox's (inherited), the
+    subject (the ticket's unless given) carries the ticket tag.
     `box` (a SecretBox) opens the mailbox's sealed S/MIME key for signing.
     """
     ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant_id))
@@ -52,11 +54,12 @@ def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None =
     recipients = to or ([last.sender] if last and last.sender else [])
     if not recipients or not sender:
         raise MailError("no recipient or no sending address for this ticket")
-    subject = conversation.tagged_subject(ticket.id, ticket.subject if ticket.subject.lower().startswith("re:")
-                                          else f"Re: {ticket.subject}")
+    base = subject or ticket.subject
+    subject = conversation.tagged_subject(ticket.id, base if base.lower().startswith("re:") else f"Re: {base}")
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=recipients,
                       subject=subject, text=text, salutation=salutation,
-                      signature=str(settings.get("signature", "")), quoted=quoted, html=html,
+                      signature=str(settings.get("signature", "")) if signature is None else signature,
+                      quoted=quoted, html=html,
                       attachments=attachments)
     row: MailOutbox = outbox.enqueue(tenant_id, ticket.id, msg, sender, recipients, kind="reply", user_id=user_id,
                                      settings=settings, box=box)

@@ -52,7 +52,9 @@ SHORTCUTS = (
     ("a", N_("Answer the ringing call")), ("h", N_("Hold or retrieve")), ("x", N_("Hang up")),
     ("t", N_("Transfer")), ("r", N_("Go ready")), ("p", N_("Pause")), ("n", N_("Take the next ticket")),
     ("e", N_("Reply to the open ticket")), ("d", N_("Mark the open ticket done")),
-    ("o", N_("Add a note to the open ticket")), ("/", N_("Search customers")), ("?", N_("Show this list")),
+    ("o", N_("Add a note to the open ticket")), ("b", N_("Pick a text block for the reply")),
+    ("Ctrl+Space", N_("Pick a text block (in the reply)")), ("#… Tab", N_("Expand a text block by its shortcut")),
+    ("/", N_("Search customers")), ("?", N_("Show this list")),
     ("Esc", N_("Close the dialog")),
 )
 
@@ -232,13 +234,17 @@ def _reply(scope: Scope, ticket_id: int, data: dict[str, Any]) -> dict[str, Any]
 @routes.post(r"/desk/tickets/{id:\d+}/reply")
 @require_role(*STAFF)
 async def reply(request: web.Request) -> web.Response:
-    """Reply on the ticket's channel or another: the domain's `send` action with a sanitised body."""
+    """Reply on the ticket's channel or another: e-mail through the mail outbox (routes_reply), the other
+    channels through the domain's `send` action with a sanitised body."""
     try:
         body = await request.json()
     except ValueError:
         raise _json_error(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
         raise _json_error(400, "validation", "some fields are wrong", fields={"text": "is required"})
+    if body.get("channel") == "mail":
+        from appliance.webui import routes_reply  # it builds on this module's helpers
+        return await routes_reply.mail_reply(request, body)
     action = {"action": Action.SEND.value, "recipient": body.get("recipient", ""), "channel": body.get("channel"),
               "subject": body.get("subject") or None, "close": bool(body.get("close")),
               "text": sanitise_reply(body["text"], bool(body.get("html")))}

@@ -245,6 +245,7 @@
     $("reply-to").value = lastIn ? lastIn.sender : "";
     $("reply-error").hidden = true;
     showArea($("pop").hidden ? "ticket" : "both");
+    root.dispatchEvent(new CustomEvent("desk:ticket", {detail: t.data}));  // desk-reply.js: blocks, files
     $("ticket").scrollIntoView({block: "nearest"});
   }
 
@@ -425,9 +426,12 @@
     if (!desk.ticket) return;
     const body = {text: $("reply-text").value, html: $("reply-html").checked, channel: $("reply-channel").value,
                   recipient: $("reply-to").value.trim(), close: $("reply-close").checked};
+    root.dispatchEvent(new CustomEvent("desk:reply-body", {detail: body}));  // salutation, signature, files
+    if (body.error) { $("reply-error").textContent = body.error; $("reply-error").hidden = false; return; }
     const r = await api("POST", `/desk/tickets/${desk.ticket.id}/reply`, body);
     if (!r.ok) { $("reply-error").textContent = problem(r); $("reply-error").hidden = false; return; }
     $("reply-text").value = "";
+    root.dispatchEvent(new CustomEvent("desk:replied", {detail: r.data}));
     flash(S("Sent."));
     await openTicket(desk.ticket.id);
     loadWork();

@@ -22,13 +22,15 @@ async def office_setup(appliance, first_boot, http, agent_name: str = "Agnes Ås
                                                     dialled_numbers="+4940555000"))
     customer = await acme.post("/customers", {"name": "Zbigniew Łukasiewicz 王小明", "phones": ["+49 40 1234567"],
                                               "number": "K-1001"})
+    mailbox = await acme.post("/mailboxes", {"name": "Support", "addresses": ["support@acme.example"]})
     ticket = await acme.post("/tickets", {"subject": "Rechnung fehlt", "customer_id": customer["id"],
                                           "channel": "mail", "body": "Wo bleibt meine Rechnung?",
-                                          "sender": "zbigniew@example.pl", "owner_id": agent["id"]})
+                                          "sender": "zbigniew@example.pl", "owner_id": agent["id"],
+                                          "mailbox_id": mailbox["id"]})
     service = appliance.supervisor.service("pbx_bridge")
     await service.refresh()
     return {"tenant": tenant, "acme": acme, "agent": agent, "customer": customer, "ticket": ticket,
-            "service": service, "bridge": service.bridge}
+            "service": service, "bridge": service.bridge, "admin": admin, "mailbox": mailbox}
 
 
 async def _agent_session(http, office, form_as_admin: bool = True) -> str:
@@ -135,7 +137,8 @@ async def test_work_by_due_time_reply_is_sanitised_and_transfer(appliance, first
     agent_id = office["agent"]["id"]
     past = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
     later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S")
-    late = await acme.post("/tickets", {"subject": "Late one", "owner_id": agent_id, "due_at": past})
+    late = await acme.post("/tickets", {"subject": "Late one", "owner_id": agent_id, "due_at": past,
+                                        "mailbox_id": office["mailbox"]["id"]})
     await acme.post("/tickets", {"subject": "Later one", "owner_id": agent_id, "due_at": later})
     token = await _agent_session(http, office)
     h = {"X-CSRF-Token": token}
@@ -152,8 +155,12 @@ async def test_work_by_due_time_reply_is_sanitised_and_transfer(appliance, first
         assert r.status == 200, await r.text()
     async with http.get(f"/api/v1/tickets/{late['id']}/messages") as r:
         sent = [m for m in (await r.json())["items"] if m["direction"] == "out"]
-    assert sent and "<b>Zbigniew</b>" in sent[-1]["body"]
-    assert "<script" not in sent[-1]["body"] and "javascript:" not in sent[-1]["body"]
+    assert sent and sent[-1]["body"].startswith("Hallo Zbigniew")  # the mail's text part
+    from email import message_from_bytes, policy
+    from appliance.mail.models import MailOutbox
+    row = await appliance.db.call(MailOutbox.get, MailOutbox.ticket == late["id"])
+    html_part = message_from_bytes(bytes(row.raw), policy=policy.default).get_body(("html",)).get_content()
+    assert "<b>Zbigniew</b>" in html_part and "<script" not in html_part and "javascript:" not in html_part
     async with http.post(f"/desk/tickets/{late['id']}/reply", headers=h, json={"text": "x", "channel": "mail"}) as r:
         assert r.status == 400 and "recipient" in (await r.json())["fields"]
     async with http.post(f"/desk/tickets/{late['id']}/reply", json={"text": "x"}) as r:
