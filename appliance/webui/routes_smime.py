@@ -18,6 +18,7 @@ from appliance.models.access import Scope, load_actor
 from appliance.models.access import smime as access
 from appliance.security.secrets import SecretBox
 from appliance.webui.keys import CONFIG, DB, USER
+from appliance.webui.locale import N_
 from appliance.webui.security import csrf_token, require_role
 
 routes = web.RouteTableDef()
@@ -147,8 +148,8 @@ async def _page(request: web.Request, errors: dict[str, str] | None = None, form
 @require_role("admin")
 async def admin_page(request: web.Request) -> web.Response:
     """Keys and certificates with subject, issuer, validity, fingerprint and expiry warnings; upload forms."""
-    notice = {"key": "The key was added; it is stored sealed.", "partner": "The certificate was added.",
-              "deleted": "Removed."}.get(request.query.get("done", ""), "")
+    notice = {"key": N_("The key was added; it is stored sealed."), "partner": N_("The certificate was added."),
+              "deleted": N_("Removed.")}.get(request.query.get("done", ""), "")
     return await _page(request, notice=notice)
 
 
