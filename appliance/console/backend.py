@@ -95,10 +95,18 @@ class ConsoleBackend:
         finally:
             db.close()
 
-    def diagnose(self, service: str) -> list[str]:
-        """A service's self-test (mail account, modem), or a plain sentence why there is none."""
+    def testable(self) -> dict[str, Any] | None:
+        """What can be tested now (`items`: [service, item, label]; `unavailable`: [service, why]); None when
+        the appliance is not running."""
         try:
-            return self.client.request("diagnose", service=service)["lines"]
+            return self.client.request("testable")
+        except (ControlUnavailable, ControlError):
+            return None
+
+    def diagnose(self, service: str, item: str | None = None) -> list[str]:
+        """A service's self-test (all its accounts or modems, or one `item`), or a sentence why there is none."""
+        try:
+            return self.client.request("diagnose", service=service, item=item)["lines"]
         except ControlUnavailable:
             return [f"not available: the appliance is not running, so the {service} service cannot be tested"]
         except ControlError as exc:

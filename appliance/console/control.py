@@ -3,7 +3,8 @@ the running appliance.
 
 A unix stream socket at `<data>/run/control.sock` (mode 0600 in a 0700 directory, so only root and the
 appliance user reach it). One JSON request line, one JSON answer line, then the server closes.
-Requests: `status`, `restart {name}`, `logs {lines}`, `diagnose {service}`, `reset-admin-password`.
+Requests: `status`, `restart {name}`, `logs {lines}`, `testable`, `diagnose {service, item}`,
+`reset-admin-password`.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Generator, Sequence, TypeVar
 from appliance.console import network
 from appliance.console.errors import InputError
 from appliance.console.screen import CLEAR, MenuItem, format_size, pages, parse_choice, parse_yes_no, \
-    render_menu
+    render_menu, wrap
 from appliance.console.status_view import status_lines, summary_line
 from appliance.errors import ApplianceError
 
@@ -43,10 +43,8 @@ MAIN_MENU = [MenuItem(1, "Status: services, hardware, queues"),
              MenuItem(8, "Factory reset"),
              MenuItem(9, "Reboot"),
              MenuItem(0, "Log out")]
-DIAGNOSTICS_MENU = [MenuItem(1, "Ping a host"), MenuItem(2, "Test the mail accounts (mail service)"),
-                    MenuItem(3, "Test the fax modems (fax service)"),
-                    MenuItem(4, "Test the GSM modems (sms service)"), MenuItem(0, "Back")]
-DIAGNOSE_SERVICE = {2: "mail", 3: "fax", 4: "sms"}
+DIAGNOSE_SERVICES = {"mail": "all mail accounts and the relay", "fax": "all fax lines", "sms": "all GSM modems"}
+DIAGNOSTICS_ITEMS_MAX = 14   # more than this and the menu offers one entry per service instead (80x24)
 NETWORK_MENU = [MenuItem(1, "Show addresses, routes, name servers"),
                 MenuItem(2, "Set address, gateway and name servers"), MenuItem(0, "Back")]
 
@@ -195,11 +193,29 @@ def reset_admin_password(backend: Any) -> Dialogue[None]:
     yield from show("Reset the admin password", lines)
 
 
+def diagnostic_entries(testable: dict[str, Any] | None) -> tuple[list[tuple[str, str | None, str]], list[str]]:
+    """The tests the menu offers, (service, item or None for all, label), and header lines on what cannot be
+    tested now. Without an answer from the appliance, each service is offered whole (its test then says why)."""
+    if testable is None:
+        return ([(s, None, f"Test {label}") for s, label in DIAGNOSE_SERVICES.items()],
+                ["The appliance does not answer: tests will say why they cannot run."])
+    items = [(s, str(i), f"Test {label}") for s, i, label in testable.get("items", [])]
+    if len(items) > DIAGNOSTICS_ITEMS_MAX:
+        present = dict.fromkeys(s for s, _, _ in items)
+        items = [(s, None, f"Test {DIAGNOSE_SERVICES.get(s, s)}") for s in present]
+    header = [f"Not testable now: {service}: {why}" for service, why in testable.get("unavailable", [])]
+    if not items:
+        header.append("Nothing to test: no mail account, fax line or GSM modem is running.")
+    return items, header
+
+
 def diagnostics(backend: Any) -> Dialogue[None]:
-    """Ping, mail account and modem tests."""
+    """Ping, and a test of each mail account, the relay, each fax line and GSM modem the appliance runs."""
     while True:
-        screen = CLEAR + render_menu("Diagnostics", [], DIAGNOSTICS_MENU)
-        choice = yield from choose(screen, [i.key for i in DIAGNOSTICS_MENU])
+        entries, header = diagnostic_entries(attempt(backend.testable, lambda e: None))
+        items = [MenuItem(1, "Ping a host")] + [MenuItem(i + 2, label) for i, (_, _, label) in enumerate(entries)]
+        items.append(MenuItem(0, "Back"))
+        choice = yield from choose(CLEAR + render_menu("Diagnostics", header, items), [i.key for i in items])
         if choice == 0:
             return
         if choice == 1:
@@ -209,10 +225,10 @@ def diagnostics(backend: Any) -> Dialogue[None]:
                     lines = attempt(lambda: backend.ping(host), lambda e: [e])
                 except InputError as exc:
                     lines = [f"Not accepted: {exc}."]
-                yield from show(f"ping {host}", lines)
+                yield from show(f"ping {host}", wrap(lines))
         else:
-            service = DIAGNOSE_SERVICE[choice]
-            yield from show(f"Test: {service}", attempt(lambda: backend.diagnose(service), lambda e: [e]))
+            service, item, label = entries[choice - 2]
+            yield from show(label, wrap(attempt(lambda: backend.diagnose(service, item), lambda e: [e])))
 
 
 def network_menu(backend: Any) -> Dialogue[None]:

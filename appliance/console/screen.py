@@ -5,6 +5,7 @@ read right on a dumb terminal or in a log of the session.
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -28,6 +29,16 @@ def clip(line: str, width: int = WIDTH - 1) -> str:
     """One line cut to the terminal width (the last column is left free: VT100 auto-wrap quirk)."""
     line = line.replace("\t", " ").rstrip()
     return line if len(line) <= width else line[: width - 1] + "~"
+
+
+def wrap(lines: Sequence[str], width: int = WIDTH - 1) -> list[str]:
+    """Long lines folded onto indented continuation lines instead of cut (test results, errors)."""
+    out: list[str] = []
+    for line in lines:
+        indent = " " * min(len(line) - len(line.lstrip(" ")) + 4, 24)
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False,
+                             drop_whitespace=True, replace_whitespace=False) or [""]
+    return out
 
 
 def printable(text: str) -> str:

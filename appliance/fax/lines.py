@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hardware.fax_modem.t30 import FaxModem, Timers
+from hardware.fax_modem.t30.reports import LineState
 from hardware.fax_modem.t30.emulator import FaxModemEmulator
 from hardware.fax_modem.t30.line import Exchange
 from hardware.fax_modem.t4 import Page
 
 EMULATED_REMOTE = "+4940999000"
 EMULATED_TIMESCALE = 0.05  # the emulated line runs 20x faster than a real one
+IN_CALL = frozenset({LineState.RINGING, LineState.DIALING, LineState.CONNECTED, LineState.PAGE})
 
 
 @dataclass
@@ -44,6 +46,13 @@ class FaxLine:
         return {"name": self.name, "type": "fax_modem", "device": self.url, "number": self.number,
                 "class": self.cls, "state": self.state, "last_error": self.last_error,
                 "last_activity": self.last_activity, "received": self.received, "sent": self.sent}
+
+    def hardware_row(self) -> dict[str, Any]:
+        """The row SNMP's hardware table shows (appliance.snmp.const HARDWARE_KEY): up when the modem is
+        open and idle, busy in a call, down when it cannot be opened."""
+        in_call = self.modem is not None and self.modem.state in IN_CALL
+        state = {"idle": "busy" if in_call else "up", "sending": "busy", "down": "down"}.get(self.state, "unknown")
+        return {"type": "fax_modem", "device": self.url, "state": state, "last_activity": self.last_activity or 0}
 
 
 def parse_lines(modems: str, numbers: str, cls: str) -> list[FaxLine]:

@@ -18,6 +18,7 @@ from appliance.supervisor import Service, ServiceState
 
 log = logging.getLogger(__name__)
 NO_TTY = "none"
+DIAGNOSABLE = ("mail", "fax", "sms")  # services with a self-test (`testable` and `diagnose`)
 
 
 class ConsoleService(Service):
@@ -38,7 +39,8 @@ class ConsoleService(Service):
         self.ring.setFormatter(LogfmtFormatter())
         self.control = ControlServer(socket_path(self.config.data_dir), {
             "status": self._status, "restart": self._restart, "logs": self._logs,
-            "diagnose": self._diagnose, "reset-admin-password": self._reset_admin_password})
+            "diagnose": self._diagnose, "testable": self._testable,
+            "reset-admin-password": self._reset_admin_password})
 
     # --- life -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -124,20 +126,40 @@ class ConsoleService(Service):
             raise ValueError("lines must be a number")
         return {"lines": self.ring.tail(min(max(count, 0), self.ring.lines.maxlen or 0))}
 
-    async def _diagnose(self, request: dict) -> dict:
-        name = str(request.get("service", ""))
+    def _why_not_testable(self, name: str) -> str | None:
         sup = self._supervisor()
         rec = sup.records.get(name)
         if rec is None:
-            raise LookupError(f"no service named {name!r}")
+            return f"no service named {name!r}"
         if rec.spec.factory is None:
-            return {"lines": [f"not available: {rec.spec.disabled_reason}"]}
+            return rec.spec.disabled_reason
         if rec.state != ServiceState.RUNNING or rec.service is None:
-            return {"lines": [f"not available: the {name} service is {rec.state.value}"]}
-        diagnose = getattr(rec.service, "diagnose", None)
-        if diagnose is None:
-            return {"lines": [f"not available: the {name} service has no self-test yet"]}
-        return {"lines": [str(line) for line in await diagnose()]}
+            return f"the {name} service is {rec.state.value}"
+        if getattr(rec.service, "diagnose", None) is None:
+            return f"the {name} service has no self-test"
+        return None
+
+    async def _testable(self, request: dict) -> dict:
+        """What the diagnostics menu can offer now: [service, item, label], and why the rest cannot be tested."""
+        items, unavailable = [], []
+        for name in DIAGNOSABLE:
+            why = self._why_not_testable(name)
+            if why:
+                unavailable.append([name, why])
+                continue
+            service = self._supervisor().records[name].service
+            items += [[name, item, label] for item, label in service.testable()]
+        return {"items": items, "unavailable": unavailable}
+
+    async def _diagnose(self, request: dict) -> dict:
+        name, item = str(request.get("service", "")), request.get("item")
+        if self._supervisor().records.get(name) is None:
+            raise LookupError(f"no service named {name!r}")
+        why = self._why_not_testable(name)
+        if why:
+            return {"lines": [f"not available: {why}"]}
+        service = self._supervisor().records[name].service
+        return {"lines": [str(line) for line in await service.diagnose(None if item is None else str(item))]}
 
     async def _reset_admin_password(self, request: dict) -> dict:
         password = await self.ctx.db.call(accounts.reset_password, accounts.ADMIN_USERNAME)

@@ -23,6 +23,7 @@ from hardware.fax_modem.t30 import ReceivedPage
 from hardware.fax_modem.tiff import TiffError, read_tiff, write_tiff
 from hardware.serial.errors import AtError
 
+from appliance.fax.diagnose import check_line
 from appliance.fax.intake import CHANNEL, FaxProcessor
 from appliance.fax.lines import EmulatedFaxNetwork, FaxLine, build_emulated, parse_lines
 from appliance.fax.models import FaxOutbox
@@ -94,6 +95,10 @@ class FaxService(Service):
         if self.network is not None:
             self.network.close()
             self.ctx.shared.pop("fax_network", None)
+        hardware = self.ctx.shared.get("hardware")
+        if isinstance(hardware, dict):  # a stopped service watches no line: SNMP shows none
+            for line in self.lines:
+                hardware.pop(f"fax-{line.name}", None)
 
     def health(self) -> dict[str, Any]:
         p = self.pipeline
@@ -104,7 +109,18 @@ class FaxService(Service):
     def _publish_hardware(self) -> None:
         hardware = self.ctx.shared.setdefault("hardware", {})
         for line in self.lines:
-            hardware[f"fax-{line.name}"] = line.health()
+            hardware[f"fax-{line.name}"] = line.hardware_row()
+
+    def testable(self) -> list[tuple[str, str]]:
+        """(item, label) of each line `diagnose` can test."""
+        return [(line.name, f"fax line {line.name} ({line.url})") for line in self.lines]
+
+    async def diagnose(self, item: str | None = None) -> list[str]:
+        """Test each line (or the one named `item`) through its open session: AT, ATI, +FCLASS."""
+        lines = [line for line in self.lines if item is None or line.name == item]
+        if not lines:
+            return [f"fax line {item}: no such line" if item else "no fax line is configured (fax.modems)"]
+        return [text for line in lines for text in await check_line(line)]
 
     def wake_outbox(self) -> None:
         """A fax was queued: a free line picks it up now."""

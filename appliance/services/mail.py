@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import functools
 import hashlib
@@ -17,7 +18,7 @@ from appliance.intake.errors import DeferredInput
 from appliance.intake.pipeline import IntakePipeline
 from appliance.intake.spool import channel_spool
 from appliance.intake.tickets import ModelTicketSink
-from appliance.mail import outbox, spam
+from appliance.mail import diagnose, outbox, spam
 from appliance.mail.errors import MailError
 from appliance.mail.fetcher import AccountFetcher
 from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings, intake_pool
@@ -41,6 +42,7 @@ OUTBOX_INTERVAL_S = 2.0
 RETRY_AFTER_DB_ERROR_S = 2.0
 FETCH_THREADS = 8
 STOP_WAIT_S = 8.0
+DIAGNOSE_TIMEOUT_S = 8.0
 
 
 class MailService(Service):
@@ -180,6 +182,43 @@ class MailService(Service):
         if self.scanner is not None:
             loop = asyncio.get_running_loop()
             self.virus_status = await loop.run_in_executor(self.executor, self.scanner.ping)
+
+    # --- self-test (console diagnostics, admin "Test" buttons) ----------------------------------
+    def testable(self) -> list[tuple[str, str]]:
+        """(item, label) of what `diagnose` can test one by one: each running account, the relay."""
+        items = [(str(aid), f"mail account {f.name} ({f.protocol} {f.conf.host})")
+                 for aid, (_, f, _) in sorted(self.fetchers.items())]
+        if self.relay is not None:
+            items.append(("relay", f"mail relay {self.relay.security}://{self.relay.host}:{self.relay.port}"))
+        return items
+
+    async def diagnose(self, item: str | None = None) -> list[str]:
+        """Test each running account step by step, then the relay (or only the account id / "relay" `item`)."""
+        loop = asyncio.get_running_loop()
+        if item == "relay" or item is None:
+            relay = await self._diagnose_relay(loop)
+            if item == "relay":
+                return relay
+        running = {str(aid): f for aid, (_, f, _) in self.fetchers.items()}
+        if item is not None and item not in running:
+            return [f"account #{item}: not tested: it is disabled, its password cannot be opened, or the mail "
+                    f"service has not loaded it yet (it reloads accounts every {ACCOUNTS_RELOAD_S:.0f} s)"]
+        chosen = [running[item]] if item is not None else list(running.values())
+        # Short timeouts: a console waits for the answer, and a dead server should say so soon.
+        jobs = [loop.run_in_executor(None, diagnose.check_account, f.name, f.protocol,
+                                     dataclasses.replace(f.conf, timeout_s=DIAGNOSE_TIMEOUT_S)) for f in chosen]
+        lines = [line for result in await asyncio.gather(*jobs) for line in result]
+        if item is not None:
+            return lines
+        if not chosen:
+            lines.append("no mail account is active: nothing is fetched (add one on the admin page Mail)")
+        return lines + relay
+
+    async def _diagnose_relay(self, loop: asyncio.AbstractEventLoop) -> list[str]:
+        if self.relay is None:
+            return [f"relay: {self.relay_error or 'not configured (mail.relay_url): replies wait in the outbox'}"]
+        return await loop.run_in_executor(None, diagnose.check_relay,
+                                          dataclasses.replace(self.relay, timeout_s=DIAGNOSE_TIMEOUT_S))
 
     # --- intake ----------------------------------------------------------------------------------
     async def _is_service_address(self, address: str) -> bool:

@@ -19,6 +19,7 @@ from appliance.intake.spool import SpoolEntry, channel_spool
 from appliance.intake.tickets import ModelTicketSink
 from appliance.models.auth import utcnow
 from appliance.sms import emulated, outbox
+from appliance.sms.diagnose import check_modem
 from appliance.sms.intake import CHANNEL, SmsDelivered, SmsProcessor, pending_parts
 from appliance.sms.modems import ModemRunner, ModemSpec, parse_modems
 from appliance.sms.outbox import ReportSeen
@@ -138,6 +139,17 @@ class SmsService(Service):
         hardware = self.ctx.shared.setdefault("hardware", {})
         for name, runner in self.runners.items():
             hardware[name] = runner.hardware_row()
+
+    def testable(self) -> list[tuple[str, str]]:
+        """(item, label) of each modem `diagnose` can test."""
+        return [(name, f"GSM modem {name} ({r.spec.url})") for name, r in self.runners.items()]
+
+    async def diagnose(self, item: str | None = None) -> list[str]:
+        """Test each modem (or the one named `item`) through its open session: AT, identity, +CSQ, +CREG?."""
+        runners = [r for name, r in self.runners.items() if item is None or name == item]
+        if not runners:
+            return [f"GSM modem {item}: no such modem" if item else "no GSM modem is configured (sms.modems)"]
+        return [text for runner in runners for text in await check_modem(runner)]
 
     def _register_metrics(self) -> None:
         m = self.ctx.metrics

@@ -46,8 +46,14 @@ class FakeBackend:
         self.calls.append(("reset",))
         return "NewOneTime23"
 
-    def diagnose(self, service: str) -> list[str]:
-        return [f"not available: {service} not built"]
+    def testable(self):
+        return {"items": [["mail", "3", "mail account box (imap mail.example)"],
+                          ["fax", "fax-a", "fax line fax-a (emu://fax-a)"]],
+                "unavailable": [["sms", "the sms service is failed"]]}
+
+    def diagnose(self, service: str, item: str | None = None) -> list[str]:
+        self.calls.append(("diagnose", service, item))
+        return [f"tested {service} {item}"]
 
     def ping(self, host: str) -> list[str]:
         self.calls.append(("ping", host))
@@ -193,11 +199,27 @@ def test_factory_reset_needs_two_confirmations(logged_in) -> None:
 def test_reboot_and_diagnostics_and_logout(logged_in) -> None:
     s, backend = logged_in
     assert "would run: systemctl reboot" in s.type("9", "y")
-    s.type("", "6")
-    assert "not available: mail not built" in s.type("2")
+    menu = s.type("", "6")
+    assert " 2) Test mail account box (imap mail.example)" in menu and " 3) Test fax line fax-a" in menu
+    assert "Not testable now: sms: the sms service is failed" in menu and "4)" not in menu
+    assert "tested fax fax-a" in s.type("3")
     s.type("", "1")
     assert "3 packets transmitted" in s.type("192.0.2.1")
     s.type("", "0", "7", "1")
     assert "restored" in s.type("y")
     s.type("", "0")
     assert s.done
+    assert ("diagnose", "fax", "fax-a") in backend.calls
+
+
+def test_diagnostics_without_the_appliance_and_with_many_items() -> None:
+    from appliance.console.menu import diagnostic_entries
+    entries, header = diagnostic_entries(None)
+    assert [(s, i) for s, i, _ in entries] == [("mail", None), ("fax", None), ("sms", None)]
+    assert "does not answer" in header[0]
+    many = {"items": [["sms", f"gsm-{n}", f"GSM modem gsm-{n}"] for n in range(20)] + [["fax", "a", "fax line a"]],
+            "unavailable": []}
+    entries, _ = diagnostic_entries(many)
+    assert entries == [("sms", None, "Test all GSM modems"), ("fax", None, "Test all fax lines")]
+    entries, header = diagnostic_entries({"items": [], "unavailable": [["mail", "the mail service is stopped"]]})
+    assert entries == [] and header[-1].startswith("Nothing to test")
