@@ -409,6 +409,10 @@ class AcdBridge(CallControl):
             result = await self.adapter.perform(meta.call_id, action)
         except UnsupportedAction as exc:
             meta.notes.append(str(exc))
+            if isinstance(action, Voicemail):  # the script ended with this step: no caller is left waiting
+                meta.outcome = "voicemail"
+                await self.adapter.hangup(meta.call_id)
+                self._finish(meta)
             return None
         if isinstance(action, OfferCallback) and result:
             call = self._call_or_none(meta.call_id)
