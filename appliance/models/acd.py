@@ -25,6 +25,7 @@ class AcdQueue(BaseModel):
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
     calendar = peewee.TextField(default="")  # JSON opening hours, holidays, exceptions (B9); empty: always open
+    wrap_up_required = peewee.BooleanField(default=False)  # agents give wrap-up codes before wrap-up ends
 
 
 class QueueScriptVersion(BaseModel):
@@ -73,6 +74,7 @@ class CallRecord(BaseModel):
     notes = peewee.TextField(default="[]")
     decision = peewee.TextField(default="null")  # the routing decision with its candidates (JSON)
     ticket_id = peewee.IntegerField(null=True)  # the phone ticket the call was filed on (B2, B7)
+    parties = peewee.TextField(default="[]")  # consultations, transfers, three-ways: who, when, to whom (JSON)
 
 
 class Prompt(BaseModel):
@@ -91,3 +93,33 @@ class Prompt(BaseModel):
 
     class Meta:
         indexes = ((("tenant", "name", "language"), True),)
+
+
+class WrapUpCode(BaseModel):
+    """A wrap-up code agents pick after a call: for the whole tenant, or only for one queue."""
+
+    tenant = peewee.ForeignKeyField(Tenant, backref="wrap_up_codes", on_delete="CASCADE")
+    queue = peewee.ForeignKeyField(AcdQueue, null=True, on_delete="CASCADE")  # None: every queue of the tenant
+    code = peewee.CharField(max_length=32)
+    name = peewee.CharField(max_length=100)
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant", "code"), True),)
+
+
+class CallWrapUp(BaseModel):
+    """The wrap-up codes (and a short note) one agent gave for one call; an agent who took a call over by
+    transfer gives their own."""
+
+    tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="CASCADE")
+    call_id = peewee.CharField(max_length=100, index=True)
+    agent_id = peewee.CharField(max_length=64)
+    queue_key = peewee.CharField(max_length=64, default="", index=True)
+    codes = peewee.TextField(default="[]")  # JSON list of codes
+    note = peewee.CharField(max_length=500, default="")
+    created_at = peewee.DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("call_id", "agent_id"), True),)

@@ -21,6 +21,21 @@ OUTCOME_TEXT = {
 }
 
 
+PARTY_TEXT = {
+    "consult": "{by} consulted {to}", "transfer": "{by} transferred the call to {to}",
+    "conference": "{by} joined {to} in a three-way call", "left": "{by} left the three-way call",
+    "busy": "{to} was busy", "no_answer": "{to} did not answer", "cancelled": "{by} ended the consultation",
+}
+
+
+def party_line(party: dict[str, Any]) -> str:
+    """One consultation, transfer or three-way step as a line of the phone ticket (B3, B12)."""
+    import datetime
+    at = datetime.datetime.fromtimestamp(party.get("at") or 0, datetime.timezone.utc).strftime("%H:%M:%S UTC")
+    text = PARTY_TEXT[party["kind"]].format(by=party.get("by") or "-", to=party.get("to") or "-")
+    return f"{at}: {text}"
+
+
 def _e164(raw: str, region: str) -> str | None:
     try:
         return normalise_phone(raw, region)
@@ -57,6 +72,7 @@ def file_call(record: dict[str, Any]) -> tuple[int | None, int | None]:
     if record.get("digits"):
         lines.append(f"Entered digits: {record['digits']}")
     lines += [f"Note: {n}" for n in record.get("notes") or []]
+    lines += [party_line(p) for p in record.get("parties") or [] if p.get("kind") in PARTY_TEXT]
     if record.get("survey_score") is not None:
         lines.append(f"Satisfaction survey: {record['survey_score']} of 5")
     delivery = ModelTicketSink().deliver(InboundMessage(

@@ -71,6 +71,7 @@ def load_setup(simulator: bool) -> AcdSetup:
             setup.engine.add_queue(QueueConfig(row.key, name=row.name, strategy=Strategy(row.strategy),
                                                skills=skills, sl_target_s=row.sl_target_s, sl_goal=row.sl_goal,
                                                wrap_up_s=row.wrap_up_s, offer_timeout_s=row.offer_timeout_s,
+                                               wrap_up_codes_required=row.wrap_up_required,
                                                calendar=calendar_from_json(row.calendar)))
         except (ValueError, TypeError, AcdConfigError) as exc:
             setup.problems.append(f"queue {row.key}: {exc}")

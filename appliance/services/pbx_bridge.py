@@ -42,7 +42,7 @@ def save_record(record: dict[str, Any], tenant_id: int | None,
         arrived_at=datetime.datetime.fromtimestamp(record["arrived_at"], datetime.timezone.utc).replace(tzinfo=None),
         wait_s=record["wait_s"], talk_s=record["talk_s"], digits=record["digits"][:40],
         survey_score=record["survey_score"], notes=json.dumps(record["notes"]),
-        decision=json.dumps(record["decision"]),
+        decision=json.dumps(record["decision"]), parties=json.dumps(record.get("parties") or []),
     ).on_conflict_ignore().execute()
     save_survey(record, ticket_tenant or tenant_id)
     if load_audio is not None:

@@ -186,7 +186,19 @@ def _record_data(row) -> dict[str, Any]:
             "dialled": row.dialled, "queue": row.queue_key, "agent_id": row.agent_id, "outcome": row.outcome,
             "loss": row.loss, "arrived_at": row.arrived_at.isoformat() + "Z", "wait_s": row.wait_s,
             "talk_s": row.talk_s, "digits": row.digits, "survey_score": row.survey_score,
-            "notes": json.loads(row.notes or "[]")}
+            "notes": json.loads(row.notes or "[]"), "parties": json.loads(row.parties or "[]")}
+
+
+def _with_wrap_ups(rows: list[dict[str, Any]], tenant_id: int | None, everyone: bool) -> list[dict[str, Any]]:
+    """Each history row with the wrap-up codes its agents gave, and a flat list of them (exports, filters)."""
+    from appliance.models.access.wrapup import given_for
+    given = given_for([r["call_id"] for r in rows], tenant_id, everyone)
+    for row in rows:
+        row["wrap_ups"] = given.get(row["call_id"], [])
+        row["wrap_up_codes"] = sorted({c for g in row["wrap_ups"] for c in g["codes"]})
+        row["transfers"] = "; ".join(f"{p.get('kind')}:{p.get('by', '')}>{p.get('to', '')}"
+                                     for p in row["parties"] if p.get("kind") in ("transfer", "conference", "left"))
+    return rows
 
 
 def _params(request: web.Request) -> dict[str, Any]:
@@ -210,14 +222,15 @@ async def call_history(request: web.Request) -> web.Response:
         raise _error(400, "invalid", "limit and cursor must be whole numbers", field="limit") from None
     user = request[USER]
     params = _params(request)
+    everyone = user.role == "admin" and getattr(user, "tenant_id", None) is None
 
     def fetch():
         from appliance.models.acd import CallRecord
-        query = _history_query(params, getattr(user, "tenant_id", None),
-                               user.role == "admin" and getattr(user, "tenant_id", None) is None)
+        query = _history_query(params, getattr(user, "tenant_id", None), everyone)
         if cursor is not None:
             query = query.where(CallRecord.id < cursor)
-        return [_record_data(r) for r in query.limit(max(1, limit) + 1)]
+        return _with_wrap_ups([_record_data(r) for r in query.limit(max(1, limit) + 1)],
+                              getattr(user, "tenant_id", None), everyone)
 
     rows = await request.app[DB].call(fetch)
     more = len(rows) > limit
@@ -232,18 +245,20 @@ async def call_history_csv(request: web.Request) -> web.Response:
     user = request[USER]
     params = _params(request)
 
+    everyone = user.role == "admin" and getattr(user, "tenant_id", None) is None
+
     def fetch():
-        query = _history_query(params, getattr(user, "tenant_id", None),
-                               user.role == "admin" and getattr(user, "tenant_id", None) is None)
-        return [_record_data(r) for r in query.limit(100_000)]
+        query = _history_query(params, getattr(user, "tenant_id", None), everyone)
+        return _with_wrap_ups([_record_data(r) for r in query.limit(100_000)], getattr(user, "tenant_id", None),
+                              everyone)
 
     rows = await request.app[DB].call(fetch)
     out = io.StringIO()
     fields = ["call_id", "direction", "caller", "dialled", "queue", "agent_id", "outcome", "loss", "arrived_at",
-              "wait_s", "talk_s", "digits", "survey_score"]
+              "wait_s", "talk_s", "digits", "survey_score", "wrap_up_codes", "transfers"]
     writer = csv.DictWriter(out, fields, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({**r, "wrap_up_codes": " ".join(r["wrap_up_codes"])} for r in rows)
     return web.Response(text=out.getvalue(), content_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
 

@@ -25,14 +25,16 @@ from appliance.webui.security import csrf_token
 routes = web.RouteTableDef()
 TITLES = {"tenants": "Tenants", "users": "Users", "profiles": "Profiles", "teams": "Teams", "skills": "Skills",
           "mailboxes": "Mailboxes", "categories": "Categories", "sla-policies": "SLA policies",
-          "staff": "Staff directory", "customers": "Customers", "tickets": "Tickets"}
+          "staff": "Staff directory", "customers": "Customers", "tickets": "Tickets",
+          "wrap-up-codes": "Wrap-up codes"}
 COLUMNS = {"tenants": ("name", "region", "timezone"), "users": ("username", "display_name", "role", "email"),
            "profiles": ("name", "parent_id", "rights"), "teams": ("name", "kind", "parent_id"),
            "skills": ("name", "kind", "code"), "mailboxes": ("name", "parent_id", "addresses"),
            "categories": ("name", "depth", "parent_id"),
            "sla-policies": ("name", "response_minutes", "resolve_minutes"),
            "staff": ("name", "department", "title", "phone"), "customers": ("name", "kind", "number", "ownership"),
-           "tickets": ("subject", "channel", "state", "priority", "due_at")}
+           "tickets": ("subject", "channel", "state", "priority", "due_at"),
+           "wrap-up-codes": ("code", "name", "queue_id", "active")}
 PAGE_SIZE = 25
 
 

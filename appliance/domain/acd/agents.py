@@ -105,6 +105,7 @@ class Agent:
     wrap_until: float | None = None
     # wrap-up codes still owed for the last call: wrap-up does not end by itself until they are given
     wrap_hold: bool = False
+    last_call_id: str | None = None  # the call the wrap-up (and its codes) belongs to
     # bumped whenever the agent stops being available, so stale index entries can be recognised
     epoch: int = 0
     # the epoch whose entries sit in the free-agent heaps, and the segments the agent is eligible for

@@ -139,6 +139,7 @@ class ConsultMixin:
         call.offered_to = (new_agent.id,)
         call.answered_at = now  # handle time of the new agent starts now
         new_agent.calls_taken += 1
+        new_agent.last_call_id = call.id
         queue = self._queues.get(call.serving_queue_id or call.queue_id or "")  # type: ignore[attr-defined]
         new_agent.wrap_hold = bool(queue and queue.wrap_up_codes_required)
         # a colleague consulted from a pause goes back to it after this call

@@ -329,6 +329,7 @@ class AcdEngine(ConsultMixin, EngineCore):
         call.agent_id = agent_id
         call.offered_to = (agent_id,)
         agent.calls_taken += 1
+        agent.last_call_id = call.id
         agent.wrap_hold = self._queues[call.serving_queue_id or call.queue_id].wrap_up_codes_required
         self._change(agent, now, AgentState.BUSY)
         stats = self._stats[call.queue_id]

@@ -10,6 +10,7 @@ from appliance.models.access.customers import CustomerResource
 from appliance.models.access.org import resources as org_resources
 from appliance.models.access.resource import Resource
 from appliance.models.access.tickets import TicketResource
+from appliance.models.access.wrapup import WrapUpCodeResource
 from appliance.webui.api.base import api, object_id, publish, read_json, respond, run
 
 PAGING = ("limit", "cursor", "q")
@@ -20,6 +21,7 @@ def all_resources() -> Mapping[str, Resource]:
     found = dict(org_resources())
     found["customers"] = CustomerResource()
     found["tickets"] = TicketResource()
+    found["wrap-up-codes"] = WrapUpCodeResource()
     return found
 
 

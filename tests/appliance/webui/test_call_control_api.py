@@ -1,0 +1,102 @@
+"""Call control and wrap-up codes over HTTP: an agent mutes, consults a number, holds a three-way and leaves
+it; wrap-up codes are configured through the REST API (CRUD), required by the queue, given by the agent,
+and shown in the history, its CSV and the summary; another tenant's agent sees none of it."""
+from __future__ import annotations
+
+import asyncio
+
+from appliance.pbx.simulated import SimTraffic
+from tests.appliance.webui.test_desk import _agent_session, office_setup
+
+HOTLINE = SimTraffic("hotline", "+4940555000", 0, handle_mean_s=10_000, patience_mean_s=None)
+
+
+async def eventually(check, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_consult_three_way_leave_then_required_wrap_up_codes(appliance, first_boot, http) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    acme, bridge = office["acme"], office["bridge"]
+    from appliance.models.acd import AcdQueue
+    await appliance.db.call(lambda: AcdQueue.update(wrap_up_required=True).where(AcdQueue.key == "hotline")
+                            .execute())
+    queue_id = await appliance.db.call(lambda: AcdQueue.get(AcdQueue.key == "hotline").id)
+    solved = await acme.post("/wrap-up-codes", {"code": "solved", "name": "Solved on the call"})
+    await acme.post("/wrap-up-codes", {"code": "invoice", "name": "Invoice question", "queue_id": queue_id})
+    bad = await acme.post("/wrap-up-codes", {"code": "has space", "name": "x"}, expect=400)
+    assert "code" in bad["fields"]
+    assert solved["code"] == "solved" and solved["queue_id"] is None
+
+    token = await _agent_session(http, office)
+    h = {"X-CSRF-Token": token}
+    me = f"u{office['agent']['id']}"
+    async with http.post("/api/v1/acd/me/login", json={"mode": "inbound"}, headers=h) as r:
+        assert r.status == 200
+    bridge.adapter.time_scale = 0.002
+    call_id = bridge.adapter.arrive(HOTLINE, caller="+4940999000")
+    await eventually(lambda: bridge.engine.agent(me).state.value == "reserved")
+    async with http.post(f"/api/v1/acd/calls/{call_id}/answer", headers=h) as r:
+        assert r.status == 200
+
+    async with http.post(f"/api/v1/acd/calls/{call_id}/mute", headers=h) as r:
+        assert r.status == 200 and (await r.json())["muted"] == [me]
+    async with http.post(f"/api/v1/acd/calls/{call_id}/consult", json={"target": "12ab"}, headers=h) as r:
+        assert r.status == 400 and (await r.json())["field"] == "target"
+    bridge.adapter.unanswered_targets.add("+4930666")
+    bridge.adapter.consult_ring_s = 1_000_000  # rings until cancelled
+    async with http.post(f"/api/v1/acd/calls/{call_id}/consult", json={"target": "+49 30 666"}, headers=h) as r:
+        view = await r.json()
+        assert r.status == 200 and view["consult"] == {"target": "+4930666", "agent_id": None, "state": "ringing",
+                                                        "by": me}
+    async with http.post(f"/api/v1/acd/calls/{call_id}/conference", headers=h) as r:
+        assert r.status == 409  # not before the consulted party answers
+    async with http.post(f"/api/v1/acd/calls/{call_id}/consult-cancel", headers=h) as r:
+        assert r.status == 200 and (await r.json())["consult"] is None
+    async with http.post(f"/api/v1/acd/calls/{call_id}/consult", json={"target": "+4930777"}, headers=h) as r:
+        assert r.status == 200
+    await eventually(lambda: bridge.engine.call(call_id).consult.state.value == "talking")
+    async with http.post(f"/api/v1/acd/calls/{call_id}/conference", headers=h) as r:
+        assert r.status == 200 and (await r.json())["consult"]["state"] == "conference"
+    async with http.post(f"/api/v1/acd/calls/{call_id}/leave", headers=h) as r:
+        assert r.status == 200
+    assert bridge.engine.agent(me).state.value == "wrap_up"
+
+    async with http.get(f"/api/v1/acd/calls/{call_id}/wrap-up") as r:
+        offer = await r.json()
+    assert offer["required"] is True and [c["code"] for c in offer["codes"]] == ["invoice", "solved"]
+    async with http.post("/api/v1/acd/me/ready", headers=h) as r:
+        assert r.status == 409  # wrap-up codes first
+    async with http.post(f"/api/v1/acd/calls/{call_id}/wrap-up", json={"codes": []}, headers=h) as r:
+        assert r.status == 400 and "codes" in (await r.json())["fields"]
+    async with http.post(f"/api/v1/acd/calls/{call_id}/wrap-up", json={"codes": ["nope"]}, headers=h) as r:
+        assert r.status == 400
+    async with http.post(f"/api/v1/acd/calls/{call_id}/wrap-up", json={"codes": ["invoice", "solved"],
+                                                                       "note": "Kopie geschickt"}, headers=h) as r:
+        assert r.status == 201
+    async with http.post("/api/v1/acd/me/ready", headers=h) as r:
+        assert r.status == 200 and (await r.json())["state"] == "ready"
+    async with http.post("/api/v1/acd/calls/sim-999/wrap-up", json={"codes": ["solved"]}, headers=h) as r:
+        assert r.status == 404  # not a call of this agent
+
+    history = {}
+
+    async def recorded() -> bool:
+        nonlocal history
+        history = await acme.get(f"/calls?caller=%2B4940999000")
+        return bool(history["items"])
+
+    for _ in range(200):
+        if await recorded():
+            break
+        await asyncio.sleep(0.05)
+    row = history["items"][0]
+    assert row["outcome"] == "transferred" and row["wrap_up_codes"] == ["invoice", "solved"]
+    assert [p["kind"] for p in row["parties"]] == ["consult", "cancelled", "consult", "answered", "conference", "left"]
+    assert row["wrap_ups"][0]["note"] == "Kopie geschickt"
+    summary = await acme.get("/calls/wrap-up-summary")
+    assert {(i["code"], i["count"]) for i in summary["items"]} == {("invoice", 1), ("solved", 1)}
