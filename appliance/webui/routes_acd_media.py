@@ -81,8 +81,8 @@ async def surveys_page(request: web.Request) -> web.Response:
 
 
 PROMPT_STRINGS = (
-    N_("Saved."), N_("Uploaded as version %(v)s."), N_("Deleted."), N_("Error"), N_("version %(v)s"),
-    N_("active"), N_("plays now"), N_("Activate"), N_("Delete"), N_("Hot prompt on"), N_("Hot prompt off"),
+    N_("Saved."), N_("Uploaded as version %(v)s."), N_("Prompt deleted."), N_("Error"), N_("version %(v)s"),
+    N_("active"), N_("plays now"), N_("Activate"), N_("Delete rule"), N_("Hot prompt on"), N_("Hot prompt off"),
     N_("No versions."), N_("No rules: the active version plays."), N_("Not used by any script."),
     N_("scheduled"), N_("holiday"), N_("closed"), N_("from %(a)s"), N_("until %(b)s"),
     N_("queue %(q)s, script version %(v)s, line %(l)s (%(s)s)"), N_("queue %(q)s (running), line %(l)s (%(s)s)"),

@@ -112,7 +112,7 @@
     const rules = $("pd-rules");
     rules.textContent = "";
     for (const rule of p.rules) {
-      const del = el("button", {type: "button", class: "link"}, S("Delete"));
+      const del = el("button", {type: "button", class: "link"}, S("Delete rule"));
       del.addEventListener("click", async () => {
         const res = await api("DELETE", `/api/v1/acd/prompts/${p.id}/rules/${rule.id}`);
         if (!res.ok) { show("pd-error", problem(res)); return; }
@@ -172,7 +172,7 @@
     if (!r.ok) { show("pd-error", problem(r)); return; }
     $("prompt-detail").hidden = true;
     current = null;
-    flash(S("Deleted."));
+    flash(S("Prompt deleted."));
     await loadList();
   });
 
