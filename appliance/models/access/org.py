@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import peewee
 
-from appliance.domain import hierarchy, identifiers, sla
+from appliance.domain import hierarchy, identifiers, sla, worknext
 from appliance.domain.errors import Forbidden, ValidationError
 from appliance.domain.permissions import ROLE_NAMES, Perm, unknown_rights
 from appliance.domain.schema import Field, Schema
@@ -220,7 +220,8 @@ class TeamResource(Resource):
     name, model = "teams", Team
     create_schema, update_schema = _schemas(
         "team", NAME, TENANT_ID, PARENT, Field("kind", choices=("hierarchical", "functional")),
-        Field("settings", "object"), ACTIVE, Field("member_ids", "ids"))
+        Field("settings", "object", help='text blocks, forwards …; next work: {"mailbox_ids": [1, 2], '
+                                         '"max_open_tickets": 5}'), ACTIVE, Field("member_ids", "ids"))
     hierarchical = True
     filters = ("kind", "active")
 
@@ -230,6 +231,14 @@ class TeamResource(Resource):
         return out
 
     def values(self, scope: Scope, data: dict[str, Any], obj: Any, tenant_id: int) -> dict[str, Any]:
+        if "settings" in data:
+            # The work-queue limits (F3): the universal queue trusts them, so they are checked here.
+            settings = data["settings"]
+            problems = {f"settings.{k}": v for k, v in worknext.settings_problems(settings).items()}
+            if problems:
+                raise ValidationError(problems)
+            for i, box in enumerate(settings.get("mailbox_ids") or ()):
+                scope.ref(Mailbox, box, f"settings.mailbox_ids[{i}]", tenant_id)
         return super().values(scope, {k: v for k, v in data.items() if k != "member_ids"}, obj, tenant_id)
 
     def after_save(self, scope: Scope, obj: Any, data: dict[str, Any], created: bool) -> None:

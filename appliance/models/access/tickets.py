@@ -300,9 +300,14 @@ _ABILITY_SQL = ('SELECT us.skill_id, us.level, s.kind, s.code FROM user_skill us
 # One indexed LIMIT 1 per (skill, language) probe, glued into one statement: the work-queue index
 # (tenant, state, owner, skill, language, priority, due_at, id) answers each part with one seek.
 # Written as SQL text once because building it with the ORM costs more than running it.
-_HEAD_SQL = ('SELECT * FROM (SELECT id, priority, due_at, skill_id, min_level, language FROM ticket '
+_HEAD_SQL = ('SELECT * FROM (SELECT id, priority, due_at, skill_id, min_level, language, mailbox_id FROM ticket '
              'WHERE tenant_id = {p} AND state = {p} AND owner_id IS NULL AND {skill} AND language = {p} '
-             'AND min_level <= {p} ORDER BY priority, due_at, id LIMIT 1) AS h{n}')
+             'AND min_level <= {p}{mailboxes} ORDER BY priority, due_at, id LIMIT 1) AS h{n}')
+_TEAMS_SQL = ('SELECT t.settings FROM team_member m JOIN team t ON t.id = m.team_id '
+              'WHERE m.user_id = {p} AND t.tenant_id = {p} AND t.active = {p}')
+# Unfinished tickets an agent holds; the work-queue index answers it with one seek per state.
+_HELD_SQL = 'SELECT COUNT(*) FROM ticket WHERE tenant_id = {p} AND state IN ({states}) AND owner_id = {p}'
+HELD_STATES = tuple(s for s in workflow.STATES if s not in workflow.FINAL_STATES)
 _CLAIM_SQL = 'UPDATE ticket SET owner_id = {p}, updated_at = {p} WHERE id = {p} AND owner_id IS NULL AND state = {p}'
 
 
@@ -321,26 +326,65 @@ def agent_ability(user_id: int) -> worknext.AgentAbility:
     return worknext.AgentAbility(skills, frozenset(languages))
 
 
-def _heads(tenant_id: int, probes: list[worknext.Probe]) -> list[worknext.Candidate]:
+def agent_limits(tenant_id: int, user_id: int) -> worknext.WorkLimits:
+    """What the agent's teams allow in the work queue: mailboxes and a cap on tickets held (F3)."""
+    db = Ticket._meta.database
+    teams = []
+    for (text,) in db.execute_sql(_TEAMS_SQL.format(p=_param()), (user_id, tenant_id, True)).fetchall():
+        try:
+            settings = json.loads(text or "{}")
+        except ValueError:
+            continue
+        if isinstance(settings, dict) and (settings.get("mailbox_ids") is not None
+                                           or settings.get("max_open_tickets") is not None):
+            teams.append(settings)
+    if not teams:
+        return worknext.NO_LIMITS
+    parent_of = {}
+    if any(t.get("mailbox_ids") is not None for t in teams):
+        parent_of = dict(Mailbox.select(Mailbox.id, Mailbox.parent).where(Mailbox.tenant == tenant_id).tuples())
+    return worknext.team_limits(teams, parent_of)
+
+
+def held_tickets(tenant_id: int, user_id: int) -> int:
+    """How many unfinished tickets the agent owns."""
+    p = _param()
+    sql = _HELD_SQL.format(p=p, states=", ".join([p] * len(HELD_STATES)))
+    return Ticket._meta.database.execute_sql(sql, (tenant_id, *HELD_STATES, user_id)).fetchone()[0]
+
+
+def _heads(tenant_id: int, probes: list[worknext.Probe],
+           mailboxes: frozenset[int] | None = None) -> list[worknext.Candidate]:
     parts, params = [], []
     p = _param()
+    boxes, box_params = "", []
+    if mailboxes is not None:
+        box_params = sorted(mailboxes)
+        listed = f" OR mailbox_id IN ({', '.join([p] * len(box_params))})" if box_params else ""
+        boxes = f" AND (mailbox_id IS NULL{listed})"
     for probe in probes:
         for lang in probe.languages:
             skill = "skill_id IS NULL" if probe.skill_id is None else f"skill_id = {p}"
-            parts.append(_HEAD_SQL.format(p=p, skill=skill, n=len(parts)))
+            parts.append(_HEAD_SQL.format(p=p, skill=skill, n=len(parts), mailboxes=boxes))
             params += [tenant_id, "open"] + ([] if probe.skill_id is None else [probe.skill_id])
-            params += [lang, probe.max_level]
+            params += [lang, probe.max_level] + box_params
     rows = Ticket._meta.database.execute_sql(" UNION ALL ".join(parts), params).fetchall()
     due = Ticket.due_at.python_value
-    return [worknext.Candidate(r[0], r[1], due(r[2]), r[3], r[4], r[5]) for r in rows]
+    return [worknext.Candidate(r[0], r[1], due(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
 
 def claim_next(tenant_id: int, user_id: int) -> int | None:
-    """Choose the next work for an agent and claim it atomically; the ticket id, or None (F15)."""
+    """Choose the next work for an agent and claim it atomically; the ticket id, or None (F15).
+
+    A team's limits apply (F3): only its mailboxes, and nothing while the agent holds the cap already.
+    """
     ability = agent_ability(user_id)
+    limits = agent_limits(tenant_id, user_id)
+    if limits.max_open is not None and limits.full(held_tickets(tenant_id, user_id)):
+        return None
     probes = worknext.probes(ability)
     for _ in range(5):  # another agent may claim the same head between our read and our update
-        best = worknext.choose(ability, _heads(tenant_id, probes))
+        best = worknext.choose(ability, _heads(tenant_id, probes, limits.mailboxes), limits)
         if best is None:
             return None
         cursor = Ticket._meta.database.execute_sql(_CLAIM_SQL.format(p=_param()),
