@@ -4,7 +4,9 @@ The dialplan contract (documented in docs/asterisk.md): an inbound call sets the
 ACD_QUEUE to a queue key and waits in `acd-wait` (music on hold). To offer it, we Redirect the caller to
 `acd-dial,<agent extension>,1`, whose Dial() rings the agent and, unanswered, returns to `acd-wait`.
 DialEnd tells us answered or not; Hangup of the caller ends the call. Prompts and menus stay in the
-dialplan: AMI cannot play a prompt and wait for it, so script media actions are skipped with a note.
+dialplan: AMI cannot play a prompt and wait for it, so script media actions are skipped with a note. The
+voice message step is the exception: the caller goes to `acd-voicemail`, whose Record() reports the file
+(RECORDED_FILE) that we read from the shared voicemail directory.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from appliance.webui import routes_sms  # the SMS channel (issue 8)
 from appliance.webui import routes_acd_media  # ACD media: survey statistics, prompt catalogue (issue 5)
 from appliance.webui import locale, routes_desk, routes_queues_admin  # the desk and queue admin (issue 6)
 from appliance.webui import routes_calls  # mute, consultation, three-way, wrap-up codes (B3, B12)
-from appliance.webui import routes_reply  # e-mail replies with attachments from the desk (issues 6, 7)
+from appliance.webui import routes_content, routes_reply  # text blocks, templates, desk e-mail replies (E3–E5)
 from appliance.webui.security import LoginRateLimiter, authenticate, security_headers
 
 HERE = Path(__file__).parent
@@ -55,6 +55,7 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     app.router.add_routes(routes_desk.routes)
     app.router.add_routes(routes_calls.routes)
     app.router.add_routes(routes_reply.routes)
+    app.router.add_routes(routes_content.routes)
     app.router.add_routes(routes_queues_admin.routes)
     app.router.add_routes(api.routes)
     app.router.add_routes(routes_quarantine.routes)

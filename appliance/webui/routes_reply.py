@@ -6,6 +6,7 @@ Replies on other channels stay with the workflow's `send` action (routes_desk); 
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from email.utils import getaddresses
@@ -29,6 +30,7 @@ from appliance.models.access.tickets import TicketResource, apply_action
 from appliance.webui.keys import STORE
 from appliance.webui.routes_acd import STAFF
 from appliance.webui.routes_desk import _json_error, _run
+from appliance.webui.routes_smime import secret_box
 from appliance.webui.security import require_role
 
 routes = web.RouteTableDef()
@@ -115,8 +117,11 @@ async def upload(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------------------------------- the mail reply
-def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any) -> dict[str, Any]:
-    """Queue an e-mail reply with the desk's salutation, signature and attachments; the ticket afterwards."""
+def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any = None) -> dict[str, Any]:
+    """Queue an e-mail reply with the desk's salutation, signature and attachments; the ticket afterwards.
+
+    `box` opens the mailbox's sealed S/MIME key when the mailbox signs its mail (C4).
+    """
     scope.require(Perm.TICKETS_WRITE)
     ticket = scope.get(Ticket, ticket_id, for_update=True)
     data = MAIL_REPLY.validate(raw)
@@ -142,7 +147,7 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any) -> dict[
         queued = replies.queue_reply(ticket.tenant_id, ticket.id, text, user_id=scope.actor.user_id, html=html,
                                      salutation=data.get("salutation", ""), attachments=files, to=to,
                                      quote=data.get("quote", True), signature=data.get("signature") or None,
-                                     subject=data.get("subject") or None)
+                                     subject=data.get("subject") or None, box=box)
     except MailError as exc:
         raise ValidationError({"recipient": f"cannot send: {exc} (does the ticket's mailbox have an e-mail "
                                             "address?)"}) from None
@@ -159,7 +164,8 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any) -> dict[
 async def mail_reply(request: web.Request, body: Any) -> web.Response:
     """The desk's reply on the mail channel (called by routes_desk.reply)."""
     store = request.app[STORE]
-    item = await _run(request, send_mail_reply, int(request.match_info["id"]), body, store)
+    box = await asyncio.get_running_loop().run_in_executor(None, secret_box, request)
+    item = await _run(request, send_mail_reply, int(request.match_info["id"]), body, store, box)
     return web.json_response(item, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str))
 
 

@@ -156,8 +156,9 @@ def catalogue_ids(language: str) -> set[str]:
 # What the catalogues cover: the desk, wallboard, queue admin and the login/admin shell.
 TEMPLATES = ("base.html", "login.html", "password.html", "wallboard.html", "desk.html", "admin/queues.html",
              "admin/queues_script.html", "admin/snmp.html", "mail/smime.html",
-             "admin/surveys.html", "admin/prompts.html")
-PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py")
+             "admin/surveys.html", "admin/prompts.html",
+             "admin/content_list.html", "admin/content_form.html")
+PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py", "routes_content.py")
 
 
 def missing(language: str) -> list[str]:
