@@ -16,7 +16,7 @@ from appliance.metrics import Metrics
 from appliance.supervisor import Supervisor
 from appliance.webui import api, keys, routes_acd, routes_acd_config, routes_admin, routes_fax, routes_auth, routes_live, routes_org
 from appliance.webui import routes_mail, routes_quarantine, routes_smime  # the mail channel and intake (issue 7)
-from appliance.webui import routes_backup, routes_snmp, routes_update  # backups, SNMP, signed updates (issue 9)
+from appliance.webui import routes_backup, routes_diagnose, routes_snmp, routes_update  # operations (issue 9)
 from appliance.webui import routes_sms  # the SMS channel (issue 8)
 from appliance.webui import routes_acd_media  # ACD media: survey statistics, prompt catalogue (issue 5)
 from appliance.webui import locale, routes_desk, routes_queues_admin  # the desk and queue admin (issue 6)
@@ -66,5 +66,6 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     routes_backup.setup(app)
     routes_update.setup(app)
     app.router.add_routes(routes_snmp.routes)
+    app.router.add_routes(routes_diagnose.routes)
     app.router.add_static("/static/", HERE / "static", name="static")
     return app

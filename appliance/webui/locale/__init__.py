@@ -157,8 +157,8 @@ def catalogue_ids(language: str) -> set[str]:
 TEMPLATES = ("base.html", "login.html", "password.html", "wallboard.html", "desk.html", "admin/queues.html",
              "admin/queues_script.html", "admin/snmp.html", "mail/smime.html",
              "admin/surveys.html", "admin/prompts.html",
-             "admin/content_list.html", "admin/content_form.html")
-PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py", "routes_content.py")
+             "admin/content_list.html", "admin/content_form.html", "admin/diagnostics.html")
+PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py", "routes_content.py", "routes_diagnose.py")
 
 
 def missing(language: str) -> list[str]:

@@ -70,3 +70,21 @@ async def test_each_account_and_the_relay_step_by_step(app, dovecot: Dovecot, sm
     one = await svc.diagnose(str(good.id))
     assert one[0].startswith("account imaps good") and not any("relay" in line for line in one)
     assert "not tested" in (await svc.diagnose("999999"))[0]
+
+
+async def test_the_test_button_on_the_mail_page(app, admin_http, dovecot: Dovecot) -> None:
+    address = "diag-web@acme.example"
+    tenant_id, box_id = await org(app, address)
+    dovecot.add_user(address)
+    account = await app.db.call(MailAccount.create, tenant=tenant_id, mailbox=box_id, name="web box", protocol="imap",
+                                host="localhost", port=dovecot.ports["imaps"], security="tls",
+                                ca_file=str(dovecot.cert), username=address, password=PASSWORD, poll_s=3600)
+    await accounts_running(app, 1)
+    async with admin_http.get("/admin/mail") as resp:
+        page = await resp.text()
+    form = re.search(r'action="/admin/diagnostics/mail".*?name="item" value="(\d+)"', page, re.S)
+    assert form and form.group(1) == str(account.id)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    async with admin_http.post("/admin/diagnostics/mail", data={"csrf_token": token, "item": str(account.id)}) as resp:
+        result = await resp.text()
+    assert resp.status == 200 and "Every step passed." in result and "account web box" in result
