@@ -154,7 +154,8 @@ def catalogue_ids(language: str) -> set[str]:
 
 
 # What the catalogues cover: the desk, wallboard, queue admin and the login/admin shell.
-TEMPLATES = ("base.html", "login.html", "password.html", "wallboard.html", "desk.html", "admin/queues.html",
+TEMPLATES = ("base.html", "login.html", "password.html", "wallboard.html", "desk.html", "desk_fax_report.html",
+             "admin/queues.html",
              "admin/queues_script.html", "admin/snmp.html", "mail/smime.html",
              "admin/surveys.html", "admin/prompts.html",
              "admin/content_list.html", "admin/content_form.html", "admin/diagnostics.html")

@@ -1,0 +1,153 @@
+"""Faxes from the desk's ticket view (C5, C11): "Send as fax" queues a cover sheet and/or an uploaded PDF or image
+in the fax outbox; the ticket shows each outgoing fax with its state, and its transmission report has a page.
+
+The ticket is read through the scoped accessor, so an agent reaches only faxes of tickets they may see.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from appliance.domain.errors import Forbidden, NotFound
+from appliance.models.access import Scope, load_actor
+from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
+from appliance.webui.routes_acd import STAFF
+from appliance.webui.security import require_role
+
+routes = web.RouteTableDef()
+MAX_UPLOAD = 20 * 1024 * 1024
+LISTED = 50  # outgoing faxes shown per ticket
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> web.HTTPException:
+    cls = {400: web.HTTPBadRequest, 404: web.HTTPNotFound, 413: web.HTTPRequestEntityTooLarge}[status]
+    return cls(text=json.dumps({"error": code, "message": message, **extra}), content_type="application/json")
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def job_json(job: Any) -> dict[str, Any]:
+    """One outbox row as the desk shows it."""
+    report = json.loads(job.report or "{}")
+    return {"id": job.id, "number": job.number, "state": job.state, "attempts": job.attempts,
+            "last_error": job.last_error, "next_at": _iso(job.next_at), "created_at": _iso(job.created_at),
+            "sent_at": _iso(job.sent_at), "pages": report.get("pages", []),
+            "pages_confirmed": report.get("pages_confirmed"), "report_url": f"/desk/faxes/{job.id}/report"}
+
+
+def _ticket(user_id: int, remote: str, ticket_id: int) -> Any:
+    """The ticket if the user may see it (scoped accessor); NotFound otherwise."""
+    from appliance.models import Ticket
+    return Scope(load_actor(user_id, remote)).get(Ticket, ticket_id)
+
+
+def fax_number_of(ticket: Any) -> str:
+    """The number to prefill: the customer's fax identifier, else the sender of the ticket's last inbound fax."""
+    from appliance.models import CustomerIdentifier, Message
+    if ticket.customer_id:
+        ident = (CustomerIdentifier.select().where((CustomerIdentifier.customer == ticket.customer_id)
+                                                   & (CustomerIdentifier.kind == "fax")).first())
+        if ident is not None:
+            return ident.value
+    last = (Message.select().where((Message.ticket == ticket.id) & (Message.channel == "fax")
+                                   & (Message.direction == "in") & (Message.sender != ""))
+            .order_by(Message.id.desc()).first())
+    return last.sender if last is not None else ""
+
+
+async def _in_db(request: web.Request, fn: Any) -> Any:
+    try:
+        return await request.app[DB].call(fn)
+    except (NotFound, Forbidden):
+        raise _error(404, "not_found", "No such ticket.") from None
+
+
+@routes.get(r"/desk/tickets/{id:\d+}/faxes")
+@require_role(*STAFF)
+async def ticket_faxes(request: web.Request) -> web.Response:
+    """The ticket's outgoing faxes (newest first) and the number to prefill."""
+    from appliance.fax.models import FaxOutbox
+    user, ticket_id = request[USER], int(request.match_info["id"])
+
+    def load() -> dict[str, Any]:
+        ticket = _ticket(user.id, request.remote or "", ticket_id)
+        jobs = (FaxOutbox.select().where((FaxOutbox.ticket_id == ticket.id) & (FaxOutbox.tenant_id == ticket.tenant_id))
+                .order_by(FaxOutbox.id.desc()).limit(LISTED))
+        return {"number": fax_number_of(ticket), "items": [job_json(j) for j in jobs],
+                "running": request.app[SUPERVISOR].service("fax") is not None}
+    return web.json_response(await _in_db(request, load))
+
+
+@routes.post(r"/desk/tickets/{id:\d+}/faxes")
+@require_role(*STAFF)
+async def send_from_ticket(request: web.Request) -> web.Response:
+    """Queue a fax: multipart `number`, `cover` (text) and/or `file` (PDF, PNG, JPEG, TIFF; at most 20 MB)."""
+    from appliance.domain.identifiers import normalise_phone
+    from appliance.fax.cover import FaxDocumentError, desk_fax_pdf
+    from appliance.models import Tenant
+    from appliance.services.fax import queue_fax
+    if not request.content_type.startswith("multipart/"):
+        raise _error(400, "invalid", "send multipart/form-data with number, cover and file", field="file")
+    form = await request.post()
+    user, ticket_id = request[USER], int(request.match_info["id"])
+    upload = form.get("file")
+    data = upload.file.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "file") else b""
+    if len(data) > MAX_UPLOAD:
+        raise _error(413, "too_large", "The document is larger than 20 MB.", field="file")
+    cover = str(form.get("cover", ""))
+
+    def ticket_and_region() -> tuple[Any, str, str]:
+        ticket = _ticket(user.id, request.remote or "", ticket_id)
+        tenant = Tenant.get_by_id(ticket.tenant_id)
+        return ticket, tenant.region, tenant.name
+    ticket, region, sender = await _in_db(request, ticket_and_region)
+    try:
+        number = normalise_phone(str(form.get("number", "")), region or "DE")
+    except ValueError as exc:
+        raise _error(400, "invalid", f"Fax number: {exc}.", field="number") from None
+    loop = asyncio.get_running_loop()
+    try:
+        pdf, pages = await loop.run_in_executor(None, desk_fax_pdf, cover, data or None, number, sender)
+    except FaxDocumentError as exc:
+        raise _error(400, "invalid", f"{str(exc)[:1].upper()}{str(exc)[1:]}.", field="file" if data else "cover") \
+            from None
+    document = await loop.run_in_executor(None, request.app[STORE].put, pdf)
+
+    def queue() -> Any:
+        from appliance.fax.models import FaxOutbox
+        return FaxOutbox.get_by_id(queue_fax(ticket.tenant_id, ticket.id, number, document))
+    job = await request.app[DB].call(queue)
+    service = request.app[SUPERVISOR].service("fax")
+    if service is not None:
+        service.wake_outbox()
+    return web.json_response({**job_json(job), "page_count": pages}, status=201)
+
+
+@routes.get(r"/desk/faxes/{id:\d+}/report")
+@require_role(*STAFF)
+@aiohttp_jinja2.template("desk_fax_report.html")
+async def report_page(request: web.Request) -> dict[str, Any]:
+    """The transmission report of one outgoing fax: number, remote station, attempts, every page's status."""
+    from appliance.fax.models import FaxOutbox
+    user, job_id = request[USER], int(request.match_info["id"])
+
+    def load() -> dict[str, Any]:
+        job = FaxOutbox.get_or_none(FaxOutbox.id == job_id)
+        if job is None or job.ticket_id is None:
+            raise NotFound("no such fax")
+        ticket = _ticket(user.id, request.remote or "", job.ticket_id)
+        if ticket.tenant_id != job.tenant_id:
+            raise NotFound("no such fax")
+        return {"job": job_json(job), "report": json.loads(job.report or "{}"), "ticket": ticket}
+    try:
+        data = await request.app[DB].call(load)
+    except (NotFound, Forbidden):
+        raise web.HTTPNotFound(text="No such fax.") from None
+    return {"user": user, "section": "desk", **data}
