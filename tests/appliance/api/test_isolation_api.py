@@ -64,19 +64,55 @@ async def _populate(acme: ApiClient) -> dict[str, int]:
     return ids
 
 
-def _fill(path: str, ids: dict[str, int]) -> str | None:
+async def _populate_acd(appliance, acme: ApiClient, ids: dict) -> None:
+    """Tenant A's ACD media: a queue, a prompt with a rule, a voice message on A's ticket."""
+    import aiohttp
+    form = aiohttp.FormData()
+    form.add_field("name", "a-secret-prompt")
+    form.add_field("language", "en")
+    form.add_field("file", b"ID3\x03\x00secret", filename="a.mp3", content_type="audio/mpeg")
+    async with acme.http.post(API_PREFIX + "/acd/prompts", data=form,
+                              headers={"Authorization": f"Bearer {acme.token}"}) as resp:
+        assert resp.status == 201, await resp.text()
+        ids["prompts"] = (await resp.json())["id"]
+    ids["prompt-rules"] = (await acme.post(f"/acd/prompts/{ids['prompts']}/rules",
+                                           {"kind": "holiday", "version": 1}))["id"]
+    tenant, ticket = ids["tenants"], ids["tickets"]
+
+    def make():
+        from appliance.models import Message
+        from appliance.models.acd import AcdQueue
+        from appliance.models.acd_media import VoiceMessage
+        AcdQueue.create(tenant=tenant, key="a-queue", name="A queue")
+        message = Message.get(Message.ticket == ticket)
+        return VoiceMessage.create(tenant=tenant, call_id="a-call", to_address="a@a.example", digest="0" * 64,
+                                   ticket_id=ticket, message_id=message.id).id
+    ids["voice-messages"] = await appliance.db.call(make)
+    ids["key"], ids["name"] = "a-queue", "a-secret-prompt"
+
+
+# Path parameters that are not the collection's own id: where their value comes from.
+PARAMETERS = {"activity_id": "activities", "step_id": "steps", "rule_id": "prompt-rules", "key": "key",
+              "name": "name"}
+
+
+def _fill(path: str, ids: dict) -> str | None:
     """The path with tenant A's ids; None for paths whose parameters are not objects ({kind})."""
     if "{kind}" in path:
         return None
-    if set(re.findall(r"\{(\w+)\}", path)) - {"id", "activity_id", "step_id"}:
+    if set(re.findall(r"\{(\w+)\}", path)) - {"id", "version", *PARAMETERS}:
         raise LookupError(path)
     collection = path.split("/")[3]
+    if collection == "acd":
+        collection = path.split("/")[4]  # /acd/prompts/{id}/…
 
     def one(match: re.Match) -> str:
         name = match.group(1)
         if name == "id":
             return str(ids[collection])
-        return str(ids[{"activity_id": "activities", "step_id": "steps"}[name]])
+        if name == "version":
+            return "1"
+        return str(ids[PARAMETERS[name]])
     return re.sub(r"\{(\w+)\}", one, path)
 
 
@@ -86,6 +122,7 @@ async def test_every_endpoint_refuses_another_tenants_objects(appliance, first_b
     _, globex = await tenant_with_admin(admin, "Globex")
     _, globex_agent = await user_client(globex, "b-agent")
     ids = await _populate(acme)
+    await _populate_acd(appliance, acme, ids)
     globex_id = (await globex.get("/auth/me"))["tenant_id"]
     assert globex_id != ids["tenants"]
     app = appliance.supervisor.service("webui").runner.app
