@@ -22,6 +22,7 @@ class SchedulerService(Service):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.last_backup: str = ""
+        self.last_backup_error = ""
         self.last_run_date: datetime.date | None = None
         self.tickets_at = 0.0
         self.escalated = 0
@@ -53,11 +54,20 @@ class SchedulerService(Service):
             log.error("ticket jobs failed: %r", exc)
 
     async def _backup(self) -> None:
+        # A failed backup is shown (health, the backups page, the log) and tried again tomorrow; it must
+        # not crash-loop the scheduler, which also runs the SLA escalations.
         make_backup = self.ctx.shared["make_backup"]
-        path = await asyncio.get_running_loop().run_in_executor(None, make_backup)
-        self.last_backup = str(path)
+        try:
+            path = await asyncio.get_running_loop().run_in_executor(None, make_backup)
+        except Exception as exc:
+            self.last_backup_error = f"{datetime.datetime.now():%Y-%m-%d %H:%M}: {exc or repr(exc)}"
+            log.error("scheduled backup failed: %r", exc)
+            if self.ctx.metrics is not None:
+                self.ctx.metrics.inc("backup.failures")
+            return
+        self.last_backup, self.last_backup_error = str(path), ""
         log.info("scheduled backup written path=%s", path)
 
     def health(self) -> dict[str, Any]:
-        return {"last_backup": self.last_backup, "escalated": self.escalated, "resubmissions_woken": self.woken,
-                "last_job_error": self.last_job_error}
+        return {"last_backup": self.last_backup, "last_backup_error": self.last_backup_error,
+                "escalated": self.escalated, "resubmissions_woken": self.woken, "last_job_error": self.last_job_error}

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from appliance.backup import make_backup
 from appliance.datadir import DataDir
-from appliance.webui.keys import CONFIG, USER
+from appliance.webui.keys import CONFIG, SUPERVISOR, USER
 from appliance.webui.security import csrf_token, require_role
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,13 @@ async def backups_page(request: web.Request) -> dict:
     return {"user": request[USER], "csrf": await csrf_token(request), "section": "backups", "backups": rows,
             "job": progress, "written_text": _size(progress["bytes_written"]),
             "keep_days": cfg.get("backup", "keep_days"), "hour": cfg.get("backup", "hour"),
-            "notice": request.query.get("notice", "")}
+            "notice": request.query.get("notice", ""), "scheduled_error": _scheduled_error(request)}
+
+
+def _scheduled_error(request: web.Request) -> str:
+    """Why the last daily backup failed ("" when it worked or has not run)."""
+    scheduler = request.app[SUPERVISOR].service("scheduler")
+    return getattr(scheduler, "last_backup_error", "") if scheduler is not None else ""
 
 
 @routes.get("/admin/backups/progress.json")
