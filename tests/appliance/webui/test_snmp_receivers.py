@@ -172,3 +172,26 @@ async def test_v3_receiver_with_its_own_user(appliance, http, first_boot, consol
     assert status == 302
     status, _, body = await post(http, f"/admin/snmp/receivers/{row.id}/test", {})
     assert status == 409 and "this receiver is disabled: enable it first" in body
+
+
+async def test_a_tenant_admin_cannot_see_or_change_receivers(appliance, http) -> None:
+    from appliance.models import Tenant, User
+    from appliance.security.passwords import hash_password
+    from tests.appliance.webui.helpers import login
+
+    def make() -> int:
+        tenant = Tenant.create(name="Other company")
+        User.create(username="other-admin", password_hash=hash_password("Other-Admin-Pass-1"), role="admin",
+                    tenant=tenant)
+        return TrapReceiver.create(name="site nms", host="192.0.2.7", port=162, version="v2c").id
+    receiver_id = await appliance.db.call(make)
+    await login(http, "other-admin", "Other-Admin-Pass-1")
+    async with http.get("/admin/snmp") as resp:
+        assert resp.status == 403 and "site nms" not in await resp.text()
+    token = await csrf_from(http, "/admin/diagnostics")
+    for path in ("/admin/snmp/receivers", f"/admin/snmp/receivers/{receiver_id}/delete",
+                 f"/admin/snmp/receivers/{receiver_id}/test"):
+        async with http.post(path, data={"csrf_token": token, "name": "x", "host": "192.0.2.8"},
+                             allow_redirects=False) as resp:
+            assert resp.status == 403, path
+    assert await appliance.db.call(TrapReceiver.select().count) == 1
