@@ -71,6 +71,7 @@ class SnmpService(Service):
         self._view: MibView | None = None
         self._view_at = 0.0
         self._sub = None
+        self._reload_pending = False
         self._box: SecretBox | None = None
         self._config_targets: list[Target] = []
         self.receiver_errors: dict[str, str] = {}   # target name -> why it gets nothing
@@ -120,7 +121,11 @@ class SnmpService(Service):
         assert self.agent is not None
         targets, errors = list(self._config_targets), {}
         if self.ctx.db is not None and self._box is not None:
-            for row in await self.ctx.db.call(receivers.all_rows):
+            try:
+                rows = await self.ctx.db.call(receivers.all_rows)
+            except Exception as exc:  # the database may be briefly away: keep sending where we did
+                raise SnmpError(f"the notification receivers cannot be read from the database: {exc!r}") from exc
+            for row in rows:
                 if not row.enabled:
                     continue
                 try:
@@ -137,6 +142,14 @@ class SnmpService(Service):
         self.agent.set_targets(resolved)
         errors.update({n: c.error for n, c in self.agent.targets.items() if c.error})
         self.receiver_errors = errors
+
+    async def _reload_or_retry(self) -> None:
+        try:
+            await self.reload_receivers()
+            self._reload_pending = False
+        except SnmpError as exc:  # tried again on the next pass; the old receivers keep getting notifications
+            log.warning("snmp receivers not reloaded, retrying: %s", exc)
+            await asyncio.sleep(WATCH_INTERVAL_S)
 
     async def _resolve(self, target: Target) -> tuple[str, int]:
         # Resolve here: pysnmp's sendto would otherwise resolve names on the event loop.
@@ -177,9 +190,11 @@ class SnmpService(Service):
             while not self._sub.queue.empty():
                 event = self._sub.queue.get_nowait()
                 if event.kind == EventKind.SNMP_RECEIVERS_CHANGED:
-                    await self.reload_receivers()
+                    self._reload_pending = True
                 else:
                     self._service_event(event.data)
+            if self._reload_pending:
+                await self._reload_or_retry()
             if time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + WATCH_INTERVAL_S
                 for notice in self.conditions.update(self._metrics(), self._hardware()):
