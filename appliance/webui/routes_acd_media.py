@@ -21,20 +21,21 @@ from appliance.webui.security import csrf_token, require_role
 routes = web.RouteTableDef()
 REPORT_ROLES = ("supervisor", "controlling", "admin")
 CHART_W, CHART_H = 640, 160  # the per-day chart's drawing area in SVG units
+CHART_TOP = 14                # room above the bars for their values
 
 
 def day_chart(per_day: list[dict[str, Any]], scale_max: int) -> dict[str, Any]:
     """Bar geometry for the per-day averages (height: the average on the scale; label: the answer count)."""
     if not per_day:
-        return {"bars": [], "width": CHART_W, "height": CHART_H}
+        return {"bars": [], "width": CHART_W, "height": CHART_H, "top": CHART_TOP}
     slot = CHART_W / len(per_day)
     bars = []
     for i, day in enumerate(per_day):
         height = round(CHART_H * (day["average"] or 0) / max(scale_max, 1), 1)
-        bars.append({"x": round(i * slot + slot * 0.1, 1), "y": round(CHART_H - height, 1),
+        bars.append({"x": round(i * slot + slot * 0.1, 1), "y": round(CHART_TOP + CHART_H - height, 1),
                      "w": round(slot * 0.8, 1), "h": height, "day": day["day"], "average": day["average"],
                      "answers": day["answers"]})
-    return {"bars": bars, "width": CHART_W, "height": CHART_H}
+    return {"bars": bars, "width": CHART_W, "height": CHART_H, "top": CHART_TOP}
 
 
 def distribution_bars(distribution: dict[str, int]) -> list[dict[str, Any]]:
