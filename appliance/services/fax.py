@@ -19,7 +19,7 @@ from typing import Any
 
 from hardware.fax_modem.errors import FaxError
 from hardware.fax_modem.t30 import CallFailed, FaxModem, Timers
-from hardware.fax_modem.t30 import ReceivedPage
+from hardware.fax_modem.t30 import LineEvent, LineState, ReceivedPage
 from hardware.fax_modem.tiff import TiffError, read_tiff, write_tiff
 from hardware.serial.errors import AtError
 
@@ -53,6 +53,7 @@ class FaxService(Service):
         self.network: EmulatedFaxNetwork | None = None
         self.pipeline: IntakePipeline | None = None
         self.pending: PendingFaxes | None = None
+        self.progress: dict[int, dict[str, Any]] = {}  # outbox id -> the page on the line now, for the desk
         self._tasks: list[asyncio.Task] = []
         self._outbox_wake = asyncio.Event()
         self.timers = Timers()
@@ -222,16 +223,33 @@ class FaxService(Service):
             from hardware.fax_modem.pages import document_to_pages  # heavy (pdfium); only when sending
             data = self.ctx.store.get(job.document)
             pages = await asyncio.get_running_loop().run_in_executor(None, document_to_pages, data)
-            report = await line.modem.send(job.number, pages)
+            self.progress[job.id] = {"phase": "dialing", "page": 0, "of": len(pages)}
+            unsubscribe = line.modem.on_event(lambda event: self._track(job.id, event))
+            try:
+                report = await line.modem.send(job.number, pages)
+            finally:
+                unsubscribe()
         except (FaxError, CallFailed) as exc:
             await self.ctx.db.call(finish_job, job.id, False, str(exc), {})
             return
+        finally:
+            self.progress.pop(job.id, None)
         line.last_activity = time.time()
         line.sent += 1 if report.ok else 0
         data = {"ok": report.ok, "number": report.number, "remote_id": report.remote_id, "reason": report.reason,
                 "pages": [{"page": p.index + 1, "status": p.status.name, "attempts": p.attempts} for p in report.pages],
                 "pages_confirmed": report.pages_confirmed}
         await self.ctx.db.call(finish_job, job.id, report.ok, report.reason or "", data)
+
+
+    def _track(self, job_id: int, event: LineEvent) -> None:
+        """Which page of an outgoing fax is on the line (the pages before it are confirmed)."""
+        progress = self.progress.get(job_id)
+        if progress is None:
+            return
+        progress["phase"] = event.state.value
+        if event.state is LineState.PAGE and event.detail.isdigit():
+            progress["page"] = int(event.detail)
 
 
 def join_pages(call: PendingCall) -> tuple[bytes, list[str]]:

@@ -25,7 +25,7 @@ LISTED = 50  # outgoing faxes shown per ticket
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 404: web.HTTPNotFound, 413: web.HTTPRequestEntityTooLarge}[status]
+    cls = {400: web.HTTPBadRequest, 404: web.HTTPNotFound}[status]
     return cls(text=json.dumps({"error": code, "message": message, **extra}), content_type="application/json")
 
 
@@ -80,8 +80,12 @@ async def ticket_faxes(request: web.Request) -> web.Response:
         ticket = _ticket(user.id, request.remote or "", ticket_id)
         jobs = (FaxOutbox.select().where((FaxOutbox.ticket_id == ticket.id) & (FaxOutbox.tenant_id == ticket.tenant_id))
                 .order_by(FaxOutbox.id.desc()).limit(LISTED))
-        return {"number": fax_number_of(ticket), "items": [job_json(j) for j in jobs],
-                "running": request.app[SUPERVISOR].service("fax") is not None}
+        items = [job_json(j) for j in jobs]
+        for item in items:  # the page on the line now, while a fax is being sent
+            item["progress"] = progress.get(item["id"]) if item["state"] == "sending" else None
+        return {"number": fax_number_of(ticket), "items": items, "running": service is not None}
+    service = request.app[SUPERVISOR].service("fax")
+    progress = dict(getattr(service, "progress", {}))
     return web.json_response(await _in_db(request, load))
 
 
@@ -93,14 +97,14 @@ async def send_from_ticket(request: web.Request) -> web.Response:
     from appliance.fax.cover import FaxDocumentError, desk_fax_pdf
     from appliance.models import Tenant
     from appliance.services.fax import queue_fax
-    if not request.content_type.startswith("multipart/"):
-        raise _error(400, "invalid", "send multipart/form-data with number, cover and file", field="file")
+    if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise _error(400, "invalid", "send a form (multipart/form-data) with number, cover and file", field="file")
     form = await request.post()
     user, ticket_id = request[USER], int(request.match_info["id"])
     upload = form.get("file")
     data = upload.file.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "file") else b""
     if len(data) > MAX_UPLOAD:
-        raise _error(413, "too_large", "The document is larger than 20 MB.", field="file")
+        raise _error(400, "too_large", "The document is larger than 20 MB.", field="file")
     cover = str(form.get("cover", ""))
 
     def ticket_and_region() -> tuple[Any, str, str]:

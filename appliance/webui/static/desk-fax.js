@@ -31,6 +31,7 @@
   function stateText(job) {
     const parts = [T[job.state] || job.state];
     if (job.state === "sending") parts.push(`${T.attempt} ${job.attempts}`);
+    if (job.progress && job.progress.page) parts.push(`${T.page} ${job.progress.page}/${job.progress.of}`);
     if (job.state === "queued" && job.attempts > 0) {
       parts.push(`${T.retry} ${stamp(job.next_at)}`, job.last_error);
     }
