@@ -237,7 +237,7 @@ class AcdBridge(CallControl):
         survey = meta.survey or Survey(meta.survey_prompt or "")
         try:
             answers = await self.adapter.perform(meta.call_id, survey)
-            meta.survey_answers = survey_answers(answers, survey)
+            meta.survey_answers = survey.answers_from(answers)
             meta.survey_score = next((a for a in meta.survey_answers if a is not None), None)
         except (UnsupportedAction, ValueError, TypeError) as exc:
             meta.notes.append(f"survey not taken: {exc}")
@@ -576,19 +576,3 @@ class AcdBridge(CallControl):
                   for a in self.engine.agents() if a.state is not AgentState.LOGGED_OUT]
         return {"queues": queues, "agents": agents, "adapter": self.adapter.name,
                 "connected": self.adapter_connected}
-
-
-def survey_answers(result: Any, survey: Survey) -> list[int | None]:
-    """The adapter's answer to a survey as one digit or None per question; keys outside 1..scale are None."""
-    if result is None:
-        return []
-    raw = list(result) if isinstance(result, (list, tuple)) else [result]
-    count = len(survey.questions) or 1
-    answers: list[int | None] = []
-    for value in raw[:count]:
-        try:
-            digit = int(value)
-        except (TypeError, ValueError):
-            digit = None
-        answers.append(digit if digit is not None and 1 <= digit <= survey.scale else None)
-    return answers if any(a is not None for a in answers) else []

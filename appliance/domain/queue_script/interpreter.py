@@ -117,6 +117,20 @@ class Survey:
     questions: tuple[str, ...] = ()
     scale: int = 5
 
+    def answers_from(self, result: Any) -> list[int | None]:
+        """The PBX's answer as one digit or None per question (keys off the scale are None); [] if none."""
+        if result is None:
+            return []
+        raw = list(result) if isinstance(result, (list, tuple)) else [result]
+        answers: list[int | None] = []
+        for value in raw[:len(self.questions) or 1]:
+            try:
+                digit = int(value)
+            except (TypeError, ValueError):
+                digit = None
+            answers.append(digit if digit is not None and 1 <= digit <= self.scale else None)
+        return answers if any(a is not None for a in answers) else []
+
 
 @dataclass(frozen=True)
 class Hangup:

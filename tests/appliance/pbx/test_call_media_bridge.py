@@ -11,7 +11,7 @@ from appliance.bus import Bus
 from appliance.domain.acd import AcdEngine, Agent, QueueConfig
 from appliance.domain.queue_script import Survey, parse
 from appliance.pbx.adapter import Recording
-from appliance.pbx.bridge import AcdBridge, survey_answers
+from appliance.pbx.bridge import AcdBridge
 from appliance.pbx.simulated import SimTraffic, SimulatedPbx
 
 SCALE = 0.002
@@ -104,8 +104,8 @@ async def test_callers_who_skip_the_survey_leave_no_answers() -> None:
 
 def test_survey_answers_keep_only_keys_on_the_scale() -> None:
     survey = Survey("q1", ("q1", "q2", "q3"), 5)
-    assert survey_answers([5, "3", 9], survey) == [5, 3, None]
-    assert survey_answers(4, Survey("q1")) == [4]
-    assert survey_answers(["*", None, 0], survey) == []
-    assert survey_answers(None, survey) == []
-    assert survey_answers([1, 2, 3, 4], survey) == [1, 2, 3]
+    assert survey.answers_from([5, "3", 9]) == [5, 3, None]
+    assert Survey("q1").answers_from(4) == [4]
+    assert survey.answers_from(["*", None, 0]) == []
+    assert survey.answers_from(None) == []
+    assert survey.answers_from([1, 2, 3, 4]) == [1, 2, 3]
