@@ -13,8 +13,9 @@ from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.models import (Activity, Address, Customer, CustomerIdentifier, Document, Message, TeamMember,
                               Tenant, Ticket)
+from appliance.models.access import documents
 from appliance.models.access.resource import Resource, to_jsonable
-from appliance.models.access.scope import Page, Scope
+from appliance.models.access.scope import Page, Scope, limit_param
 from appliance.models.auth import utcnow
 
 OWNERSHIP = ("private", "group", "enterprise")
@@ -155,26 +156,66 @@ def local_lookup(scope: Scope, kind: str, value: str) -> list[int]:
 
 
 def history(scope: Scope, customer_id: int, params: Mapping[str, str]) -> Page:
-    """Every contact with the customer across all channels (D1), as far as the actor's role may see (F1)."""
+    """Every contact with the customer across all channels (D1) and the documents in the record (D2), oldest
+    first, as far as the actor's role may see (F1). The cursor `<message id>.<document id>` pages both."""
     scope.require(Perm.CUSTOMERS_READ)
     customer = scope.get(Customer, customer_id)
+    after_message, after_document = _history_cursor(params.get("cursor"))
+    limit = limit_param(params.get("limit"))
     q = (Message.select(Message, Ticket).join(Ticket)
          .where((Ticket.customer == customer.id) & (Ticket.tenant == customer.tenant_id)
                 & (Message.tenant == customer.tenant_id)))
-    if not scope.can(Perm.HISTORY_ALL):
-        mine = (Ticket.owner == scope.actor.user_id) | (Ticket.created_by == scope.actor.user_id)
-        teams = sorted(scope.actor.team_ids)
-        if teams:
-            mine |= Ticket.team.in_(teams)
-            if scope.can(Perm.HISTORY_TEAM):
-                mates = TeamMember.select(TeamMember.user).where(TeamMember.team.in_(teams))
-                mine |= Ticket.owner.in_(mates)
-        q = q.where(mine)
-    page = scope.page(q, Message, params.get("limit"), params.get("cursor"))
-    page.items = [{"type": "message", "id": m.id, "ticket_id": m.ticket.id, "channel": m.channel,
-                   "direction": m.direction, "kind": m.kind, "subject": m.subject or m.ticket.subject,
-                   "at": to_jsonable(m.created_at), "excerpt": m.body[:200]} for m in page.items]
-    return page
+    q = _visible_tickets(scope, q)
+    messages = list(q.where(Message.id > after_message).order_by(Message.id).limit(limit + 1))
+    docs = list(scope.query(Document).where((Document.customer == customer.id) & (Document.id > after_document))
+                .order_by(Document.id).limit(limit + 1))
+    # Merge the two id-ordered streams by time; each stream is consumed in its own order, so the cursor
+    # (the last id taken from each) never skips a row even when ids and times disagree.
+    items: list[dict[str, Any]] = []
+    i = j = 0
+    last_message, last_document = after_message, after_document
+    while len(items) < limit and (i < len(messages) or j < len(docs)):
+        if j >= len(docs) or (i < len(messages) and messages[i].created_at <= docs[j].created_at):
+            items.append(_history_message(messages[i]))
+            last_message, i = messages[i].id, i + 1
+        else:
+            items.append(_history_document(docs[j]))
+            last_document, j = docs[j].id, j + 1
+    more = i < len(messages) or j < len(docs)
+    return Page(items, f"{last_message}.{last_document}" if more else None)
+
+
+def _visible_tickets(scope: Scope, q: peewee.ModelSelect) -> peewee.ModelSelect:
+    if scope.can(Perm.HISTORY_ALL):
+        return q
+    mine = (Ticket.owner == scope.actor.user_id) | (Ticket.created_by == scope.actor.user_id)
+    teams = sorted(scope.actor.team_ids)
+    if teams:
+        mine |= Ticket.team.in_(teams)
+        if scope.can(Perm.HISTORY_TEAM):
+            mates = TeamMember.select(TeamMember.user).where(TeamMember.team.in_(teams))
+            mine |= Ticket.owner.in_(mates)
+    return q.where(mine)
+
+
+def _history_cursor(raw: Any) -> tuple[int, int]:
+    """`<message id>.<document id>`; a bare number is a message id (the cursor before documents joined)."""
+    if raw in (None, ""):
+        return 0, 0
+    match = re.fullmatch(r"(\d{1,18})(?:\.(\d{1,18}))?", str(raw))
+    if match is None:
+        raise ValidationError({"cursor": "must be the `next` value of the previous page"})
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def _history_message(m: Message) -> dict[str, Any]:
+    return {"type": "message", "id": m.id, "ticket_id": m.ticket.id, "channel": m.channel,
+            "direction": m.direction, "kind": m.kind, "subject": m.subject or m.ticket.subject,
+            "at": to_jsonable(m.created_at), "excerpt": m.body[:200]}
+
+
+def _history_document(d: Document) -> dict[str, Any]:
+    return {**documents.document_json(d), "type": "document", "at": to_jsonable(d.created_at)}
 
 
 ACTIVITY_SCHEMA = Schema("activity", (
@@ -239,34 +280,5 @@ def list_activities(scope: Scope, customer_id: int, params: Mapping[str, str]) -
     return page
 
 
-DOCUMENT_SCHEMA = Schema("document", (
-    Field("digest", required=True, max_length=64, help="SHA-256 name of the document in the store",
-          check=lambda v: None if re.fullmatch(r"[0-9a-f]{64}", v) else "must be 64 lower-case hex digits"),
-    Field("filename", max_length=255), Field("mime", max_length=100), Field("size", "int", minimum=0),
-    Field("ticket_id", "id", nullable=True)))
-
-
-def _document_json(d: Document) -> dict[str, Any]:
-    return {"id": d.id, "customer_id": d.customer_id, "ticket_id": d.ticket_id, "digest": d.digest,
-            "filename": d.filename, "mime": d.mime, "size": d.size, "created_at": to_jsonable(d.created_at)}
-
-
-def attach_document(scope: Scope, customer_id: int, raw: Any) -> dict[str, Any]:
-    """File a stored document in the customer's record (D2)."""
-    scope.require(Perm.CUSTOMERS_WRITE)
-    customer = scope.get(Customer, customer_id)
-    data = DOCUMENT_SCHEMA.validate(raw)
-    scope.ref(Ticket, data.get("ticket_id"), "ticket_id", customer.tenant_id)
-    obj = Document.create(tenant=customer.tenant_id, customer=customer.id, created_by=scope.actor.user_id, **data)
-    scope.audit("create", obj, detail=data)
-    return _document_json(obj)
-
-
-def list_documents(scope: Scope, customer_id: int, params: Mapping[str, str]) -> Page:
-    """A customer's documents."""
-    scope.require(Perm.CUSTOMERS_READ)
-    customer = scope.get(Customer, customer_id)
-    page = scope.page(scope.query(Document).where(Document.customer == customer.id), Document,
-                      params.get("limit"), params.get("cursor"))
-    page.items = [_document_json(d) for d in page.items]
-    return page
+# The customer's documents (D2), kept in their own module with uploads and downloads.
+list_documents = documents.list_for_customer

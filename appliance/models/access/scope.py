@@ -182,6 +182,11 @@ class Scope:
                           detail=json.dumps(detail or {}, default=str)[:20000], remote=self.actor.remote[:64])
 
 
+def limit_param(value: Any) -> int:
+    """A list's `limit` parameter: 100 by default, 1 to 1,000."""
+    return _int_param(value, "limit", 100, 1, MAX_LIMIT)
+
+
 def _int_param(value: Any, name: str, default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default

@@ -35,17 +35,23 @@ class Operation:
     query: tuple[str, ...] = ()
     paged: bool = False
     public: bool = False
+    upload: bool = False  # a multipart/form-data body with a `file` part
 
 
 OPERATIONS: list[Operation] = []
 
 
 def api(method: str, path: str, summary: str, tag: str, body: Schema | None = None,
-        query: tuple[str, ...] = (), paged: bool = False, public: bool = False) -> Callable[[Handler], Handler]:
-    """Register a handler under /api/v1 and describe it for the OpenAPI document."""
+        query: tuple[str, ...] = (), paged: bool = False, public: bool = False, upload: bool = False,
+        table: web.RouteTableDef | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler under /api/v1 and describe it for the OpenAPI document.
+
+    `table`: the route table of another area (ACD, mail, fax …) that registers its own routes; the operation
+    is described all the same, so the OpenAPI document and the tenant-isolation walk see every route.
+    """
     def register(handler: Handler) -> Handler:
-        OPERATIONS.append(Operation(method, path, summary, tag, body, query, paged, public))
-        routes.route(method, API + path)(handler)
+        OPERATIONS.append(Operation(method, path, summary, tag, body, query, paged, public, upload))
+        (routes if table is None else table).route(method, API + path)(handler)
         return handler
     return register
 

@@ -71,19 +71,3 @@ async def update_activity(request: web.Request) -> web.Response:
     """Change."""
     return respond(await run(request, customers.update_activity, object_id(request),
                              object_id(request, "activity_id"), await read_json(request)))
-
-
-@api("GET", CUSTOMER + "/documents", "Documents in the customer's record (D2)", "customers",
-     query=("limit", "cursor"), paged=True)
-async def list_documents(request: web.Request) -> web.Response:
-    """List."""
-    return respond(await run(request, customers.list_documents, object_id(request), dict(request.query)))
-
-
-@api("POST", CUSTOMER + "/documents", "File a stored document (by its SHA-256 name) in the record", "customers",
-     customers.DOCUMENT_SCHEMA)
-async def attach_document(request: web.Request) -> web.Response:
-    """Attach."""
-    return respond(await run(request, customers.attach_document, object_id(request), await read_json(request)), 201)
-
-

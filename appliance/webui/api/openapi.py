@@ -35,6 +35,12 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
         if op.body is not None:
             entry["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": op.body.openapi()}}}
+        if op.upload:
+            fields = {"file": {"type": "string", "format": "binary"}}
+            entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": fields, "required": ["file"]}}}}
+            entry["responses"]["413"] = {"description": "The file is too large",
+                                         "content": {"application/json": {"schema": ERROR}}}
         if op.public:
             entry["security"] = []
         paths.setdefault(API + path, {})[op.method.lower()] = entry

@@ -5,8 +5,9 @@ with a path parameter this test does not know fails the test until someone teach
 """
 from __future__ import annotations
 
-import hashlib
 import re
+
+import aiohttp
 import warnings
 
 from appliance.webui.api import OPERATIONS
@@ -32,7 +33,6 @@ BODIES = {
     ("POST", "/api/v1/tickets/{id}/messages"): {"body": "x"},
     ("POST", "/api/v1/tickets/{id}/steps"): {"name": "x"},
     ("POST", "/api/v1/customers/{id}/activities"): {"kind": "note", "text": "x"},
-    ("POST", "/api/v1/customers/{id}/documents"): {"digest": "0" * 64},
 }
 
 
@@ -52,7 +52,12 @@ async def _populate(acme: ApiClient) -> dict[str, int]:
                                                        "number": "A-1"}))["id"]
     ids["activities"] = (await acme.post(f"/customers/{ids['customers']}/activities",
                                          {"kind": "note", "text": "secret"}))["id"]
-    await acme.post(f"/customers/{ids['customers']}/documents", {"digest": hashlib.sha256(b"a").hexdigest()})
+    form = aiohttp.FormData()
+    form.add_field("file", b"secret contract", filename="contract.txt", content_type="text/plain")
+    async with acme.http.post(f"/api/v1/customers/{ids['customers']}/documents", data=form,
+                              headers={"Authorization": f"Bearer {acme.token}"}) as resp:
+        assert resp.status == 201, await resp.text()
+        ids["documents"] = (await resp.json())["id"]
     ticket = await acme.post("/tickets", {"subject": "A ticket", "customer_id": ids["customers"], "body": "secret",
                                           "idempotency_key": "a-key-1"})
     ids["tickets"] = ticket["id"]
@@ -60,6 +65,7 @@ async def _populate(acme: ApiClient) -> dict[str, int]:
     ids["tokens"] = (await acme.post("/tokens", {"name": "A token"}))["id"]
     ids["text-blocks"] = (await acme.post("/text-blocks", {"shortcut": "a", "title": "A", "body_text": "secret"}))["id"]
     ids["reply-templates"] = (await acme.post("/reply-templates", {"name": "A", "body_text": "secret"}))["id"]
+    ids["wrap-up-codes"] = (await acme.post("/wrap-up-codes", {"code": "a-code", "name": "A secret code"}))["id"]
     ids["tenants"] = ticket["tenant_id"]
     return ids
 
@@ -83,17 +89,21 @@ async def _populate_acd(appliance, acme: ApiClient, ids: dict) -> None:
         from appliance.models import Message
         from appliance.models.acd import AcdQueue
         from appliance.models.acd_media import VoiceMessage
+        from appliance.models.acd import CallRecord
+        from appliance.models.auth import utcnow
         AcdQueue.create(tenant=tenant, key="a-queue", name="A queue")
+        CallRecord.create(tenant=tenant, call_id="a-call", caller="+4940111", outcome="answered", arrived_at=utcnow(),
+                          queue_key="a-queue", ticket_id=ticket)
         message = Message.get(Message.ticket == ticket)
         return VoiceMessage.create(tenant=tenant, call_id="a-call", to_address="a@a.example", digest="0" * 64,
                                    ticket_id=ticket, message_id=message.id).id
     ids["voice-messages"] = await appliance.db.call(make)
-    ids["key"], ids["name"] = "a-queue", "a-secret-prompt"
+    ids["key"], ids["name"], ids["call_id"] = "a-queue", "a-secret-prompt", "a-call"
 
 
 # Path parameters that are not the collection's own id: where their value comes from.
 PARAMETERS = {"activity_id": "activities", "step_id": "steps", "rule_id": "prompt-rules", "key": "key",
-              "name": "name"}
+              "name": "name", "call_id": "call_id"}
 
 
 def _fill(path: str, ids: dict) -> str | None:
