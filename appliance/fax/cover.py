@@ -16,7 +16,7 @@ FONT_PX = 34  # about 12 pt at 200 dpi: readable after the fax's halving of fine
 MAX_PAGES = 50  # pages of one desk fax, cover included
 MAX_COVER_CHARS = 8000
 WRAP = 70
-# Debian's fonts-dejavu-core: the whole Latin, Greek and Cyrillic range (Pillow's built-in font has no umlauts).
+# Debian's fonts-dejavu-core (a Depends of the package): Latin, Greek, Cyrillic; Pillow's own font has no umlauts.
 FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
