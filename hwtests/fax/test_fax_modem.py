@@ -8,12 +8,13 @@ APPLIANCE_HW_FAX_ID        our station id (CSI/TSI), default "APPLIANCE TEST"
 """
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 
 import pytest
 
-from hardware.fax_modem.t30 import FaxModem, PageStatus
+from hardware.fax_modem.t30 import FaxModem, PageStatus, ReceivedPage
 from hardware.fax_modem.t30.class2_codes import COMMANDS, Dialect, parse_params
 from hardware.fax_modem.t4 import Page
 from hardware.serial import AtChannel
@@ -78,7 +79,14 @@ async def test_send_two_pages(modem: FaxModem) -> None:
 
 @pytest.mark.skipif(os.environ.get("APPLIANCE_HW_FAX_RECEIVE") != "1", reason="set APPLIANCE_HW_FAX_RECEIVE=1")
 async def test_receive_a_fax(modem: FaxModem) -> None:
-    fax = await modem.receive(timeout=300)
+    kept: list[int] = []
+
+    async def keeper(index: int, page: ReceivedPage, remote_id: str) -> None:
+        await asyncio.sleep(0.2)  # a slow disk: the modem must hold the page's MCF until we return
+        kept.append(index)
+
+    fax = await modem.receive(timeout=300, keeper=keeper)
     assert fax.received, fax.reason
+    assert len(kept) == sum(r.status.good for r in fax.received)  # every confirmed page was kept first
     assert all(status in (PageStatus.MCF, PageStatus.RTP) for status in fax.per_page_status)
     assert all(page.width in (1728, 2048, 2432) for page in fax.pages)
