@@ -22,6 +22,10 @@ class Recording:
     duration_s: float = 0.0
 
 
+class RecordingLost(Exception):
+    """A voice message was recorded but cannot be used (missing, not audio); the reason goes on the call."""
+
+
 class UnsupportedAction(Exception):
     """The PBX interface cannot carry out this script action (the bridge skips it and notes why)."""
 

@@ -24,7 +24,7 @@ from hardware.ami.client import AmiClient, Reconciliation
 from hardware.ami.errors import AmiError
 
 from appliance.domain.queue_script import Action, Voicemail
-from appliance.pbx.adapter import PbxAdapter, Recording, UnsupportedAction
+from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,8 @@ class AmiPbx(PbxAdapter):
         except (OSError, ValueError) as exc:
             self.counts["errors"] += 1
             log.error("ami voicemail of %s not read: %s", call_id, exc)
-            return None
+            raise RecordingLost(f"voice message {PurePosixPath(recorded).name!r} not read: "
+                                f"{getattr(exc, 'strerror', None) or exc}") from None
 
     def health(self) -> dict[str, Any]:
         return {"connected": self.client.connected, "live_calls": len(self.calls), **self.counts,

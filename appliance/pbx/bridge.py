@@ -20,7 +20,7 @@ from appliance.domain.acd.calls import WAITING_STATES
 from appliance.domain.acd.views import call_estimated_wait, position
 from appliance.domain.queue_script import (Enqueue, Hangup, Lookup, OfferCallback, Overflow, Play, Script,
                                            ScriptRun, SetVar, Survey, Voicemail)
-from appliance.pbx.adapter import PbxAdapter, Recording, UnsupportedAction
+from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
 from appliance.pbx.call_control import CallControl
 from appliance.pbx.kpi import Outcome, RollingKpis
 
@@ -407,7 +407,7 @@ class AcdBridge(CallControl):
             return None  # a hot prompt plays only while switched on
         try:
             result = await self.adapter.perform(meta.call_id, action)
-        except UnsupportedAction as exc:
+        except (UnsupportedAction, RecordingLost) as exc:
             meta.notes.append(str(exc))
             if isinstance(action, Voicemail):  # the script ended with this step: no caller is left waiting
                 meta.outcome = "voicemail"

@@ -80,8 +80,20 @@ async def test_a_path_outside_the_directory_is_never_read(tmp_path) -> None:
         await server.play([recorded(str(spool / ".." / "secret")), hangup(CALLER)])
         await wait_until(lambda: records)
         task.cancel()
-    assert kept == [] and records[0]["voicemail"] is None
-    assert "no voice message recorded" in records[0]["notes"] and pbx.counts["errors"] == 1
+    assert kept == [] and records[0]["voicemail"] is None and records[0]["outcome"] == "voicemail"
+    assert any("voice message 'secret' not read" in n for n in records[0]["notes"]) and pbx.counts["errors"] == 1
+
+
+async def test_a_recording_that_is_no_wav_is_reported_on_the_call(tmp_path) -> None:
+    (tmp_path / "1717430400.1.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEgarbage")
+    async with FakeAmiServer() as server:
+        pbx, records, kept, task = await start(server, str(tmp_path))
+        await server.play([var_set("support")])
+        await wait_until(lambda: voicemail_redirects(server))
+        await server.play([recorded("/var/spool/asterisk/acd-voicemail/1717430400.1"), hangup(CALLER)])
+        await wait_until(lambda: records)
+        task.cancel()
+    assert kept == [] and any("is not a WAV file" in n for n in records[0]["notes"])
 
 
 async def test_a_caller_gone_before_recording_leaves_no_message(tmp_path) -> None:
