@@ -136,7 +136,12 @@ class Agent:
     def set_targets(self, targets: list[tuple[Target, tuple[str, int]]]) -> None:
         """Replace the notification receivers (target, resolved address) while the agent runs."""
         for configured in self.targets.values():
-            self._remove_target(configured.target)
+            if not configured.error:  # a refused receiver was never configured
+                self._remove_target(configured.target)
+        # Receivers' own v3 users go too (each once); the ones still wanted come back just below.
+        for user in {c.target.user for c in self.targets.values() if c.target.version == "v3" and not c.error}:
+            if user != self.settings.v3.user:
+                snmp_config.delete_v3_user(self.engine, user)
         self.targets = {}
         users = {self.settings.v3.user: (self.settings.v3.auth, self.settings.v3.priv)}
         for target, address in targets:
@@ -192,9 +197,6 @@ class Agent:
         snmp_config.delete_target_parameters(e, params)
         if target.version == "v2c":
             snmp_config.delete_v1_system(e, target.name)
-        elif target.user != self.settings.v3.user and not any(
-                c.target.user == target.user for c in self.targets.values() if c.target is not target):
-            snmp_config.delete_v3_user(e, target.user)
 
     # --- life -----------------------------------------------------------------------------------
     async def open(self) -> int:

@@ -172,6 +172,9 @@ async def test_v3_receiver_with_its_own_user(appliance, http, first_boot, consol
     assert status == 302
     status, _, body = await post(http, f"/admin/snmp/receivers/{row.id}/test", {})
     assert status == 409 and "this receiver is disabled: enable it first" in body
+    # Its user is gone from the agent with it: the station's keys are now simply unknown.
+    gone = await run("snmpget", V3(V3_USER, V3_AUTH, V3_PRIV).args(), port, "SNMPv2-MIB::sysDescr.0")
+    assert "STRING" not in gone.out and "Unknown user name" in gone.err, gone.err
 
 
 async def test_a_tenant_admin_cannot_see_or_change_receivers(appliance, http) -> None:
