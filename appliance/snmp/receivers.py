@@ -20,10 +20,19 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                      r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 USER_RE = re.compile(r"^[\x21-\x7e]{1,32}$")   # RFC 3414 usmUserName SIZE(1..32); printable, no blanks
-COMMUNITY_MAX = 64
+COMMUNITY_MAX = 64          # the messages below say these limits in words
 PASSPHRASE_MAX = 128
 DEFAULT_PORT = 162                               # RFC 3413 §3.1: snmpTrap over UDP
 VERSIONS = ("v2c", "v3")
+
+
+def N_(message: str) -> str:
+    """Marks a message for the UI catalogues (the page translates it); this layer knows no language."""
+    return message
+
+
+PASSPHRASE_ERRORS = {"auth": N_("the authentication passphrase must have 8–128 characters"),
+                     "priv": N_("the privacy passphrase must have 8–128 characters")}
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ def check_host(host: str) -> str | None:
     except ValueError:
         pass
     if not HOST_RE.match(host):
-        return "must be a host name or an IP address"
+        return N_("must be a host name or an IP address")
     return None
 
 
@@ -69,21 +78,21 @@ def validate(form: Mapping[str, Any], existing: TrapReceiver | None = None) -> t
     out: dict[str, Any] = {}
     name = _text(form, "name")
     if not NAME_RE.match(name):
-        errors["name"] = "must be 1–64 letters, digits, spaces, dots, dashes or underscores"
+        errors["name"] = N_("must be 1–64 letters, digits, spaces, dots, dashes or underscores")
     out["name"] = name
     host = _text(form, "host")
-    problem = "is required" if not host else check_host(host)
+    problem = N_("is required") if not host else check_host(host)
     if problem:
         errors["host"] = problem
     out["host"] = host
     port = _text(form, "port") or str(DEFAULT_PORT)
     if not port.isdigit() or not 1 <= int(port) <= 65535:
-        errors["port"] = "must be a UDP port 1–65535 (162 is the standard)"
+        errors["port"] = N_("must be a UDP port 1–65535 (162 is the standard)")
     else:
         out["port"] = int(port)
     version = _text(form, "version") or "v3"
     if version not in VERSIONS:
-        errors["version"] = "must be v2c or v3"
+        errors["version"] = N_("must be v2c or v3")
     out["version"] = version
     out["enabled"] = form.get("enabled") in ("on", "true", "1", True)
     if version == "v2c":
@@ -102,18 +111,18 @@ def _check_v2c(form: Mapping[str, Any], existing: TrapReceiver | None, out: dict
     community = form.get("community", "")
     community = community if isinstance(community, str) else ""
     if not community and not _keeps(existing, "community_sealed", "v2c"):
-        errors["community"] = "is required for v2c"
+        errors["community"] = N_("is required for v2c")
     elif len(community) > COMMUNITY_MAX or any(not 0x20 < ord(c) < 0x7F for c in community):
-        errors["community"] = f"must be 1–{COMMUNITY_MAX} printable characters without spaces"
+        errors["community"] = N_("must be 1–64 printable characters without spaces")
     out["community"] = community
 
 
 def _check_v3(form: Mapping[str, Any], existing: TrapReceiver | None, out: dict, errors: dict) -> None:
     user = _text(form, "v3_user")
     if not USER_RE.match(user):
-        errors["v3_user"] = "must be 1–32 printable characters without spaces"
+        errors["v3_user"] = N_("must be 1–32 printable characters without spaces")
     out["v3_user"] = user
-    for key, column, label in (("auth", "auth_sealed", "authentication"), ("priv", "priv_sealed", "privacy")):
+    for key, column in (("auth", "auth_sealed"), ("priv", "priv_sealed")):
         value = form.get(key, "")
         value = value if isinstance(value, str) else ""
         if not value and _keeps(existing, column, "v3"):
@@ -121,7 +130,7 @@ def _check_v3(form: Mapping[str, Any], existing: TrapReceiver | None, out: dict,
             continue
         if not MIN_PASSPHRASE <= len(value) <= PASSPHRASE_MAX:
             # RFC 3414 §11.2: passphrases shorter than 8 octets are refused.
-            errors[key] = f"the {label} passphrase must have {MIN_PASSPHRASE}–{PASSPHRASE_MAX} characters"
+            errors[key] = PASSPHRASE_ERRORS[key]
         out[key] = value
 
 

@@ -107,7 +107,7 @@ async def _save(request: web.Request, receiver_id: int | None) -> web.StreamResp
             raise web.HTTPNotFound(text="No such receiver.")
         values, errors = receivers.validate(values_in, existing)
         if "name" not in errors and receivers.name_taken(values["name"], receiver_id):
-            errors["name"] = "another receiver has this name"
+            errors["name"] = N_("another receiver has this name")
         if errors:
             return None, errors
         return receivers.save(box, values, receiver_id).id, {}

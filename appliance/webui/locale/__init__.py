@@ -159,7 +159,8 @@ TEMPLATES = ("base.html", "login.html", "password.html", "wallboard.html", "desk
              "admin/queues_script.html", "admin/snmp.html", "mail/smime.html",
              "admin/surveys.html", "admin/prompts.html",
              "admin/content_list.html", "admin/content_form.html", "admin/diagnostics.html")
-PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py", "routes_content.py", "routes_diagnose.py")
+PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py", "routes_content.py",
+                  "routes_diagnose.py", "../snmp/receivers.py")
 
 
 def missing(language: str) -> list[str]:
