@@ -244,6 +244,7 @@ class AcdBridge(CallControl):
         await self._record(meta, None)
 
     async def _record(self, meta: CallMeta, loss: str | None) -> None:
+        self.remember_finished(meta)
         self.meta.pop(meta.call_id, None)
         now = self.clock()
         record = {

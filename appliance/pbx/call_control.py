@@ -9,6 +9,7 @@ conferenced whom, and when. The desk of every agent on the call gets a `call.par
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from appliance.bus import Event, EventKind
@@ -16,6 +17,7 @@ from appliance.domain.acd import AcdError, ConsultState
 from appliance.pbx.adapter import UnsupportedAction
 
 log = logging.getLogger(__name__)
+FINISHED_KEPT = 2000  # finished calls remembered for wrap-up codes until their history row is surely written
 
 
 class CallControl:
@@ -127,6 +129,27 @@ class CallControl:
             self._note(call_id, reason, by=consult.by, to=consult.target)
             self._parties_changed(call_id, extra=(consult.agent_id,))
 
+    def remember_finished(self, meta: Any) -> None:
+        """Keep who handled a finished call and its queue: its wrap-up codes may come before its record."""
+        finished = self.__dict__.setdefault("_finished", OrderedDict())
+        agents = {meta.answered_by} | {s.get(k) for s in meta.parties for k in ("by", "to_agent")}
+        finished[meta.call_id] = (meta.queue_id, frozenset(a for a in agents if a))
+        while len(finished) > FINISHED_KEPT:
+            finished.popitem(last=False)
+
+    def handled_queue(self, call_id: str, agent_id: str) -> str | None:
+        """The queue of a live or recently finished call this agent was on, else None."""
+        call = self._call_or_none(call_id)
+        if call is not None:
+            consulted = call.consult.agent_id if call.consult else None
+            return call.queue_id if agent_id in (call.agent_id, consulted) else None
+        meta = self.meta.get(call_id)
+        if meta is not None:
+            agents = {meta.answered_by} | {s.get(k) for s in meta.parties for k in ("by", "to_agent")}
+            return meta.queue_id if agent_id in agents else None
+        queue, agents = self.__dict__.get("_finished", {}).get(call_id, (None, frozenset()))
+        return queue if agent_id in agents else None
+
     # ------------------------------------------------------------------ views
     def call_view(self, call_id: str) -> dict[str, Any]:
         """The call panel's data: who is on the call, in which state, muted or held."""
@@ -137,7 +160,7 @@ class CallControl:
         if call is None:
             view["ended"] = True
             return view
-        view["agent_id"] = call.agent_id
+        view["lead"] = call.agent_id  # `agent_id` names the desk an event goes to
         if meta is not None:
             view["muted"], view["held"] = sorted(meta.muted), meta.held
             view["parties"].append({"role": "customer", "name": meta.caller,

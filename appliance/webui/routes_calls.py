@@ -92,17 +92,9 @@ async def parties(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------------------------------------- wrap-up codes
 def _queue_of_handled(bridge, call_id: str, agent_id: str) -> str | None:
     """The queue of a call this agent handled (live, just ended, or in the history), else None."""
-    try:
-        call = bridge.engine.call(call_id)
-    except AcdError:
-        call = None
-    if call is not None:
-        consulted = call.consult.agent_id if call.consult else None
-        if agent_id in (call.agent_id, consulted):
-            return call.queue_id
-    meta = bridge.meta.get(call_id)
-    if meta is not None and _took_part(agent_id, meta.answered_by, meta.parties):
-        return meta.queue_id
+    queue = bridge.handled_queue(call_id, agent_id)
+    if queue is not None:
+        return queue
     from appliance.models.acd import CallRecord
     row = CallRecord.get_or_none(CallRecord.call_id == call_id)
     if row is not None and _took_part(agent_id, row.agent_id, json.loads(row.parties or "[]")):

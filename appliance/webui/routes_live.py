@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 DESK_EVERY = 3  # desk sockets get every third queue snapshot (the wallboard every one)
 PUSHED = (EventKind.QUEUE_STATS, EventKind.CALL_OFFERED, EventKind.OFFER_WITHDRAWN, EventKind.CALL_ANSWERED,
-          EventKind.CALL_ENDED, EventKind.CALL_ABANDONED, EventKind.AGENT_STATE, EventKind.ROUTING_DECISION)
+          EventKind.CALL_ENDED, EventKind.CALL_ABANDONED, EventKind.AGENT_STATE, EventKind.ROUTING_DECISION,
+          EventKind.CALL_TRANSFERRED, EventKind.CALL_PARTIES)  # the last two: consultation and three-way (B12)
 
 
 @routes.get("/wallboard")

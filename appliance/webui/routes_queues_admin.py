@@ -42,7 +42,8 @@ def queue_rows(tenant_id: int | None) -> list[dict[str, Any]]:
                   .first())
         rows.append({"key": q.key, "name": q.name, "tenant_id": q.tenant_id, "strategy": q.strategy,
                      "dialled_numbers": q.dialled_numbers, "sl_target_s": q.sl_target_s, "wrap_up_s": q.wrap_up_s,
-                     "active": q.active, "script_version": active.version if active else None})
+                     "active": q.active, "script_version": active.version if active else None,
+                     "wrap_up_required": q.wrap_up_required})
     return rows
 
 
@@ -153,7 +154,27 @@ async def create_queue(request: web.Request) -> web.StreamResponse:
     await db.call(lambda: AcdQueue.create(
         tenant=tenant if tenant is not None else int(form["tenant_id"]), key=form["key"], name=form["name"].strip(),
         strategy=form.get("strategy", "longest_idle"), dialled_numbers=form.get("dialled_numbers", "").strip(),
-        sl_target_s=float(form.get("sl_target_s") or 20), wrap_up_s=float(form.get("wrap_up_s") or 10)))
+        sl_target_s=float(form.get("sl_target_s") or 20), wrap_up_s=float(form.get("wrap_up_s") or 10),
+        wrap_up_required=form.get("wrap_up_required") == "on"))
+    await _refresh(request)
+    raise web.HTTPFound("/admin/queues?saved=queue")
+
+
+@routes.post("/admin/queues/{key}/wrap-up-required")
+@require_role(*MANAGERS)
+async def wrap_up_required(request: web.Request) -> web.StreamResponse:
+    """Switch whether agents must give wrap-up codes after this queue's calls; applies to calls answered next."""
+    from appliance.models.acd import AcdQueue
+    form = await request.post()
+    key, tenant = request.match_info["key"], _tenant_of(request[USER])
+    required = form.get("required") == "on"
+
+    def switch() -> int:
+        query = AcdQueue.update(wrap_up_required=required).where(AcdQueue.key == key)
+        return (query.where(AcdQueue.tenant == tenant) if tenant is not None else query).execute()
+
+    if await request.app[DB].call(switch) == 0:
+        raise web.HTTPNotFound(text=f"No queue {key}.")
     await _refresh(request)
     raise web.HTTPFound("/admin/queues?saved=queue")
 

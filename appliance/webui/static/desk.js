@@ -313,6 +313,7 @@
   }
 
   function onEvent(type, d) {
+    root.dispatchEvent(new CustomEvent("desk:event", {detail: {type, data: d}}));  // desk-call.js follows too
     if (type === "snapshot") { renderQueues(d); return; }
     if (type === "agent.state") {
       desk.state = d.state;

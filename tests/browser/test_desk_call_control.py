@@ -1,0 +1,88 @@
+"""In Chromium: an agent consults a number that is busy, consults another that answers, makes a three-way call,
+completes the transfer, then picks the queue's required wrap-up codes, which show in the call history.
+Screenshots of the consultation, the three-way and the wrap-up picker go to tests/artifacts/screens/."""
+from __future__ import annotations
+
+from appliance.pbx.simulated import SimTraffic
+from tests.browser.conftest import eventually, screenshot
+from tests.browser.test_desk import _async, _contains, _login_agent, _with_phone
+from tests.appliance.webui.test_desk import office_setup
+
+HOTLINE = SimTraffic("hotline", "+4940555000", 0, handle_mean_s=100_000, patience_mean_s=None)
+
+
+async def test_consult_three_way_transfer_and_wrap_up_codes(appliance, first_boot, http, page) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    acme, bridge = office["acme"], office["bridge"]
+    from appliance.models.acd import AcdQueue
+    await appliance.db.call(lambda: AcdQueue.update(wrap_up_required=True).where(AcdQueue.key == "hotline")
+                            .execute())
+    await acme.post("/wrap-up-codes", {"code": "invoice", "name": "Rechnungsfrage"})
+    await acme.post("/wrap-up-codes", {"code": "handed-on", "name": "An Fachabteilung übergeben"})
+    agent_id = await _with_phone(appliance, office)
+    pbx = bridge.adapter
+    pbx.busy_targets.add("+4930555")
+    pbx.answer_delay_s = (0.2, 0.4)
+
+    await _login_agent(page)
+    await page.click("#btn-login")
+    await page.wait_for_selector("#state-badge.st-ready")
+    call_id = pbx.arrive(HOTLINE, caller="040 1234567")
+    await page.wait_for_selector("#call-panel[data-state=ringing]")
+    await page.keyboard.press("a")
+    await page.wait_for_selector("#call-panel[data-state=connected]")
+    await page.wait_for_selector("#btn-mute:not([disabled])")
+
+    await page.keyboard.press("m")  # mute by shortcut
+    await eventually(lambda: _async((call_id, agent_id) in pbx.muted))
+    await page.click("#btn-mute")
+    await eventually(lambda: _async((call_id, agent_id) not in pbx.muted))
+
+    await page.keyboard.press("c")  # the consult field takes the number
+    await page.keyboard.type("+49 30 555")
+    await page.keyboard.press("Enter")
+    await eventually(lambda: _contains(page, "#flash", "busy"))  # the PBX said busy: back with the customer
+    await page.wait_for_selector("#cc[data-state=talking]")
+
+    await page.fill("#consult-target", "+49 30 777")
+    await page.click("#btn-consult")
+    await page.wait_for_selector("#cc[data-state=talking] #btn-conference:not([disabled])")
+    assert "on hold" in await page.locator("#cc-parties li[data-role=customer]").inner_text()
+    assert "+4930777" in await page.locator("#cc-parties li[data-role=consulted]").inner_text()
+    await screenshot(page, "desk-consultation")
+
+    await page.keyboard.press("3")  # three-way by shortcut
+    await page.wait_for_selector("#cc[data-state=conference]")
+    assert "connected" in await page.locator("#cc-parties li[data-role=customer]").inner_text()
+    await screenshot(page, "desk-three-way")
+
+    await page.click("#btn-complete")
+    await page.wait_for_selector("#wrapup:not([hidden])")
+    assert call_id not in pbx.calls  # the outside party has the customer now
+    assert not await page.locator("#wrapup-required").is_hidden()
+    await page.click("#btn-ready")  # refused: the codes come first
+    await eventually(lambda: _contains(page, "#flash", "wrap-up"))
+    assert bridge.engine.agent(agent_id).state.value == "wrap_up"
+    await page.check("#wrapup-codes input[value=handed-on]")
+    await page.fill("#wrapup-note", "An Buchhaltung übergeben")
+    await screenshot(page, "desk-wrap-up-codes")
+    await page.click("#wrapup-save")
+    await page.wait_for_selector("#wrapup[hidden]", state="attached")
+    await page.wait_for_selector("#state-badge.st-ready")
+
+    await page.keyboard.press("?")
+    await page.wait_for_selector("dialog#shortcuts[open]")
+    assert "Three-way call" in await page.locator("dialog#shortcuts").inner_text()
+    await page.keyboard.press("Escape")
+
+    rows = []
+
+    async def recorded() -> bool:
+        nonlocal rows
+        rows = (await acme.get("/calls"))["items"]
+        return bool(rows)
+
+    await eventually(recorded)
+    assert rows[0]["wrap_up_codes"] == ["handed-on"] and rows[0]["outcome"] == "transferred"
+    assert [p["kind"] for p in rows[0]["parties"]] == ["consult", "busy", "consult", "answered", "conference",
+                                                       "transfer"]
