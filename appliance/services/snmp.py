@@ -190,7 +190,10 @@ class SnmpService(Service):
             while not self._sub.queue.empty():
                 event = self._sub.queue.get_nowait()
                 if event.kind == EventKind.SNMP_RECEIVERS_CHANGED:
+                    # At once, in order: a service failing just after a receiver was removed is not
+                    # reported to it any more.
                     self._reload_pending = True
+                    await self._reload_or_retry()
                 else:
                     self._service_event(event.data)
             if self._reload_pending:
