@@ -4,7 +4,6 @@ receives carries the rendered text, the threading headers and the file, and the 
 from __future__ import annotations
 
 from email import message_from_bytes, policy
-from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -18,9 +17,10 @@ from tests.browser.test_desk import _contains, _login_agent
 PDF = b"%PDF-1.4\n% Rechnung 4711 (Kopie)\n" + bytes(range(256)) * 8
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
-    """The relay the appliance sends through (STARTTLS and AUTH required, like the mail tests' one)."""
+    """The relay the appliance sends through (STARTTLS and AUTH required, like the mail tests' one); one per
+    test, because ticket numbers start again with every test's database."""
     root = tmp_path_factory.mktemp("relay")
     server = start_smtp_sink(root)
     yield server
@@ -39,8 +39,7 @@ def _sent_for(sink: SmtpSink, ticket_id: int) -> list[bytes]:
     return [raw for raw in sink.received() if f"[Ticket#{ticket_id}]".encode() in raw]
 
 
-async def test_agent_replies_with_text_blocks_and_an_attachment(appliance, first_boot, http, page, smtp_sink,
-                                                                 tmp_path: Path) -> None:
+async def test_agent_replies_with_text_blocks_and_an_attachment(appliance, first_boot, http, page, smtp_sink) -> None:
     office = await office_setup(appliance, first_boot, http)
     acme = office["acme"]
     await acme.post("/text-blocks", {
@@ -108,3 +107,34 @@ async def _value_is(page, selector: str, wanted: str) -> bool:
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_the_mailbox_default_template_opens_with_the_reply_and_another_can_be_chosen(
+        appliance, first_boot, http, page, smtp_sink) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    acme, mailbox = office["acme"], office["mailbox"]
+    await acme.patch(f"/customers/{office['customer']['id']}", {"emails": ["zbigniew@example.pl"]})
+    await acme.post("/reply-templates", {
+        "name": "Standard", "mailbox_id": mailbox["id"], "is_default": True,
+        "salutation": "Guten Tag {{ customer.name }},", "body_text": "danke für Ihre Nachricht zu Ticket {{ ticket.number }}.",
+        "signature": "{{ agent.name }}\nAcme Support"})
+    await acme.post("/reply-templates", {"name": "Kurz", "salutation": "Hallo,", "body_text": "erledigt.",
+                                         "signature": "Acme"})
+    ticket = await deliver_and_wait(appliance, acme, subject="Vorlage bitte")
+    await acme.patch(f"/tickets/{ticket['id']}", {"owner_id": office["agent"]["id"]})
+    await _login_agent(page)
+    await page.click(f"#my-tickets button[data-id='{ticket['id']}']")
+    await page.wait_for_selector("#ticket:not([hidden])")
+    name = office["customer"]["name"]
+    await eventually(lambda: _value_is(page, "#reply-salutation", f"Guten Tag {name},"))
+    assert await page.locator("#reply-text").input_value() == f"danke für Ihre Nachricht zu Ticket {ticket['id']}."
+    assert await page.locator("#reply-signature").input_value() == "Agnes Åström\nAcme Support"
+    await screenshot(page, "desk-reply-default-template")
+    await page.select_option("#reply-template", label="Kurz")
+    await eventually(lambda: _value_is(page, "#reply-salutation", "Hallo,"))
+    assert await page.locator("#reply-text").input_value() == "erledigt."
+    await page.click("#reply-send")
+    await eventually(lambda: _async(bool(_sent_for(smtp_sink, ticket["id"]))), timeout=30)
+    [raw] = _sent_for(smtp_sink, ticket["id"])
+    text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith("Hallo,\n\nerledigt.\n\n-- \nAcme\n")

@@ -13,7 +13,7 @@ from appliance.domain import textvars
 from appliance.domain.errors import Forbidden, NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
-from appliance.models import CustomerIdentifier, Mailbox, ServiceAddress, Team, Tenant, Ticket, User
+from appliance.models import CustomerIdentifier, Mailbox, ServiceAddress, Team, Tenant, Ticket, User, UserSkill
 from appliance.models.access.resource import Resource
 from appliance.models.access.scope import Scope
 from appliance.models.access.tickets import customer_of
@@ -319,9 +319,11 @@ def reply_options(scope: Scope, ticket_id: int) -> dict[str, Any]:
     ticket = scope.get(Ticket, ticket_id)
     customer = customer_of(scope, ticket)
     language = (ticket.language or (customer.language if customer else "") or "").lower()
+    skills = {s.skill_id for s in UserSkill.select(UserSkill.skill).where(UserSkill.user == scope.actor.user_id)}
+    # E3: blocks by language and skill: a block tied to a skill is offered to those who hold it.
     blocks = [b for b in TextBlockResource().base_query(scope).where(TextBlock.active == True)  # noqa: E712
               .order_by(TextBlock.category, TextBlock.title).limit(LIST_LIMIT)
-              if b.language in ("", language)]
+              if b.language in ("", language) and (b.skill_id is None or b.skill_id in skills)]
     blocks.sort(key=lambda b: (b.category.lower(), b.title.lower()))
     shortcuts: dict[str, int] = {}
     for b in sorted(blocks, key=lambda b: (_PRECEDENCE[b.visibility], b.language != language, b.id)):

@@ -14,6 +14,8 @@
       const input = form.elements.namedItem(name);
       if (input) body[name] = input.value;
     }
+    const ticket = $("preview-ticket").value.trim();
+    if (/^\d+$/.test(ticket)) body.ticket_id = Number(ticket);
     const mine = ++seq;
     const resp = await fetch("/api/v1/text-blocks/preview", {
       method: "POST", credentials: "same-origin", body: JSON.stringify(body),
@@ -35,9 +37,11 @@
     $("preview-html").innerHTML = data.html;  // nh3-cleaned by the appliance: formatting and safe links only
   }
 
-  form.addEventListener("input", (ev) => {
+  function later(ev) {
     if (!ev.target.classList.contains("watched")) return;
     clearTimeout(timer);
     timer = setTimeout(refresh, 250);
-  });
+  }
+  form.addEventListener("input", later);
+  $("preview-ticket").addEventListener("input", later);
 })();

@@ -87,6 +87,15 @@ async def test_visibility_personal_team_tenant(first_boot, http) -> None:
     await agent.call("DELETE", f"/text-blocks/{mine['id']}", expect=204)
     opts = await agent.get(f"/tickets/{o['ticket']['id']}/reply-options")
     assert opts["shortcuts"]["hi"] == team_block["id"]
+    # E3: a block tied to a skill is offered to those who hold the skill.
+    skill = await o["acme"].post("/skills", {"name": "Mahnwesen"})
+    dunning = await o["acme"].post("/text-blocks", {"shortcut": "mahnung", "title": "Mahnung", "body_text": "x",
+                                                    "skill_id": skill["id"]})
+    opts = await agent.get(f"/tickets/{o['ticket']['id']}/reply-options")
+    assert "mahnung" not in opts["shortcuts"]
+    await o["acme"].patch(f"/users/{o['agent_user']['id']}", {"skills": {str(skill["id"]): 2}})
+    opts = await agent.get(f"/tickets/{o['ticket']['id']}/reply-options")
+    assert opts["shortcuts"]["mahnung"] == dunning["id"]
 
 
 async def test_templates_inherit_down_the_mailbox_tree_by_language(first_boot, http) -> None:
