@@ -9,9 +9,11 @@ from __future__ import annotations
 import email.errors
 import email.header
 import email.utils
+import functools
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from typing import Any
@@ -25,7 +27,32 @@ MAX_PARTS = 1000
 MAX_DEPTH = 30
 MAX_HEADER_CHARS = 2000  # per header we keep; RFC 5322 §2.1.1 says 998 per line, folded ones can be longer
 
-_PARSER = BytesParser(policy=policy.default)
+MEMO_HEADERS = 4096          # parsed header objects kept for reuse
+MEMO_MAX_CHARS = 1000        # longer values are parsed each time (rare, and they would bloat the memo)
+
+
+class MemoHeaderRegistry(HeaderRegistry):
+    """policy.default's header factory, remembering what it parsed.
+
+    Parsing a header into its object is a pure function of (name, value), and the costliest part of
+    policy.default: the feed parser asks for each part's Content-Type several times while it splits
+    the parts (every ask parses the value again), and mail reuses a few Content-Type values endlessly.
+    The objects are immutable, so one object can serve every message that has the same header.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._memo = functools.lru_cache(maxsize=MEMO_HEADERS)(super().__call__)
+
+    def __call__(self, name: str, value: str) -> Any:
+        if len(value) > MEMO_MAX_CHARS:
+            return super().__call__(name, value)
+        return self._memo(name, value)
+
+
+# policy.default with the memo: the same parse, the same objects, less work (bench: mail intake).
+POLICY = policy.default.clone(header_factory=MemoHeaderRegistry())
+_PARSER = BytesParser(policy=POLICY)
 
 
 @dataclass
