@@ -24,6 +24,7 @@ from hardware.ami.client import AmiClient, Reconciliation
 from hardware.ami.errors import AmiError
 
 from appliance.domain.queue_script import Action, Voicemail
+from appliance.pbx.ami_calls import AmiCallControl
 from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class AmiCall:
     uniqueid: str
     ringing: dict[str, str]  # agent id -> agent channel being dialled
     answered_by: str | None = None
+    agent_channel: str = ""  # the answering agent's channel (mute, consultation)
 
 
 class VoicemailSpool:
@@ -80,7 +82,7 @@ def parse_ami_url(url: str) -> tuple[str, int, str, str]:
     return parts.hostname, parts.port or 5038, parts.username, parts.password or ""
 
 
-class AmiPbx(PbxAdapter):
+class AmiPbx(AmiCallControl, PbxAdapter):
     """Maps AMI events to the bridge and bridge commands to AMI actions."""
 
     name = "ami"
@@ -101,7 +103,7 @@ class AmiPbx(PbxAdapter):
 
     async def run(self) -> None:
         assert self.sink is not None
-        self.client.subscribe(self._on_event, ev.VarSet, ev.DialEnd, ev.Hangup)
+        self.client.subscribe(self._on_event, ev.VarSet, ev.DialEnd, ev.Hangup, ev.AttendedTransfer)
         self.client.on_reconnect(self._on_reconnect)
         await self.client.start()
         self.sink.adapter_state(True, f"AMI {self.client.banner}")
@@ -115,6 +117,8 @@ class AmiPbx(PbxAdapter):
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event: ev.AmiEvent) -> None:
+        if self.consult_event(event):  # the consulted party's dial and hang-up (ami_calls.py)
+            return
         if isinstance(event, ev.VarSet):
             self._var_set(event)
         elif isinstance(event, ev.DialEnd):
@@ -151,6 +155,7 @@ class AmiPbx(PbxAdapter):
         call.ringing.pop(agent_id, None)
         if event.dial_status == "ANSWER":
             call.answered_by = agent_id
+            call.agent_channel = event.dest.channel
             self.counts["answered"] += 1
             self.sink.offer_answered(call_id, agent_id)
         elif event.dial_status in NOT_TAKEN:

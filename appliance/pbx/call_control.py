@@ -51,13 +51,15 @@ class CallControl:
         else:
             self.engine.consult_start(call_id, now, to_agent=colleague)
         self._wake.set()
+        # noted before the PBX is asked: its answer may arrive while we wait for the action's response
+        self._note(call_id, "consult", by=agent_id, to=target, to_agent=colleague)
         try:
             await self.adapter.consult(call_id, agent_id, target, external)
         except UnsupportedAction:
             self.engine.consult_end(call_id, self.clock(), "unsupported")
+            self.meta[call_id].parties.pop() if call_id in self.meta else None
             self._wake.set()
             raise
-        self._note(call_id, "consult", by=agent_id, to=target, to_agent=colleague)
         self._parties_changed(call_id)
         return self.call_view(call_id)
 

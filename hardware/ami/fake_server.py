@@ -117,6 +117,9 @@ class FakeAmiServer:
         self.scripts: dict[str, Script] = {}  # lower-case action name -> scripted answer
         self.silent: set[str] = set()  # lower-case action names left unanswered (client timeouts)
         self.originate_transcript: bytes | None = None
+        # (action, test of the action, transcript): played once after that action was answered with Success,
+        # as the PBX's own reaction (Atxfer → the consultation's events, PlayDTMF *2 → AttendedTransfer …)
+        self.reactions: list[tuple[str, Callable[[Packet], bool], bytes]] = []
         self.logins = 0
         self._rng = random.Random(seed)
         self._server: asyncio.AbstractServer | None = None
@@ -336,7 +339,9 @@ class FakeAmiServer:
         channel_actions = {"redirect": "Redirect successful", "atxfer": "Atxfer successfully queued",
                            "blindtransfer": "Transfer succeeded", "bridge": "Channels have been bridged",
                            "mixmonitor": None, "stopmixmonitor": None,  # app_mixmonitor.c: no Message
-                           "monitor": "Started monitoring channel", "setvar": "Variable Set"}
+                           "monitor": "Started monitoring channel", "setvar": "Variable Set",
+                           "playdtmf": "DTMF successfully queued",  # app_senddtmf.c manager_play_dtmf
+                           "muteaudio": None}  # res_mutestream.c: Success without a Message
         if name in channel_actions:
             names = [action.get("Channel") or action.get("Channel1") or ""]
             if name == "bridge":
@@ -344,12 +349,27 @@ class FakeAmiServer:
             if all(self.book.find(n) for n in names):
                 extra = {"MixMonitorID": f"0x{self._rng.getrandbits(48):012x}"} if name == "mixmonitor" else {}
                 s.write(self._response(action, "Success", channel_actions[name], **extra))
+                self._react(name, action)
             else:
-                s.write(self._response(action, "Error", "No such channel"))
+                s.write(self._response(action, "Error", "Channel not found" if name == "playdtmf"
+                                        else "No such channel"))
             return True
         s.write(self._response(action, "Error", f"Invalid/unknown command: {action.action}. "
                                                 "Use Action: ListCommands to show available commands."))
         return True
+
+    def react(self, action: str, transcript: bytes, when: Callable[[Packet], bool] = lambda p: True) -> None:
+        """After the next successful `action` that passes `when`, play `transcript` (once)."""
+        self.reactions.append((action.lower(), when, transcript))
+
+    def _react(self, name: str, action: Packet) -> None:
+        for i, (wanted, when, transcript) in enumerate(self.reactions):
+            if wanted == name and when(action):
+                del self.reactions[i]
+                task = asyncio.ensure_future(self.play(transcript))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                return
 
     def _ping(self, s: Session, action: Packet) -> None:
         s.write(make_packet([("Response", "Success")] + ([("ActionID", action.action_id)] if action.action_id else [])
