@@ -29,6 +29,9 @@ menu choose_language timeout=4:
         set language=en
 collect customer_number prompt=enter_customer_number digits=6 timeout=8
 lookup customer
+when waiting >= 4:
+    play all_agents_busy
+    voicemail to=service-desk@demo.example max=30
 survey overall_satisfaction agent_helpfulness
 queue
 while waiting every=30:
