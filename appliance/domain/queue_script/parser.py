@@ -404,6 +404,24 @@ def _walk(statements: list[Statement]):
             yield from _walk(option)
 
 
+def _voicemail_after_queue(statements: list[Statement], queued: bool, problems: list[ScriptProblem]) -> bool:
+    """Flag voicemail steps that can run once the caller is in line; returns whether the caller may be queued
+    after these statements (branches of `when` and `menu` are alternatives, so each is followed alone)."""
+    for st in statements:
+        if st.kind in ("queue", "requeue"):
+            queued = True
+        elif st.kind == "voicemail" and queued:
+            problems.append(ScriptProblem(st.line, "voicemail cannot run once the caller is in line (the queue "
+                                                   "would still offer the call): put it before 'queue', or offer "
+                                                   "a callback while waiting"))
+        elif st.kind in ("when", "menu"):
+            branches = [st.body, st.else_body] if st.kind == "when" else list(st.options.values())
+            if st.kind == "menu" and not any(k in st.options for k in ("timeout", "invalid")):
+                branches.append([])  # no key pressed and no fallback: the script goes on below the menu
+            queued = any([_voicemail_after_queue(b, queued, problems) for b in branches]) or queued
+    return queued
+
+
 def parse(text: str, prompts: set[str] | None = None, queues: set[str] | None = None) -> Script:
     """Parse and validate; raises ScriptError listing every problem with its line."""
     p = _Parser(text, prompts, queues)
@@ -439,6 +457,7 @@ def parse(text: str, prompts: set[str] | None = None, queues: set[str] | None = 
             if st.kind == "queue":
                 queued_at = st.line
             arrival.append(st)
+    _voicemail_after_queue(waiting, _voicemail_after_queue(arrival, False, p.problems), p.problems)
     for st in _walk(arrival + waiting):
         if st.kind == "while":
             p.fail(st.line, "'while waiting' must be at the top level")

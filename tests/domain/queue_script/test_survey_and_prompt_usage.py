@@ -48,3 +48,25 @@ def test_every_statement_playing_a_prompt_is_found() -> None:
     assert prompt_uses(script, "enter_number") == [PromptUse(6, "collect")]
     assert prompt_uses(script, "outage") == [PromptUse(1, "hotprompt")]
     assert prompt_uses(script, "nothing") == []
+
+
+@pytest.mark.parametrize("text", [
+    "when closed:\n    voicemail to=a@example.com\nqueue\n",
+    "when open:\n    queue\nelse:\n    voicemail to=a@example.com\n",
+    "menu m:\n    1:\n        queue\n    2:\n        voicemail to=a@example.com\n    timeout:\n        queue\n",
+])
+def test_voicemail_before_the_caller_is_in_line_is_fine(text) -> None:
+    parse(text)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("queue\nwhile waiting every=30:\n    when wait > 60:\n        voicemail to=a@example.com\n", 4),
+    ("queue\nvoicemail to=a@example.com\n", 2),
+    ("when open:\n    queue\nvoicemail to=a@example.com\n", 3),
+    ("menu m:\n    1:\n        queue\nvoicemail to=a@example.com\n", 4),
+])
+def test_voicemail_once_queued_is_refused_because_the_queue_would_still_offer_the_call(text, line) -> None:
+    with pytest.raises(ScriptError) as exc:
+        parse(text)
+    assert [(p.line, "voicemail cannot run once the caller is in line" in p.message)
+            for p in exc.value.problems] == [(line, True)]
