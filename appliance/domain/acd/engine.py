@@ -187,7 +187,7 @@ class AcdEngine(ConsultMixin, EngineCore):
         if state in (AgentState.BUSY, AgentState.RESERVED):
             agent.pending_pause = None
         elif state is AgentState.WRAP_UP and agent.wrap_hold:
-            raise InvalidTransition(f"agent {agent_id!r} owes wrap-up codes for the last call")
+            raise InvalidTransition("choose the wrap-up codes for the last call first")
         elif state is not AgentState.READY:
             agent.wrap_until = None
             self._change(agent, now, AgentState.READY)

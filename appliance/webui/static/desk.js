@@ -336,7 +336,7 @@
     } else if (type === "call.answered") {
       desk.call.phase = "connected";
       desk.call.since = Date.now();
-    } else if (type === "call.ended") {
+    } else if (type === "call.ended" || type === "call.transferred") {  // handed on: over for this desk
       desk.call.phase = "ended";
       desk.held = false;
       setTimeout(() => { if (desk.call && desk.call.phase === "ended") { desk.call = null; renderCall(); } }, 4000);
