@@ -170,3 +170,54 @@ async def wrap_up_summary(request: web.Request) -> web.Response:
                              {"since": "must be an ISO 8601 date or time"}) from None
     from appliance.models.access import wrapup
     return respond(await run(request, wrapup.summary, since))
+
+
+# ---------------------------------------------------------------------------------------------- history page
+HISTORY_PAGE = 50
+PARTY_FILTERS = {"transfer": '"kind": "transfer"', "conference": '"kind": "conference"',
+                 "consult": '"kind": "consult"'}
+
+
+def history_page(params: dict[str, Any], party: str, cursor: int | None, tenant_id: int | None,
+                 everyone: bool) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of the call history with parties and wrap-up codes (sync, in the database thread)."""
+    from appliance.models.acd import CallRecord
+    from appliance.webui.routes_acd import _history_query, _record_data, _with_wrap_ups
+    query = _history_query(params, tenant_id, everyone)
+    if party in PARTY_FILTERS:  # the seed's three-way and transfer records (三方通话记录)
+        query = query.where(CallRecord.parties.contains(PARTY_FILTERS[party]))
+    if cursor is not None:
+        query = query.where(CallRecord.id < cursor)
+    rows = _with_wrap_ups([_record_data(r) for r in query.limit(HISTORY_PAGE + 1)], tenant_id, everyone)
+    more = len(rows) > HISTORY_PAGE
+    rows = rows[:HISTORY_PAGE]
+    for row in rows:
+        row["steps"] = [{**p, "time": datetime.datetime.fromtimestamp(p.get("at") or 0, datetime.timezone.utc)
+                         .strftime("%H:%M:%S")} for p in row["parties"]
+                        if p.get("kind") in ("consult", "transfer", "conference", "left", "busy", "no_answer")]
+    return rows, rows[-1]["id"] if more and rows else None
+
+
+@routes.get("/calls")
+@require_role(*LEADS)
+async def history(request: web.Request) -> web.Response:
+    """The call history for team leads: filters, transfers and three-ways with who/when/to whom, wrap-up codes."""
+    import aiohttp_jinja2
+    from appliance.webui.keys import DB
+    from appliance.webui.routes_acd import _params
+    user = request[USER]
+    params = _params(request)
+    party = request.query.get("party", "")
+    try:
+        cursor = int(request.query["cursor"]) if request.query.get("cursor") else None
+    except ValueError:
+        raise web.HTTPBadRequest(text="cursor must be a whole number") from None
+    tenant = getattr(user, "tenant_id", None)
+    rows, next_cursor = await request.app[DB].call(history_page, params, party, cursor, tenant,
+                                                   user.role == "admin" and tenant is None)
+    from urllib.parse import urlencode
+    query = {k: v for k, v in request.query.items() if k != "cursor" and v}
+    return aiohttp_jinja2.render_template("calls.html", request, {
+        "user": user, "section": "calls", "rows": rows, "filters": query, "party": party,
+        "older": urlencode({**query, "cursor": next_cursor}) if next_cursor else "",
+        "csv_query": urlencode({k: v for k, v in query.items() if k != "party"})})

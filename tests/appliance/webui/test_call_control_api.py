@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from appliance.pbx.simulated import SimTraffic
+from tests.appliance.webui.helpers import login
 from tests.appliance.webui.test_desk import _agent_session, office_setup
 
 HOTLINE = SimTraffic("hotline", "+4940555000", 0, handle_mean_s=10_000, patience_mean_s=None)
@@ -100,3 +101,18 @@ async def test_consult_three_way_leave_then_required_wrap_up_codes(appliance, fi
     assert row["wrap_ups"][0]["note"] == "Kopie geschickt"
     summary = await acme.get("/calls/wrap-up-summary")
     assert {(i["code"], i["count"]) for i in summary["items"]} == {("invoice", 1), ("solved", 1)}
+    async with http.get("/api/v1/calls.csv") as r:
+        assert r.status == 403  # agents do not read everyone's history
+
+    # the team lead's history page: three-way calls with who, when, to whom, and the codes
+    http.cookie_jar.clear()
+    await login(http, "acme-admin", "Tenant-Acme-Pass-1")
+    async with http.get("/calls?party=conference") as r:
+        page = await r.text()
+    assert r.status == 200 and f'data-call="{call_id}"' in page and "+4930777" in page
+    assert "invoice, solved" in page and "Kopie geschickt" in page
+    async with http.get("/calls?party=transfer") as r:
+        assert f'data-call="{call_id}"' not in await r.text()  # it ended as a three-way the agent left
+    async with http.get("/api/v1/calls.csv") as r:
+        text = await r.text()
+    assert "invoice solved" in text and "conference:" in text
