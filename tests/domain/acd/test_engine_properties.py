@@ -51,7 +51,8 @@ class AcdMachine(RuleBasedStateMachine):
           wraps=st.lists(st.sampled_from([0.0, 3.0]), min_size=3, max_size=3))
     def configure(self, skill_sets: list[dict[str, int]], langs: list[frozenset[str]], strategies: list[Strategy],
                   levels: list[int], timeouts: list[float], wraps: list[float]) -> None:
-        backup = QueueConfig("backup", strategy=strategies[2], offer_timeout_s=timeouts[2], wrap_up_s=wraps[2])
+        backup = QueueConfig("backup", strategy=strategies[2], offer_timeout_s=timeouts[2], wrap_up_s=wraps[2],
+                             wrap_up_codes_required=True)
         self.engine.add_queue(backup)
         sv = QueueConfig("sv", skills={"sv": levels[0]}, strategy=strategies[0], offer_timeout_s=timeouts[0],
                          wrap_up_s=wraps[0], rank=1,
@@ -104,11 +105,29 @@ class AcdMachine(RuleBasedStateMachine):
         if inside:
             self.step(dt)
             agent_id = data.draw(st.sampled_from(sorted(inside)))
+            agent = self.engine.agent(agent_id)
+            owes = agent.state is AgentState.WRAP_UP and agent.wrap_hold
             if ready:
-                self.engine.set_ready(agent_id, self.now)
+                try:
+                    self.engine.set_ready(agent_id, self.now)
+                except InvalidTransition:
+                    assert owes  # only wrap-up codes still owed stop an agent going ready
+                else:
+                    assert not owes
             else:
                 self.engine.pause(agent_id, reason, self.now)
+                assert agent.state is not AgentState.READY
         # a driver routes after everything it reports
+        self.route()
+
+    @rule(data=st.data(), dt=st.floats(0, 5))
+    def wrap_up_codes_given(self, data: st.DataObject, dt: float) -> None:
+        owing = sorted(a.id for a in self.engine.agents() if a.wrap_hold)
+        if owing:
+            self.step(dt)
+            agent = self.engine.agent(data.draw(st.sampled_from(owing)))
+            self.engine.hold_wrap_up(agent.id, False, self.now)
+            assert not agent.wrap_hold
         self.route()
 
     @rule(data=st.data(), mode=st.sampled_from(list(ReadinessMode)))
@@ -240,7 +259,9 @@ class AcdMachine(RuleBasedStateMachine):
     @rule(dt=st.floats(0, 40))
     def time_passes(self, dt: float) -> None:
         self.step(dt)
+        held = [a for a in self.engine.agents() if a.state is AgentState.WRAP_UP and a.wrap_hold]
         self.engine.tick(self.now)
+        assert all(a.state is AgentState.WRAP_UP for a in held)  # wrap-up owing codes outlasts its time
         # a driver routes after everything it reports
         self.route()
 
