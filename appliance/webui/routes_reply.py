@@ -24,7 +24,7 @@ from appliance.mail import replies
 from appliance.mail.errors import MailError
 from appliance.mail.models import MailRecord
 from appliance.mail.parse import Attachment
-from appliance.models import Document, Ticket
+from appliance.models import Document, Message, Ticket
 from appliance.models.access import Scope
 from appliance.models.access.tickets import TicketResource, apply_action
 from appliance.webui.keys import STORE
@@ -46,7 +46,8 @@ MAIL_REPLY = Schema("mail_reply", (
     Field("subject", max_length=300, nullable=True), Field("close", "bool"), Field("quote", "bool"),
     Field("salutation", max_length=2000),
     Field("signature", max_length=5000, nullable=True, help="null: the mailbox's signature"),
-    Field("attachment_ids", "ids", help="documents uploaded to this ticket")))
+    Field("attachment_ids", "ids", help="documents uploaded to this ticket"),
+    Field("idempotency_key", max_length=200, help="one per draft: a repeated send returns the first")))
 
 
 def recipients_of(text: str) -> list[str]:
@@ -125,6 +126,9 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
     scope.require(Perm.TICKETS_WRITE)
     ticket = scope.get(Ticket, ticket_id, for_update=True)
     data = MAIL_REPLY.validate(raw)
+    key = data.get("idempotency_key") or None
+    if key and Message.select().where((Message.tenant == ticket.tenant_id) & (Message.idempotency_key == key)).exists():
+        return TicketResource().to_json(scope, Ticket.get_by_id(ticket.id))  # sent already: a retry, not a second mail
     to = recipients_of(data["recipient"])
     ids = data.get("attachment_ids") or []
     if len(ids) > REPLY_MAX_FILES:
@@ -153,8 +157,10 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
                                             "address?)"}) from None
     refs = [{"digest": docs[i].digest, "filename": docs[i].filename, "mime": docs[i].mime, "size": docs[i].size,
              "document_id": i} for i in ids]
-    MailRecord.update(attachments=json.dumps(refs), html=html or "").where(
-        (MailRecord.ticket == ticket.id) & (MailRecord.header_id == queued.message_id[:300])).execute()
+    record = MailRecord.get((MailRecord.ticket == ticket.id) & (MailRecord.header_id == queued.message_id[:300]))
+    MailRecord.update(attachments=json.dumps(refs), html=html or "").where(MailRecord.id == record.id).execute()
+    if key:
+        Message.update(idempotency_key=key).where(Message.id == record.message_id).execute()
     scope.audit("reply.mail", ticket, detail={"outbox_id": queued.outbox_id, "to": to, "attachments": len(ids)})
     if data.get("close"):
         return apply_action(scope, ticket.id, {"action": "done"})

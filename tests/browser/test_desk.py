@@ -98,7 +98,7 @@ async def test_agent_replies_to_an_email_ticket(appliance, first_boot, http, pag
     assert "Wo bleibt meine Rechnung?" in await page.locator("#ticket-timeline").inner_text()
     assert await page.locator("#reply-to").input_value() == "zbigniew@example.pl"
     assert await page.locator("#reply-channel").input_value() == "mail"
-    # No text blocks exist in the domain API yet: the reply is typed.
+    # Typed by hand (text blocks and attachments: test_desk_reply.py).
     await page.fill("#reply-text", "Guten Tag Herr Łukasiewicz,\n\ndie Rechnung ist unterwegs.\n\nMit freundlichen Grüßen")
     await page.click("#reply-send")
     await eventually(lambda: _contains(page, "#ticket-timeline", "die Rechnung ist unterwegs"))

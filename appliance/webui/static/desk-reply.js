@@ -10,7 +10,8 @@
   const $ = (id) => document.getElementById(id);
   const T = form.dataset;  // translated strings rendered into data-* attributes (no inline script under the CSP)
   const VIS = {personal: T.visPersonal, team: T.visTeam, tenant: T.visTenant};
-  const state = {ticketId: null, options: null, files: [], pickerAt: null, selected: 0};
+  const newKey = () => `desk-reply-${crypto.randomUUID()}`;  // one per draft: a repeated send is not a second mail
+  const state = {ticketId: null, options: null, files: [], pickerAt: null, selected: 0, key: newKey()};
 
   async function call(method, url, body) {
     const opts = {method, credentials: "same-origin", headers: {"Accept": "application/json", "X-CSRF-Token": CSRF}};
@@ -228,6 +229,7 @@
     const id = ev.detail.id;
     if (state.ticketId !== id) {
       state.ticketId = id;
+      state.key = newKey();
       state.files = [];
       renderFiles();
       $("reply-salutation").value = "";
@@ -242,6 +244,7 @@
     const body = ev.detail;
     const salutation = $("reply-salutation").value.trim(), signature = $("reply-signature").value.trim();
     if (body.channel === "mail") {
+      body.idempotency_key = state.key;
       body.salutation = salutation;
       body.signature = signature || null;  // empty: the mailbox's signature
       body.attachment_ids = state.files.map((f) => f.id);
@@ -253,6 +256,7 @@
   });
 
   root.addEventListener("desk:replied", () => {
+    state.key = newKey();
     state.files = [];
     renderFiles();
     $("reply-salutation").value = "";

@@ -429,7 +429,10 @@
                   recipient: $("reply-to").value.trim(), close: $("reply-close").checked};
     root.dispatchEvent(new CustomEvent("desk:reply-body", {detail: body}));  // salutation, signature, files
     if (body.error) { $("reply-error").textContent = body.error; $("reply-error").hidden = false; return; }
-    const r = await api("POST", `/desk/tickets/${desk.ticket.id}/reply`, body);
+    $("reply-send").disabled = true;  // one click, one reply
+    const r = await api("POST", `/desk/tickets/${desk.ticket.id}/reply`, body).finally(() => {
+      $("reply-send").disabled = false;
+    });
     if (!r.ok) { $("reply-error").textContent = problem(r); $("reply-error").hidden = false; return; }
     $("reply-text").value = "";
     root.dispatchEvent(new CustomEvent("desk:replied", {detail: r.data}));
