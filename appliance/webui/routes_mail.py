@@ -7,9 +7,12 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from appliance.domain.errors import NotFound, ValidationError
+from appliance.domain.permissions import Perm
 from appliance.mail import credentials, outbox
 from appliance.mail.models import MailAccount, MailOutbox
 from appliance.models import Mailbox
+from appliance.models.access import Scope, load_actor
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.routes_smime import secret_box
 from appliance.webui.security import csrf_token, require_role
@@ -205,3 +208,56 @@ async def admin_create(request: web.Request) -> web.StreamResponse:
         context.update({"errors": errors, "form": {k: v for k, v in data.items() if k != "password"}})
         return aiohttp_jinja2.render_template("mail/accounts.html", request, context, status=400)
     raise web.HTTPFound("/admin/mail")
+
+
+def _set_password(scope: Scope, box: Any, account_id: int, password: Any) -> dict[str, Any]:
+    """Replace an account's password (sealed); the fetcher picks it up with the next account reload."""
+    scope.require(Perm.ORG_WRITE)
+    account = scope.get(MailAccount, account_id, for_update=True)
+    if not isinstance(password, str) or not password or len(password) > 500:
+        raise ValidationError({"password": "must be a text of 1–500 characters"})
+    credentials.set_password(box, account, password)
+    scope.audit("mail_account.password", account, detail={"name": account.name})
+    return account_dict(MailAccount.get_by_id(account.id))
+
+
+async def _password_change(request: web.Request, password: Any) -> dict[str, Any]:
+    uid, remote, box = request[USER].id, request.remote or "", secret_box(request)
+    account_id = int(request.match_info["id"])
+    return await request.app[DB].call(
+        lambda: _set_password(Scope(load_actor(uid, remote)), box, account_id, password))
+
+
+@routes.patch(r"/api/v1/mail/accounts/{id:\d+}")
+@require_role("admin")
+async def update_account(request: web.Request) -> web.Response:
+    """Change an account's password: `{"password": "…"}`; the answer never contains it."""
+    try:
+        data = await request.json()
+        if not isinstance(data, dict):
+            raise ValueError
+    except ValueError:
+        return web.json_response({"error": "malformed_json", "fields": {"body": "must be a JSON object"}}, status=400)
+    try:
+        return web.json_response(await _password_change(request, data.get("password")))
+    except ValidationError as exc:
+        return web.json_response({"error": "validation", "fields": exc.fields}, status=400)
+    except NotFound:
+        return web.json_response({"error": "not_found"}, status=404)
+
+
+@routes.post(r"/admin/mail/accounts/{id:\d+}/password")
+@require_role("admin")
+async def admin_password(request: web.Request) -> web.StreamResponse:
+    """The console's per-account "new password" form."""
+    form = await request.post()
+    try:
+        await _password_change(request, form.get("password", ""))
+    except ValidationError as exc:
+        context = await _page(request)
+        context["errors"] = {f"password-{request.match_info['id']}": exc.fields["password"]}
+        return aiohttp_jinja2.render_template("mail/accounts.html", request, context, status=400)
+    except NotFound:
+        raise web.HTTPNotFound(text="No such mail account.") from None
+    raise web.HTTPFound(f"/admin/mail?saved={request.match_info['id']}#account-{request.match_info['id']}")
+

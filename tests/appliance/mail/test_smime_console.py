@@ -110,3 +110,37 @@ async def test_account_password_is_sealed_never_returned_and_legacy_rows_get_sea
     row = await app.db.call(MailAccount.get_by_id, legacy)
     assert row.password == "" and row.password_sealed.startswith("s1:")
     assert json.dumps(created)
+
+
+async def test_account_password_can_be_replaced_from_the_api_and_the_console(app, admin_http) -> None:
+    from appliance.mail import credentials
+    from appliance.security.secrets import SecretBox
+    tenant_id, box_id = await make_box(app, "change@acme.example")
+    token = await csrf_from(admin_http, "/admin/mail")
+    account = {"name": "Changing", "protocol": "imap", "security": "tls", "host": "127.0.0.1", "port": 1,
+               "username": "change@acme.example", "password": "First-Pw-1", "mailbox_id": box_id}
+    async with admin_http.post("/api/v1/mail/accounts", json=account, headers={"X-CSRF-Token": token}) as r:
+        account_id = (await r.json())["id"]
+    box = SecretBox(app.data.read_key(app.data.store_key))
+
+    async def stored() -> str:
+        return credentials.password_of(box, await app.db.call(MailAccount.get_by_id, account_id))
+    path = f"/api/v1/mail/accounts/{account_id}"
+    async with admin_http.patch(path, json={"password": ""}, headers={"X-CSRF-Token": token}) as r:
+        assert r.status == 400 and "password" in (await r.json())["fields"]
+    async with admin_http.patch(path, json={"password": "Second-Pw-2"}, headers={"X-CSRF-Token": token}) as r:
+        assert r.status == 200 and "Second-Pw-2" not in await r.text()
+    assert await stored() == "Second-Pw-2"
+    async with admin_http.patch("/api/v1/mail/accounts/999999", json={"password": "x"},
+                                headers={"X-CSRF-Token": token}) as r:
+        assert r.status == 404
+    form = {"csrf_token": token, "password": "Third-Pw-3"}
+    async with admin_http.post(f"/admin/mail/accounts/{account_id}/password", data=form,
+                               allow_redirects=False) as r:
+        assert r.status == 302
+    assert await stored() == "Third-Pw-3"
+    async with admin_http.post(f"/admin/mail/accounts/{account_id}/password", data={"password": "No-Csrf-4"}) as r:
+        assert r.status == 403
+    async with admin_http.get("/admin/mail") as r:
+        html = await r.text()
+    assert f'id="account-{account_id}"' in html and "Third-Pw-3" not in html

@@ -167,3 +167,15 @@ async def test_smtp_mail_with_a_virus_lands_in_quarantine_and_the_console_shows_
         await svc._check_scanner()  # the accounts loop does this every few seconds
         page = await (await http.get("/admin/mail")).text()
         assert "unreachable" in page and "new mail waits in the spool until clamd answers" in page
+
+
+async def test_reprocessing_while_clamd_is_away_keeps_the_entry_and_says_why(db, running: Clamd,
+                                                                            tmp_path: Path) -> None:
+    pipeline = pipeline_for(db, tmp_path, VirusScanner(str(running.socket)))
+    await pipeline.accept([SpoolEntry(infected_mail(), "smtp:test", RCPT)])
+    await pipeline.drain()
+    [held] = await db.call(lambda: list(QuarantineEntry.select()))
+    running.stop()
+    shown = await pipeline.reprocess(held.id)
+    assert shown["state"] == "held" and shown["reason"] == held.reason and shown["attempts"] == 0
+    assert shown["deferred"].startswith("virus check waits: clamd at ")
