@@ -49,7 +49,7 @@ def _live_call_of(bridge, call_id: str, agent_id: str):
 @require_role(*STAFF)
 async def control(request: web.Request) -> web.Response:
     """Mute/unmute, consult (body: target = extension or number), cancel or complete it, three-way, leave."""
-    _, bridge = bridge_of(request)
+    service, bridge = bridge_of(request)
     call_id, action = request.match_info["call_id"], request.match_info["action"]
     me = human_agent_id(request[USER].id)
     call = _live_call_of(bridge, call_id, me)
@@ -65,7 +65,9 @@ async def control(request: web.Request) -> web.Response:
         elif not lead:
             raise _error(409, "not_leading", "Only the agent who has the customer can do this.")
         elif action == "consult":
-            await bridge.consult(call_id, me, _target(body))
+            target = _target(body)
+            _colleague_or_outside(service, bridge, me, target)
+            await bridge.consult(call_id, me, target)
         elif action == "consult-cancel":
             await bridge.consult_cancel(call_id)
         elif action == "consult-complete":
@@ -77,6 +79,14 @@ async def control(request: web.Request) -> web.Response:
     except AcdError as exc:
         raise _error(409, "acd_refused", str(exc)) from None
     return web.json_response({"ok": True, "action": action, **bridge.call_view(call_id)})
+
+
+def _colleague_or_outside(service, bridge, me: str, target: str) -> None:
+    """An extension of an agent of another tenant is nobody's to consult (tenant isolation)."""
+    other = bridge._agent_at(target)
+    tenants = service.setup.agent_tenants if service.setup else {}
+    if other is not None and tenants.get(other) != tenants.get(me):
+        raise _error(404, "no_such_colleague", f"Extension {target} is not a colleague of yours.")
 
 
 @routes.get(r"/api/v1/acd/calls/{call_id}/parties")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from appliance.pbx.simulated import SimTraffic
+from tests.appliance.api.client import tenant_with_admin, user_client
 from tests.appliance.webui.helpers import login
 from tests.appliance.webui.test_desk import _agent_session, office_setup
 
@@ -48,6 +49,18 @@ async def test_consult_three_way_leave_then_required_wrap_up_codes(appliance, fi
         assert r.status == 200 and (await r.json())["muted"] == [me]
     async with http.post(f"/api/v1/acd/calls/{call_id}/consult", json={"target": "12ab"}, headers=h) as r:
         assert r.status == 400 and (await r.json())["field"] == "target"
+    # an agent of another tenant is nobody's colleague here: refused, and nothing changes for them
+    _, globex = await tenant_with_admin(office["admin"], "Globex")
+    stranger, _ = await user_client(globex, "gunnar")
+    from appliance.models.acd import AgentPhone
+    from appliance.models.auth import User
+    globex_tenant = await appliance.db.call(lambda: User.get_by_id(stranger["id"]).tenant_id)
+    await appliance.db.call(lambda: AgentPhone.create(user=stranger["id"], tenant=globex_tenant, extension="3001"))
+    await office["service"].refresh()
+    bridge.login(f"u{stranger['id']}")
+    async with http.post(f"/api/v1/acd/calls/{call_id}/consult", json={"target": "3001"}, headers=h) as r:
+        assert r.status == 404 and (await r.json())["error"] == "no_such_colleague"
+    assert bridge.engine.agent(f"u{stranger['id']}").state.value == "ready"
     bridge.adapter.unanswered_targets.add("+4930666")
     bridge.adapter.consult_ring_s = 1_000_000  # rings until cancelled
     async with http.post(f"/api/v1/acd/calls/{call_id}/consult", json={"target": "+49 30 666"}, headers=h) as r:
