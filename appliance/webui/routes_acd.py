@@ -15,6 +15,7 @@ from appliance.domain.queue_script import ScriptError, parse
 from appliance.pbx.setup import human_agent_id
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.security import require_role
+from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
 STAFF = ("agent", "team_lead", "supervisor", "admin")
@@ -77,14 +78,14 @@ def _acd(fn, *args: Any) -> Any:
         raise _error(409, "acd_refused", str(exc)) from None
 
 
-@routes.get("/api/v1/acd/snapshot")
+@api("GET", "/acd/snapshot", "Queues with waiting calls, agents and KPIs as far as you may see them", "acd", table=routes)
 @require_role(*STAFF)
 async def snapshot(request: web.Request) -> web.Response:
     """Queues with waiting calls, agents and KPIs (today, last 15 minutes)."""
     return web.json_response(filtered_snapshot(request))
 
 
-@routes.get("/api/v1/acd/decisions")
+@api("GET", "/acd/decisions", "Recent routing decisions with their candidates (why this agent got this call)", "acd", paged=True, table=routes)
 @require_role(*LEADS)
 async def decisions(request: web.Request) -> web.Response:
     """Recent routing decisions with their candidates: why this agent got this call."""
@@ -94,7 +95,7 @@ async def decisions(request: web.Request) -> web.Response:
     return web.json_response({"items": items[:100], "next": None})
 
 
-@routes.get("/api/v1/acd/me")
+@api("GET", "/acd/me", "Your agent state, mode and pause reasons (404 without a phone profile)", "acd", table=routes)
 @require_role(*STAFF)
 async def me(request: web.Request) -> web.Response:
     """The calling user's agent state, or 404 without a phone profile."""
@@ -109,7 +110,7 @@ async def me(request: web.Request) -> web.Response:
                               "pause_reasons": sorted(bridge.engine.pause_reasons)})
 
 
-@routes.post("/api/v1/acd/me/{action:login|logout|ready|pause}")
+@api("POST", "/acd/me/{action:login|logout|ready|pause}", "Log in (with a mode), log out, go ready, pause with a reason", "acd", table=routes)
 @require_role(*STAFF)
 async def agent_action(request: web.Request) -> web.Response:
     """Log in (with a readiness mode), log out, go ready, pause with a reason."""
@@ -136,7 +137,7 @@ async def agent_action(request: web.Request) -> web.Response:
     return web.json_response({"state": agent.state.value, "reason": agent.pause_reason, "mode": agent.mode.value})
 
 
-@routes.post("/api/v1/acd/calls/{call_id}/{action:answer|hangup|transfer|hold|retrieve}")
+@api("POST", "/acd/calls/{call_id}/{action:answer|hangup|transfer|hold|retrieve}", "Call control of your own call", "acd", table=routes)
 @require_role(*STAFF)
 async def call_action(request: web.Request) -> web.Response:
     """Call control from the desk; an agent controls only their own call."""
@@ -211,7 +212,7 @@ def _params(request: web.Request) -> dict[str, Any]:
     return params
 
 
-@routes.get("/api/v1/calls")
+@api("GET", "/calls", "The call history (B15), filtered and paged", "calls", query=("limit", "cursor", "outcome", "queue", "agent", "caller", "since"), paged=True, table=routes)
 @require_role(*LEADS)
 async def call_history(request: web.Request) -> web.Response:
     """The communication history (B15): filters outcome, queue, agent, caller, since; paged by cursor."""
@@ -238,7 +239,7 @@ async def call_history(request: web.Request) -> web.Response:
     return web.json_response({"items": rows, "next": rows[-1]["id"] if more and rows else None})
 
 
-@routes.get("/api/v1/calls.csv")
+@api("GET", "/calls.csv", "The call history as CSV", "calls", query=("outcome", "queue", "agent", "caller", "since"), table=routes)
 @require_role(*LEADS)
 async def call_history_csv(request: web.Request) -> web.Response:
     """The same history as CSV (exportable, B15)."""
@@ -263,7 +264,7 @@ async def call_history_csv(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
 
 
-@routes.get("/api/v1/acd/queues/{key}/script")
+@api("GET", "/acd/queues/{key}/script", "A queue's script versions, newest first", "acd", table=routes)
 @require_role(*LEADS)
 async def script_versions(request: web.Request) -> web.Response:
     """A queue's script versions, newest first, with the active one marked."""
@@ -289,7 +290,7 @@ def _queue_for(request: web.Request, key: str):
     return queue
 
 
-@routes.post("/api/v1/acd/queues/{key}/script")
+@api("POST", "/acd/queues/{key}/script", "Save a new script version (activate: put it live now)", "acd", table=routes)
 @require_role(*LEADS)
 async def save_script(request: web.Request) -> web.Response:
     """Save a new version (400 with every problem and its line when invalid); `activate` puts it live now."""

@@ -14,6 +14,7 @@ from appliance.pbx.setup import calendar_from_json
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import LEADS, _error, _json, _queue_for, bridge_of
 from appliance.webui.security import require_role
+from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
 MAX_PROMPT_BYTES = 20 * 1024 * 1024
@@ -44,7 +45,7 @@ def _prompt_json(p) -> dict:
             "created_at": p.created_at.isoformat(), "active_version": p.active_version}
 
 
-@routes.get("/api/v1/acd/prompts")
+@api("GET", "/acd/prompts", "The prompt catalogue (B10)", "acd", paged=True, table=routes)
 @require_role(*LEADS)
 async def list_prompts(request: web.Request) -> web.Response:
     """The catalogue: the tenant's prompts and the shared ones, with which hot prompts are on."""
@@ -63,7 +64,7 @@ async def list_prompts(request: web.Request) -> web.Response:
     return web.json_response({"items": items, "next": None, "hot_on": hot})
 
 
-@routes.post("/api/v1/acd/prompts")
+@api("POST", "/acd/prompts", "Upload a prompt (multipart: name, language, file)", "acd", upload=True, table=routes)
 @require_role(*LEADS)
 async def upload_prompt(request: web.Request) -> web.Response:
     """Upload (multipart: name, language, file) a WAV or MP3 prompt; a new upload replaces the old audio."""
@@ -114,7 +115,7 @@ def _visible_prompt(request: web.Request, prompt_id: int):
     return row
 
 
-@routes.get("/api/v1/acd/prompts/{id:\\d+}/audio")
+@api("GET", r"/acd/prompts/{id:\d+}/audio", "A prompt's audio", "acd", table=routes)
 @require_role(*LEADS)
 async def prompt_audio(request: web.Request) -> web.Response:
     """The audio, for preview in the browser."""
@@ -124,7 +125,7 @@ async def prompt_audio(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": f'inline; filename="{row.name}-{row.language}"'})
 
 
-@routes.post("/api/v1/acd/prompts/hot")
+@api("POST", "/acd/prompts/hot", "Switch a hot prompt on or off", "acd", table=routes)
 @require_role(*LEADS)
 async def hot_prompt(request: web.Request) -> web.Response:
     """Switch a hot prompt on or off at once: `{"name": "outage_notice", "on": true}`."""
@@ -137,7 +138,7 @@ async def hot_prompt(request: web.Request) -> web.Response:
     return web.json_response({"hot_on": sorted(bridge.hot_prompts)})
 
 
-@routes.get("/api/v1/acd/queues/{key}/calendar")
+@api("GET", "/acd/queues/{key}/calendar", "A queue's calendar: opening hours, holidays, time zone (B9)", "acd", table=routes)
 @require_role(*LEADS)
 async def get_calendar(request: web.Request) -> web.Response:
     """A queue's opening hours, holidays and exceptions (empty object: always open)."""
@@ -145,7 +146,7 @@ async def get_calendar(request: web.Request) -> web.Response:
     return web.json_response(json.loads(row.calendar) if row.calendar else {})
 
 
-@routes.put("/api/v1/acd/queues/{key}/calendar")
+@api("PUT", "/acd/queues/{key}/calendar", "Replace a queue's calendar", "acd", table=routes)
 @require_role(*LEADS)
 async def put_calendar(request: web.Request) -> web.Response:
     """Set the calendar; checked before saving and applied to the running ACD at once."""
@@ -172,7 +173,7 @@ async def put_calendar(request: web.Request) -> web.Response:
     return web.json_response(body or {})
 
 
-@routes.post("/api/v1/acd/callbacks")
+@api("POST", "/acd/callbacks", "Ask for a callback in a queue", "acd", table=routes)
 @require_role("agent", "team_lead", "supervisor", "admin")
 async def request_callback(request: web.Request) -> web.Response:
     """C13: ask for a callback (a web form or another system with a token): `{"queue", "number"}`."""

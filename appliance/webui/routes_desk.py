@@ -29,6 +29,7 @@ from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.locale import N_
 from appliance.webui.routes_acd import STAFF
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
 FILE_HISTORY = 200     # messages of the customer's history in one file
@@ -254,7 +255,7 @@ async def reply(request: web.Request) -> web.Response:
     return web.json_response(item, dumps=_dumps)
 
 
-@routes.post("/api/v1/acd/me/dial")
+@api("POST", "/acd/me/dial", "Call a customer or a number from your phone (B3)", "acd", table=routes)
 @require_role(*STAFF)
 async def dial(request: web.Request) -> web.Response:
     """Call a customer or a typed number from the agent's phone, if the PBX adapter can (B3)."""

@@ -12,6 +12,7 @@ from appliance.domain.identifiers import normalise_phone
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import _error, _json
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
 STAFF = ("agent", "team_lead", "supervisor", "admin")
@@ -25,7 +26,7 @@ def _service(request: web.Request):
     return service
 
 
-@routes.get("/api/v1/fax/lines")
+@api("GET", "/fax/lines", "The fax lines and their state", "fax", table=routes)
 @require_role("admin", "it")
 async def lines(request: web.Request) -> web.Response:
     """Every fax line with its state, number and counters: the appliance's hardware, for its operators only
@@ -37,7 +38,7 @@ async def lines(request: web.Request) -> web.Response:
                               "emulated": service.network is not None})
 
 
-@routes.post("/api/v1/fax/outbox")
+@api("POST", "/fax/outbox", "Send a fax", "fax", table=routes)
 @require_role(*STAFF)
 async def send_fax(request: web.Request) -> web.Response:
     """Queue a fax: multipart `number`, `file` (PDF or image) and optional `ticket_id` (a report goes there)."""
@@ -79,7 +80,7 @@ async def send_fax(request: web.Request) -> web.Response:
     return web.json_response({"id": job_id, "number": number, "state": "queued"}, status=201)
 
 
-@routes.get("/api/v1/fax/outbox/{id:\\d+}")
+@api("GET", r"/fax/outbox/{id:\d+}", "A sent fax's state and report", "fax", table=routes)
 @require_role(*STAFF)
 async def outbox_job(request: web.Request) -> web.Response:
     """A queued or sent fax with its transmission report."""
@@ -92,7 +93,7 @@ async def outbox_job(request: web.Request) -> web.Response:
                               "last_error": job.last_error, "report": json.loads(job.report or "{}")})
 
 
-@routes.get("/api/v1/fax/received/{message_id:\\d+}/{kind:pdf|tiff|preview}")
+@api("GET", r"/fax/received/{message_id:\d+}/{kind:pdf|tiff|preview}", "A received fax as PDF, TIFF or preview", "fax", table=routes)
 @require_role(*STAFF)
 async def received_document(request: web.Request) -> web.Response:
     """A received fax as PDF, the original TIFF, or the first-page PNG preview."""
@@ -108,7 +109,7 @@ async def received_document(request: web.Request) -> web.Response:
     return web.Response(body=request.app[STORE].get(digest), content_type=ctype)
 
 
-@routes.post("/api/v1/fax/emulator/send-in")
+@api("POST", "/fax/emulator/send-in", "A fax arrives at an emulated line (appliance admin)", "fax", table=routes)
 @require_role("admin")
 async def emulated_send_in(request: web.Request) -> web.Response:
     """Emulated line only: the outside fax machine sends a test page (or `{"text"}`) to one of our lines."""

@@ -16,9 +16,9 @@ from appliance.models.access import Scope, load_actor
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.routes_smime import secret_box
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
-API = "/api/v1/mail"
 PROTOCOLS = {"imap": {"tls": 993, "starttls": 143}, "pop3": {"tls": 995, "starttls": 110}}
 
 
@@ -89,7 +89,7 @@ def _accounts(tenant_id: int | None) -> list[MailAccount]:
     return list(q.where(MailAccount.tenant == tenant_id) if tenant_id is not None else q)
 
 
-@routes.get(API + "/accounts")
+@api("GET", "/mail/accounts", "Mail accounts with their live state", "mail", paged=True, table=routes)
 @require_role("admin")
 async def list_accounts(request: web.Request) -> web.Response:
     """`{"items": [...], "next": null}` with each account's stored and live status."""
@@ -113,7 +113,7 @@ async def _create(request: web.Request, data: Any) -> tuple[dict[str, Any] | Non
     return await request.app[DB].call(work)
 
 
-@routes.post(API + "/accounts")
+@api("POST", "/mail/accounts", "Add a mail account", "mail", table=routes)
 @require_role("admin")
 async def create_account(request: web.Request) -> web.Response:
     """Add an account; 400 naming each bad field."""
@@ -127,7 +127,7 @@ async def create_account(request: web.Request) -> web.Response:
     return web.json_response(created, status=201)
 
 
-@routes.delete(API + r"/accounts/{id:\d+}")
+@api("DELETE", r"/mail/accounts/{id:\d+}", "Remove a mail account", "mail", table=routes)
 @require_role("admin")
 async def disable_account(request: web.Request) -> web.Response:
     """Stop fetching an account (kept, with its history)."""
@@ -141,7 +141,7 @@ async def disable_account(request: web.Request) -> web.Response:
     return web.json_response({"id": account_id, "active": False})
 
 
-@routes.post(API + r"/outbox/{id:\d+}/retry")
+@api("POST", r"/mail/outbox/{id:\d+}/retry", "Send a failed mail again", "mail", table=routes)
 @require_role("admin")
 async def retry_outbox(request: web.Request) -> web.Response:
     """Queue a failed outgoing mail again."""

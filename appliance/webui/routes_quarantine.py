@@ -15,9 +15,9 @@ from appliance.intake import quarantine
 from appliance.intake.errors import QuarantineError
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
-API = "/api/v1/quarantine"
 CHANNEL_SERVICE = {"mail": "mail", "sms": "sms", "fax": "fax", "scanner": "scanner"}
 DOWNLOAD_EXT = {"mail": "eml", "sms": "pdu", "fax": "tif"}
 
@@ -51,7 +51,7 @@ def _owner(request: web.Request, channel: str) -> Any:
     return service
 
 
-@routes.get(API)
+@api("GET", "/quarantine", "Quarantined input with source, reason and time", "quarantine", query=("limit", "cursor", "state"), paged=True, table=routes)
 @require_role("admin")
 async def list_entries(request: web.Request) -> web.Response:
     """`{"items": [...], "next": cursor}`; each item with source, reason and time."""
@@ -69,14 +69,14 @@ async def list_entries(request: web.Request) -> web.Response:
     return web.json_response({"items": items, "next": str(nxt) if nxt is not None else None})
 
 
-@routes.get(API + r"/{id:\d+}")
+@api("GET", r"/quarantine/{id:\d+}", "One quarantined entry", "quarantine", table=routes)
 @require_role("admin")
 async def show_entry(request: web.Request) -> web.Response:
     """One entry."""
     return web.json_response(quarantine.entry_dict(await _entry(request)))
 
 
-@routes.get(API + r"/{id:\d+}/raw")
+@api("GET", r"/quarantine/{id:\d+}/raw", "The raw input of a quarantined entry", "quarantine", table=routes)
 @require_role("admin")
 async def download(request: web.Request) -> web.Response:
     """The raw input as it arrived, as a download (never rendered)."""
@@ -87,7 +87,7 @@ async def download(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@routes.post(API + r"/{id:\d+}/reprocess")
+@api("POST", r"/quarantine/{id:\d+}/reprocess", "Process a quarantined entry again", "quarantine", table=routes)
 @require_role("admin")
 async def reprocess(request: web.Request) -> web.StreamResponse:
     """Run the entry through intake again; the answer is the entry afterwards (state, reason, result)."""

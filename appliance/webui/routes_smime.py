@@ -20,9 +20,9 @@ from appliance.security.secrets import SecretBox
 from appliance.webui.keys import CONFIG, DB, USER
 from appliance.webui.locale import N_
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
-API = "/api/v1/mail/smime"
 PAGE = "/admin/mail/smime"
 
 
@@ -80,14 +80,14 @@ def _int_or_none(value: Any) -> Any:
 
 
 # --- API ------------------------------------------------------------------------------------------------
-@routes.get(API)
+@api("GET", "/mail/smime", "Mailbox keys and partner certificates (S/MIME)", "mail", paged=True, table=routes)
 @require_role("admin")
 async def list_credentials(request: web.Request) -> web.Response:
     """Mailbox keys and partner certificates: `{"items": [...], "next": null}`."""
     return web.json_response({"items": await _run(request, access.list_credentials), "next": None})
 
 
-@routes.post(API)
+@api("POST", "/mail/smime", "Add a mailbox key or a partner certificate", "mail", table=routes)
 @require_role("admin")
 async def add_credential(request: web.Request) -> web.Response:
     """A mailbox key (`mailbox_id` with `key_pem`+`cert_pem` or `pkcs12_base64`, `passphrase`) or a partner
@@ -117,7 +117,7 @@ async def add_credential(request: web.Request) -> web.Response:
     return web.json_response(created, status=201)
 
 
-@routes.delete(API + r"/{id:\d+}")
+@api("DELETE", r"/mail/smime/{id:\d+}", "Remove a key or certificate", "mail", table=routes)
 @require_role("admin")
 async def delete_credential(request: web.Request) -> web.Response:
     """Remove a key or certificate."""

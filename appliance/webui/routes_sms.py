@@ -160,7 +160,7 @@ def _service(request: web.Request) -> Any:
     return request.app[SUPERVISOR].service("sms")
 
 
-@routes.get("/api/v1/sms/modems")
+@api("GET", "/sms/modems", "The GSM modems' live state", "sms", table=routes)
 @require_role("admin")
 async def modems_json(request: web.Request) -> web.Response:
     """The modems' live state (the same as the console shows)."""
@@ -180,7 +180,7 @@ def _emulator(request: web.Request) -> Any:
     return emu
 
 
-@routes.post("/api/v1/sms/emulator/{name}/inject")
+@api("POST", "/sms/emulator/{name}/inject", "An SMS arrives at an emulated modem (appliance admin)", "sms", table=routes)
 @require_role("admin")
 async def inject_json(request: web.Request) -> web.Response:
     """An SMS arrives at an emulated modem: `{"from", "text"}`; answers the SIM slots it took."""

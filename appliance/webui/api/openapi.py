@@ -17,9 +17,8 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", op.path)
-        params = [{"name": n, "in": "path", "required": True,
-                   "schema": {"type": "integer"} if n.endswith("id") else {"type": "string"}}
-                  for n in re.findall(r"\{(\w+)\}", path)]
+        params = [{"name": m.group(1), "in": "path", "required": True, "schema": _path_schema(m.group(2))}
+                  for m in re.finditer(r"\{(\w+)(?::([^}]+))?\}", op.path)]
         params += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in op.query]
         entry: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "parameters": params,
                                  "responses": {"200": {"description": "OK"},
@@ -43,11 +42,38 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
                                          "content": {"application/json": {"schema": ERROR}}}
         if op.public:
             entry["security"] = []
-        paths.setdefault(API + path, {})[op.method.lower()] = entry
+        methods = paths.setdefault(API + path, {})
+        if op.method.lower() in methods:
+            entry = _merged(methods[op.method.lower()], entry)
+        methods[op.method.lower()] = entry
     return {"openapi": "3.0.3",
             "info": {"title": "Contact-center appliance API", "version": version},
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}], "paths": paths}
+
+
+def _path_schema(pattern: str | None) -> dict[str, Any]:
+    """A path parameter's schema from its route pattern: digits, a choice of words, or any text."""
+    if pattern == r"\d+":
+        return {"type": "integer"}
+    if pattern and re.fullmatch(r"[\w-]+(\|[\w-]+)*", pattern):
+        return {"type": "string", "enum": pattern.split("|")}
+    return {"type": "string"}
+
+
+def _merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two routes with one OpenAPI path (`{action}` with different word lists): one operation, the words joined."""
+    out = {**first, "summary": f"{first['summary']}; {second['summary']}"}
+    extra = {p["name"]: p for p in second["parameters"]}
+    params = []
+    for p in first["parameters"]:
+        other = extra.get(p["name"], {}).get("schema", {})
+        if "enum" in p["schema"] and "enum" in other:
+            p = {**p, "schema": {**p["schema"], "enum": p["schema"]["enum"] + [
+                v for v in other["enum"] if v not in p["schema"]["enum"]]}}
+        params.append(p)
+    out["parameters"] = params
+    return out
 
 
 @api("GET", "/openapi.json", "This description", "meta", public=True)
