@@ -177,16 +177,24 @@
     fillTemplate(r.data);
   });
 
+  // The templates made for the chosen channel (E5: templates for every channel).
+  function fillTemplates() {
+    const select = $("reply-template");
+    const chosen = select.value;
+    select.textContent = "";
+    select.append(el("option", {value: ""}, T.noTemplate));
+    for (const t of (state.options ? state.options.templates : []).filter(channelFits)) {
+      select.append(el("option", {value: String(t.id)}, t.language ? `${t.name} (${t.language})` : t.name));
+    }
+    select.value = select.querySelector(`option[value="${chosen}"]`) ? chosen : "";
+  }
+  $("reply-channel").addEventListener("change", fillTemplates);
+
   async function loadOptions(ticketId) {
     const r = await call("GET", `/api/v1/tickets/${ticketId}/reply-options`);
     if (state.ticketId !== ticketId) return;  // another ticket was opened meanwhile
     state.options = r.ok ? r.data : {blocks: [], shortcuts: {}, templates: [], default_template: null};
-    const select = $("reply-template");
-    select.textContent = "";
-    select.append(el("option", {value: ""}, T.noTemplate));
-    for (const t of state.options.templates) {
-      select.append(el("option", {value: String(t.id)}, t.language ? `${t.name} (${t.language})` : t.name));
-    }
+    fillTemplates();
     $("reply-options").dataset.blocks = String(state.options.blocks.length);
     const d = state.options.default_template;
     if (d && !$("reply-text").value.trim()) fillTemplate(d);
