@@ -47,6 +47,7 @@ def _agent_info(request: web.Request) -> dict[str, Any]:
         return {"running": False, "receiver_errors": {}}
     return {"running": True, "port": svc.port, "user": agent.settings.v3.user, "engine_id": agent.settings.v3.engine_id,
             "community": bool(agent.settings.community), "trap_type": agent.settings.trap_type,
+            "sent": agent.notifications_sent, "errors": agent.notification_errors,
             "receiver_errors": svc.receiver_errors, "config_receivers": [
                 {"name": n, "address": f"{c.target.host}:{c.target.port}", "version": c.target.version}
                 for n, c in agent.targets.items() if n.startswith("config-")]}
