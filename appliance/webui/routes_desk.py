@@ -48,6 +48,7 @@ JS_STRINGS = (
     N_("Digits"), N_("Waited"), N_("Not visible to you (private customer of a colleague)."),
     N_("Several customers share this number."), N_("Keyboard shortcuts"), N_("Done"), N_("Error"),
     N_("task"), N_("note"), N_("appointment"), N_("in"), N_("out"), N_("internal"), N_("Voice message"),
+    N_("Document"), N_("Uploaded."),
 )
 SHORTCUTS = (
     ("a", N_("Answer the ringing call")), ("h", N_("Hold or retrieve")), ("x", N_("Hang up")),

@@ -179,14 +179,21 @@
     $("pop-file").hidden = false;
     $("pop-unknown").hidden = true;
     listOrEmpty($("file-tickets"), file.open_tickets, ticketItem, "No open tickets.");
-    listOrEmpty($("file-history"), file.history, (m) => el("li", {class: `msg dir-${m.direction}`},
+    listOrEmpty($("file-history"), file.history, (m) => m.type === "document" ? el("li", {class: "msg doc"},
+      el("span", {class: "tag"}, S("Document")), " ", documentLink(m), el("span", {class: "muted"}, ` · ${when(m.at)}`))
+      : el("li", {class: `msg dir-${m.direction}`},
       el("span", {class: "tag"}, m.channel), " ", el("span", {class: "muted"}, `${S(m.direction)} · ${when(m.at)} · #${m.ticket_id}`),
       el("div", {class: "subject"}, m.subject || ""), el("div", {class: "excerpt"}, m.excerpt || "")), "No history yet.");
     listOrEmpty($("file-activities"), file.activities, (a) => el("li", {class: a.done ? "done" : ""},
       el("span", {class: "tag"}, S(a.kind)), " ", a.text, a.due_at ? el("span", {class: "muted"}, ` · ${when(a.due_at)}`) : null),
       "No notes or tasks.");
-    listOrEmpty($("file-documents"), file.documents, (d) => el("li", {}, d.filename || d.digest.slice(0, 12),
+    listOrEmpty($("file-documents"), file.documents, (d) => el("li", {}, documentLink(d),
       el("span", {class: "muted"}, ` · ${d.mime || ""} · ${when(d.created_at)}`)), "No documents.");
+  }
+
+  function documentLink(d) {
+    // A download from the API (tenant and ownership checked there), saved as a file, never shown inline.
+    return el("a", {href: d.download, download: d.filename || ""}, d.filename || d.digest.slice(0, 12));
   }
 
   function renderPop(pop, call) {
@@ -413,6 +420,21 @@
     flash(S("Ticket created."));
     await openCustomer(desk.customerId);
     loadWork();
+  });
+  on("doc-form", "submit", async () => {
+    const file = $("doc-file").files[0];
+    if (!file || !desk.customerId) return;
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const resp = await fetch(`/api/v1/customers/${desk.customerId}/documents`, {
+      method: "POST", credentials: "same-origin", body: form,
+      headers: {"Accept": "application/json", "X-CSRF-Token": CSRF}});
+    let data = null;
+    try { data = await resp.json(); } catch (e) { data = {message: resp.statusText}; }
+    if (!resp.ok) { flash(problem({status: resp.status, data}), true); return; }
+    $("doc-file").value = "";
+    flash(S("Uploaded."));
+    await openCustomer(desk.customerId);
   });
   on("note-form", "submit", async () => {
     const text = $("note-text").value.trim();
