@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 from appliance.mail import certs
+from appliance.mail.errors import SmimeError
 from appliance.mail.models import MailAccount, SmimeCredential
 from appliance.mail.smime import SmimeKeys
 from appliance.security.secrets import SecretBox, SecretError
@@ -114,7 +115,10 @@ def learn_partners(tenant_id: int, sender: str, signer_pems: list[str]) -> int:
     now = datetime.datetime.now(datetime.timezone.utc)
     learned = 0
     for pem in signer_pems[:MAX_LEARNED_PER_MAIL]:
-        cert = certs.load_certificate(pem.encode())
+        try:
+            cert = certs.load_certificate(pem.encode())
+        except SmimeError:
+            continue  # learning is a courtesy: an odd certificate must never cost the mail its ticket
         if sender.lower() not in certs.emails_of(cert):
             continue
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:

@@ -52,7 +52,7 @@ class VirusScanner:
             result = self._client().instream(io.BytesIO(data))
         except clamd.BufferTooLongError:
             return ScanOutcome(unscanned=TOO_LARGE, refused=True)
-        except (clamd.ClamdError, OSError, ValueError) as exc:
+        except (clamd.ClamdError, OSError, ValueError, MailError) as exc:
             # clamd hangs up mid-stream once StreamMaxLength is passed; if it still answers, that was it.
             if isinstance(exc, (BrokenPipeError, ConnectionResetError)) and self.ping().startswith("ok"):
                 return ScanOutcome(unscanned=TOO_LARGE, refused=True)
@@ -83,7 +83,7 @@ class VirusScanner:
         """clamd's version line, or why it cannot be reached (for the admin console)."""
         try:
             return "ok: " + self._client().version()
-        except (clamd.ClamdError, OSError, ValueError) as exc:
+        except (clamd.ClamdError, OSError, ValueError, MailError) as exc:
             return f"unreachable: {exc}"
 
 

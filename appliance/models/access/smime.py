@@ -10,6 +10,7 @@ from typing import Any
 from appliance.domain.errors import ValidationError
 from appliance.domain.permissions import Perm
 from appliance.mail import certs, credentials
+from appliance.mail.autoreply import mailbox_address
 from appliance.mail.errors import SmimeError
 from appliance.mail.models import SmimeCredential
 from appliance.models.access.scope import Scope
@@ -58,7 +59,6 @@ def add_keypair(scope: Scope, box: Any, mailbox_id: Any, email: Any, pair: certs
     box_row = scope.query(Mailbox).where(Mailbox.id == mailbox_id).first()
     if box_row is None:
         raise ValidationError({"mailbox_id": "pick one of your mailboxes"})
-    from appliance.mail.autoreply import mailbox_address
     address = _email(email, pair.cert_pem, mailbox_address(box_row.id))
     row = credentials.add_keypair(box, box_row.tenant_id, box_row.id, address, pair)
     scope.audit("smime.key.add", row, detail={"email": address, "sha256": row.sha256})

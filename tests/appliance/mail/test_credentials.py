@@ -139,3 +139,10 @@ async def test_a_sealed_signing_key_signs_only_with_the_box(env) -> None:
                               {"smime_sign": True}, with_box)[1]
     assert await db.call(sign, box) == "signed"
     assert (await db.call(sign, None)).startswith("not signed: the key cannot be opened")
+
+
+async def test_an_unreadable_signer_certificate_is_skipped_not_fatal(env) -> None:
+    db, org, _ = env
+    learned = await db.call(credentials.learn_partners, org.tenant_id, "alice@customer.example",
+                            ["-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n", ALICE.cert_pem.decode()])
+    assert learned == 1

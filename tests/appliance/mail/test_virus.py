@@ -179,3 +179,9 @@ async def test_reprocessing_while_clamd_is_away_keeps_the_entry_and_says_why(db,
     shown = await pipeline.reprocess(held.id)
     assert shown["state"] == "held" and shown["reason"] == held.reason and shown["attempts"] == 0
     assert shown["deferred"].startswith("virus check waits: clamd at ")
+
+
+def test_a_tcp_address_without_a_port_counts_as_clamd_away() -> None:
+    scanner = VirusScanner("tcp://clamd.example", fail_closed=False)
+    assert "tcp:// needs a host and a port" in scanner.scan(mail()).unscanned
+    assert scanner.ping().startswith("unreachable: ")
