@@ -3,6 +3,7 @@
 and the audit trail. The forms are generated from the same schemas the REST API validates with."""
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -15,11 +16,11 @@ from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.lookup import hooks
 from appliance.models import Tenant
-from appliance.models.access import Scope, load_actor
+from appliance.models.access import Scope, documents, load_actor
 from appliance.models.access.resource import Resource
 from appliance.webui.api.audit import list_audit
 from appliance.webui.api.crud import all_resources
-from appliance.webui.keys import DB, USER
+from appliance.webui.keys import DB, STORE, USER
 from appliance.webui.security import csrf_token
 
 routes = web.RouteTableDef()
@@ -182,7 +183,8 @@ async def edit_form(request: web.Request) -> web.Response:
     return await _edit_page(request)
 
 
-async def _edit_page(request: web.Request, res: Resource | None = None, **extra: Any) -> web.Response:
+async def _edit_page(request: web.Request, res: Resource | None = None, status: int = 200,
+                     **extra: Any) -> web.Response:
     res = res or _resource(request)
     try:
         item = await _run(request, res.get, int(request.match_info["id"]))
@@ -190,9 +192,40 @@ async def _edit_page(request: web.Request, res: Resource | None = None, **extra:
         raise _refuse(exc) from None
     if res.name == "tenants":
         extra.setdefault("lookup_failure", hooks.LAST_FAILURE.get(item["id"]))
+    if res.name == "customers":
+        extra["documents"] = (await _run(request, documents.list_for_customer, item["id"],
+                                         {"limit": str(PAGE_SIZE * 2)})).items
+        extra.setdefault("uploaded", request.query.get("uploaded"))
     ctx = await _ctx(request, res.name, fields=_fields(res.update_schema, request, item, {}), obj=item, errors={},
                      created=request.query.get("created"), otp=request.query.get("otp", ""), **extra)
-    return aiohttp_jinja2.render_template("admin/form.html", request, ctx)
+    return aiohttp_jinja2.render_template("admin/form.html", request, ctx, status=status)
+
+
+@routes.post(r"/admin/org/customers/{id:\d+}/documents")
+async def upload_document(request: web.Request) -> web.StreamResponse:
+    """A file into the customer's record (D2); the page again with the reason when it is refused."""
+    customer_id = int(request.match_info["id"])
+    target = documents.Target(customer_id)
+    try:
+        await _run(request, documents.check_target, target)
+    except (NotFound, Forbidden) as exc:
+        raise _refuse(exc) from None
+    form = await request.post()  # the CSRF check has read it already; aiohttp keeps it
+    upload = form.get("file")
+    problem = ""
+    if not isinstance(upload, web.FileField):
+        problem = "Choose a file to upload."
+    else:
+        data = upload.file.read(documents.MAX_DOCUMENT_BYTES + 1)
+        if not data:
+            problem = "The file is empty."
+        elif len(data) > documents.MAX_DOCUMENT_BYTES:
+            problem = f"The file is larger than {documents.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."
+    if problem:
+        return await _edit_page(request, all_resources()["customers"], status=400, upload_error=problem)
+    digest = await asyncio.get_running_loop().run_in_executor(None, request.app[STORE].put, data)
+    await _run(request, documents.file_upload, target, digest, upload.filename, upload.content_type, len(data))
+    raise web.HTTPFound(f"/admin/org/customers/{customer_id}?uploaded=1")
 
 
 @routes.post(r"/admin/org/tenants/{id:\d+}/lookup-test")

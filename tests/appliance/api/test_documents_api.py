@@ -121,3 +121,41 @@ async def test_documents_upload_list_history_download(appliance, first_boot, htt
     # The OpenAPI document describes the uploads as multipart.
     described = (await alice.get("/openapi.json"))["paths"]["/api/v1/customers/{id}/documents"]["post"]
     assert "multipart/form-data" in described["requestBody"]["content"]
+
+
+async def test_admin_customer_page_uploads_and_lists_documents(appliance, first_boot, http) -> None:
+    from tests.appliance.api.client import ADMIN_PASSWORD
+    from tests.appliance.webui.helpers import csrf_from, login
+    admin = await admin_client(http, first_boot.admin_password)
+    _, acme = await tenant_with_admin(admin, "Acme")
+    customer = await acme.post("/customers", {"name": "Initech AG", "kind": "company"})
+    await login(http, "admin", ADMIN_PASSWORD)
+    page = f"/admin/org/customers/{customer['id']}"
+    token = await csrf_from(http, page)
+    async with http.get(page) as resp:
+        assert "No documents in this customer's record yet." in await resp.text()
+
+    def form(data: bytes | None, with_token: bool = True) -> aiohttp.FormData:
+        out = aiohttp.FormData(default_to_multipart=True)
+        if with_token:
+            out.add_field("csrf_token", token)
+        if data is not None:
+            out.add_field("file", data, filename="offer.pdf", content_type="application/pdf")
+        return out
+    async with http.post(page + "/documents", data=form(b"%PDF offer"), allow_redirects=False) as resp:
+        assert resp.status == 302 and resp.headers["Location"] == page + "?uploaded=1"
+    async with http.get(page + "?uploaded=1") as resp:
+        text = await resp.text()
+        assert "Uploaded." in text and ">offer.pdf</a>" in text
+    link = text.split('href="/api/v1/documents/')[1].split('"')[0]
+    async with http.get("/api/v1/documents/" + link) as resp:
+        assert resp.status == 200 and await resp.read() == b"%PDF offer"
+    async with http.post(page + "/documents", data=form(None)) as resp:
+        assert resp.status == 400 and 'id="upload-error">Choose a file to upload.<' in await resp.text()
+    async with http.post(page + "/documents", data=form(b"\0" * (20 * 1024 * 1024 + 1))) as resp:
+        assert resp.status == 400 and "larger than 20 MB" in await resp.text()
+    async with http.post(page + "/documents", data=form(b"x", with_token=False)) as resp:
+        assert resp.status == 403
+    async with http.post("/admin/org/customers/999999/documents", data=form(b"x")) as resp:
+        assert resp.status == 404
+    assert len((await acme.get(f"/customers/{customer['id']}/documents"))["items"]) == 1
