@@ -228,7 +228,7 @@ async def _password_change(request: web.Request, password: Any) -> dict[str, Any
         lambda: _set_password(Scope(load_actor(uid, remote)), box, account_id, password))
 
 
-@routes.patch(r"/api/v1/mail/accounts/{id:\d+}")
+@api("PATCH", r"/mail/accounts/{id:\d+}", "Change a mail account's password (stored sealed)", "mail", table=routes)
 @require_role("admin")
 async def update_account(request: web.Request) -> web.Response:
     """Change an account's password: `{"password": "…"}`; the answer never contains it."""
