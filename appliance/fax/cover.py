@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.fax_modem.errors import PageConversionError
-from hardware.fax_modem.t4 import Page
+from hardware.fax_modem.t4_page import Page
 
 DPI = 200  # close to the fine fax grid (204 x 196), so the text is not resampled much
 A4_PX = (1654, 2339)  # 210 x 297 mm at 200 dpi

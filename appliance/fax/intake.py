@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardware.fax_modem.errors import FaxError
-from hardware.fax_modem.t4 import Page
+from hardware.fax_modem.t4_page import Page
 from hardware.fax_modem.tiff import TiffError, read_tiff
 
 from appliance.domain.identifiers import normalise_phone

@@ -14,7 +14,7 @@ from hardware.fax_modem.t30 import FaxModem, Timers
 from hardware.fax_modem.t30.reports import LineState
 from hardware.fax_modem.t30.emulator import FaxModemEmulator
 from hardware.fax_modem.t30.line import Exchange
-from hardware.fax_modem.t4 import Page
+from hardware.fax_modem.t4_page import Page
 
 EMULATED_REMOTE = "+4940999000"
 EMULATED_TIMESCALE = 0.05  # the emulated line runs 20x faster than a real one

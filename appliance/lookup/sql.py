@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote
 
-import psycopg
 import sqlparse
 from sqlparse import tokens as T
 
@@ -35,6 +34,13 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lookup-sql")
 _SQLITE_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 
 
+def _psycopg():
+    """psycopg, imported at the first PostgreSQL hook: on SQLite, start-up goes without libpq (startup.py)."""
+    import psycopg
+
+    return psycopg
+
+
 class SqlLookupFailed(Exception):
     """The SQL hook failed: the message says why, without the DSN's password."""
 
@@ -44,6 +50,7 @@ def dsn_problem(dsn: str) -> str | None:
     if dsn.startswith(SQLITE_PREFIX):
         return None if dsn[len(SQLITE_PREFIX):].startswith("/") else "an sqlite DSN needs an absolute path (sqlite:////path)"
     if dsn.startswith(PG_PREFIXES):
+        psycopg = _psycopg()
         try:
             psycopg.conninfo.conninfo_to_dict(dsn)
         except psycopg.ProgrammingError as exc:
@@ -124,12 +131,14 @@ class SqlHook:
     def run(self, probe: Mapping[str, str], timeout_s: float) -> dict[str, str] | None:
         """Ask the database (blocking); None when no row matches. Stops itself after `timeout_s`."""
         deadline = time.monotonic() + timeout_s
+        on_sqlite = self.dsn.startswith(SQLITE_PREFIX)
+        errors = (sqlite3.Error,) if on_sqlite else (sqlite3.Error, _psycopg().Error)
         try:
-            if self.dsn.startswith(SQLITE_PREFIX):
+            if on_sqlite:
                 names, row = self._sqlite(probe, deadline)
             else:
                 names, row = self._postgresql(probe, timeout_s)
-        except (sqlite3.Error, psycopg.Error) as exc:
+        except errors as exc:
             if time.monotonic() >= deadline:
                 raise SqlLookupFailed(f"timeout after {timeout_s:g} s") from None
             detail = (str(exc).strip().splitlines() or [""])[0][:160]
@@ -152,7 +161,7 @@ class SqlHook:
             conn.close()
 
     def _postgresql(self, probe: Mapping[str, str], timeout_s: float) -> tuple[list[str], tuple | None]:
-        conn = psycopg.connect(self.dsn, connect_timeout=max(2, math.ceil(timeout_s)), autocommit=False)
+        conn = _psycopg().connect(self.dsn, connect_timeout=max(2, math.ceil(timeout_s)), autocommit=False)
         try:
             conn.read_only = True  # BEGIN READ ONLY: the server refuses every write
             with conn.cursor() as cur:

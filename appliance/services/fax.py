@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import importlib
 import json
 import logging
 import secrets
@@ -77,6 +78,9 @@ class FaxService(Service):
 
     async def run(self) -> None:
         self._tasks = [asyncio.create_task(self._line(line), name=f"fax-{line.name}") for line in self.lines]
+        # The T.4 codec (numpy) is left out of start-up; load it now, off the event loop, so the first
+        # page of the first fax does not stall the loop for the import.
+        await asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "hardware.fax_modem.t4")
         while True:
             self.beat()
             self._publish_hardware()

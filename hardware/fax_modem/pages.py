@@ -16,7 +16,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from .errors import PageConversionError
-from .t4 import Coding, Page
+from .t4_page import Coding, Page
 from .tiff import write_tiff
 
 FAX_X_DPI = 204

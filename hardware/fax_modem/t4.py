@@ -12,96 +12,22 @@ decoding goes line after line, since each line is coded against the one decoded 
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
-from enum import Enum
-from typing import Iterable
 
 import numpy as np
 
 from .errors import T4Error
 from .t4_2d import TAIL, mode_tokens, scan_line
-from .t4_codes import BLACK_CODES, EOL, MAX_WIDTH, WHITE_CODES, run_code
+from .t4_codes import BLACK_CODES, EOL, WHITE_CODES, run_code
+from .t4_page import (MAX_HEIGHT, MAX_WIDTH, RTC_EOLS, STANDARD_WIDTHS, BitOrder, Coding, DecodedPage, Page,
+                      min_bytes_per_line)
 from .t4_runs import BitStream, decode_runs, page_changes, rows_from_flips, run_tokens, stream_windows
+
+EOFB = EOL + EOL  # T.6 §2.4
 
 __all__ = ["BLACK_CODES", "EOFB", "EOL", "MAX_HEIGHT", "MAX_WIDTH", "RTC_EOLS", "STANDARD_WIDTHS",
            "WHITE_CODES", "BitOrder", "Coding", "DecodedPage", "Page", "T4Error", "decode_mmr",
            "decode_page", "default_k", "encode_mmr", "encode_page", "min_bytes_per_line", "reverse_bits",
            "run_code"]
-
-RTC_EOLS = 6  # T.4 §4.1.4: return to control = six EOLs (six EOL+1 in 2-D, §4.2.4)
-EOFB = EOL + EOL  # T.6 §2.4
-STANDARD_WIDTHS = {1728: "A4 / letter (215 mm)", 2048: "B4 (255 mm)", 2432: "A3 (303 mm)"}
-MAX_HEIGHT = 32_768  # rows kept of one page: an A4 at 196 lpi has 2287, so this is over 4 m of paper
-
-
-class BitOrder(Enum):
-    """How the serial T.4 bit stream is packed into octets."""
-
-    # T.31 §8.3.3 (Class 1) and T.32 (Class 2, +FBO=0): the DCE sends each octet LSB first, so the
-    # first bit on the line is the least significant bit.  TIFF FillOrder=2 is the same.
-    LSB_FIRST = "lsb"
-    # TIFF 6.0 FillOrder=1 (the default): the first pixel is the most significant bit.
-    MSB_FIRST = "msb"
-
-
-class Coding(Enum):
-    """One-dimensional (T.4 §4.1) or two-dimensional (T.4 §4.2) coding."""
-
-    MH = "mh"
-    MR = "mr"
-    MMR = "mmr"  # T.6: only for TIFF Compression=4 and ECM transfers; see encode_mmr / decode_mmr
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """A bilevel fax page: packed rows, MSB first, 1 = black; y_dpi 98 (normal) or 196 (fine)."""
-
-    width: int
-    height: int
-    data: bytes
-    y_dpi: int = 196
-    x_dpi: int = 204
-
-    def __post_init__(self) -> None:
-        if not 0 < self.width <= MAX_WIDTH or self.height < 0:
-            raise T4Error(f"page size {self.width}x{self.height} is not codable")
-        if len(self.data) != self.stride * self.height:
-            raise T4Error(f"page data is {len(self.data)} bytes, {self.stride * self.height} expected")
-
-    @property
-    def stride(self) -> int:
-        """Bytes per packed row."""
-        return (self.width + 7) // 8
-
-    def row(self, index: int) -> bytes:
-        """One packed row."""
-        return self.data[index * self.stride:(index + 1) * self.stride]
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[bytes], width: int, y_dpi: int = 196) -> Page:
-        """A page from packed rows of `width` pixels."""
-        rows = list(rows)
-        return cls(width, len(rows), b"".join(rows), y_dpi)
-
-    @classmethod
-    def blank(cls, width: int = 1728, height: int = 1, y_dpi: int = 196) -> Page:
-        """An all-white page."""
-        return cls(width, height, bytes(((width + 7) // 8) * height), y_dpi)
-
-
-@dataclass(frozen=True, slots=True)
-class DecodedPage:
-    """A decoded page with the rows that had to be replaced by their predecessor."""
-
-    page: Page
-    bad_lines: tuple[int, ...]
-    rtc: bool  # the page ended with RTC (T.4 §4.1.4) rather than simply running out of data
-
-    @property
-    def bad_line_count(self) -> int:
-        """How many rows were corrupt (feeds the T.30 MCF/RTP/RTN decision)."""
-        return len(self.bad_lines)
-
 
 # --- bit strings ------------------------------------------------------------------------------------
 _REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
@@ -133,11 +59,6 @@ def _bytes_of(bits: str, bit_order: BitOrder) -> bytes:
 
 
 # --- encoding ---------------------------------------------------------------------------------------
-def min_bytes_per_line(scan_time_ms: int, bit_rate: int) -> int:
-    """Octets a coded line must fill to last the minimum scan line time (T.30 DIS/DCS bits 21-23)."""
-    return -(-scan_time_ms * bit_rate // 8000)
-
-
 def default_k(y_dpi: int) -> int:
     """T.4 §4.2.1: at most K-1 2-D lines after a 1-D line, K=2 at 3.85 l/mm, K=4 at 7.7 l/mm."""
     return 4 if y_dpi > 150 else 2

@@ -6,6 +6,8 @@ from functools import cache
 
 import numpy as np
 
+from .t4_page import MAX_WIDTH
+
 # --- code tables (T.4 §4.1.2, Tables 1 and 2; Table 3 for the extended make-up codes) ---------------
 # Terminating codes in run-length order 0..63, then make-up codes 64, 128, ... 1728.
 _WHITE_TERMINATING = """
@@ -40,7 +42,6 @@ _EXTENDED_MAKEUP = """
 
 EOL = "000000000001"  # T.4 §4.1.2: never occurs inside valid line data
 MAX_RUN_CODE = 2560
-MAX_WIDTH = 8192
 
 # 2-D mode codes, T.4 §4.2.1.3.3, Table 4
 PASS, HORIZONTAL = "0001", "001"

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .errors import T4Error, TiffError
-from .t4 import MAX_HEIGHT, MAX_WIDTH, BitOrder, Coding, DecodedPage, Page, decode_mmr, decode_page, encode_page
+from .t4_page import MAX_HEIGHT, MAX_WIDTH, BitOrder, Coding, DecodedPage, Page
+
+# The codec (t4, with numpy) is imported where a strip is coded, not with this module: the fax service
+# imports this at start and should not pay for numpy until a fax arrives or leaves.
 
 # TIFF 6.0 tags used by Class F
 NEW_SUBFILE_TYPE, IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION = 254, 256, 257, 258, 259
@@ -59,6 +62,8 @@ def write_tiff(pages: Sequence[Page | DecodedPage], coding: Coding = Coding.MH, 
             raise TiffError(f"page {number + 1} has no rows")
         # TIFF Class F: EOLs byte aligned (T4Options bit 2) so readers can resynchronise cheaply; RTC
         # is left out because the strip's end already ends the page.
+        from .t4 import encode_page
+
         strip = encode_page(page, coding, bit_order=fill_order, align_eol=True, rtc=False)
         strip_at = len(out)
         out += strip
@@ -269,6 +274,8 @@ def _decode_strip(strip: bytes, compression: int, width: int, rows: int, two_d: 
         if len(strip) < rows * stride:
             raise TiffError(f"uncompressed strip of {len(strip)} bytes is short of {rows} rows")
         return DecodedPage(Page(width, rows, strip[:rows * stride]), (), False)
+    from .t4 import decode_mmr, decode_page
+
     if compression == 3:
         return decode_page(strip, width, two_d=two_d, bit_order=order)
     return decode_mmr(strip, width, rows, bit_order=order)

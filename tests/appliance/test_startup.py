@@ -1,4 +1,5 @@
-"""Start-up imports: `run` on SQLite loads no PostgreSQL driver and no MIB compiler (issue 3, READY < 2 s)."""
+"""Start-up imports: `run` on SQLite loads no PostgreSQL driver, no MIB compiler and no T.4 codec (numpy)
+before READY (issue 3, READY < 2 s)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ import json, sys
 from appliance.startup import import_peewee_for
 import_peewee_for(sys.argv[1])
 import appliance.runtime, peewee
-loaded = {name: name in sys.modules for name in ("psycopg", "pysmi", "requests")}
+loaded = {name: name in sys.modules for name in ("psycopg", "pysmi", "requests", "numpy")}
 import psycopg  # still importable for whoever really needs it
 print(json.dumps({"loaded": loaded, "peewee_has_psycopg": peewee.psycopg is not None}))
 """
@@ -26,7 +27,8 @@ def _probe(database_url: str) -> dict:
 
 def test_sqlite_run_imports_no_postgres_driver_and_no_mib_compiler():
     result = _probe("sqlite:///data/appliance.db")
-    assert result == {"loaded": {"psycopg": False, "pysmi": False, "requests": False},
+    assert result == {"loaded": {"psycopg": False, "pysmi": False, "requests": False,
+                                 "numpy": False},
                       "peewee_has_psycopg": False}
 
 

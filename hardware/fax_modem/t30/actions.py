@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from hardware.fax_modem.t30.caps import Mode
 from hardware.fax_modem.t30.frames import FCF, Frame
 from hardware.fax_modem.t30.pagedata import PageStatus
-from hardware.fax_modem.t4 import DecodedPage
+from hardware.fax_modem.t4_page import DecodedPage
 
 
 class PostPage(enum.Enum):

@@ -24,7 +24,7 @@ from hardware.fax_modem.t30.actions import (
 )
 from hardware.fax_modem.t30.pagedata import code_page
 from hardware.fax_modem.t30.reports import PageKeeper, ReceivedPage, keep_page
-from hardware.fax_modem.t4 import Page
+from hardware.fax_modem.t4_page import Page
 from hardware.serial import AtChannel, AtClosed, AtError, AtResponse, AtTimeout
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from hardware.fax_modem.t30.reports import (
     LineState, PageKeeper, PageReport, ReceivedFax, ReceivedPage, SendReport, keep_page,
 )
 from hardware.fax_modem.t30.session import PostPage
-from hardware.fax_modem.t4 import BitOrder, DecodedPage, Page
+from hardware.fax_modem.t4_page import BitOrder, DecodedPage, Page
 from hardware.serial import AtChannel, AtError, AtResponse, AtTimeout, Urc
 
 log = logging.getLogger(__name__)

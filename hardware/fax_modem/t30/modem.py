@@ -28,7 +28,7 @@ from hardware.fax_modem.t30.reports import (
 )
 from hardware.fax_modem.t30.runner import run_session
 from hardware.fax_modem.t30.session import T30Session, Timers
-from hardware.fax_modem.t4 import Page
+from hardware.fax_modem.t4_page import Page
 from hardware.serial import AtChannel, AtClosed, AtError, Urc
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from hardware.fax_modem.errors import T4Error
 from hardware.fax_modem.t30.caps import Mode
-from hardware.fax_modem.t4 import BitOrder, Coding, DecodedPage, Page, decode_page, encode_page, min_bytes_per_line
+from hardware.fax_modem.t4_page import BitOrder, Coding, DecodedPage, Page, min_bytes_per_line
+
+# The codec itself (hardware.fax_modem.t4, with numpy) is imported at the first page coded, not at start:
+# a fax service waiting for calls does not need it, and it is a tenth of the appliance's start-up.
 
 TCF_SECONDS = 1.5  # T.30 §5.3.6.2.2 / Table 2 note: TCF is 1.5 s ± 10 % of zeros
 
@@ -59,6 +62,8 @@ def fit_page(page: Page, mode: Mode) -> Page:
 
 def code_page(page: Page, mode: Mode, bit_order: BitOrder = BitOrder.LSB_FIRST) -> bytes:
     """T.4 data for one page in `mode`, with fill for the minimum scan line time, ending in RTC."""
+    from hardware.fax_modem.t4 import encode_page
+
     fitted = fit_page(page, mode)
     fill = min_bytes_per_line(mode.min_scan_ms, mode.bit_rate)
     return encode_page(fitted, Coding.MR if mode.two_d else Coding.MH, min_bytes_per_line=fill, bit_order=bit_order)
@@ -67,6 +72,8 @@ def code_page(page: Page, mode: Mode, bit_order: BitOrder = BitOrder.LSB_FIRST) 
 def judge_page(data: bytes, mode: Mode, quality: CopyQuality = CopyQuality(),
                bit_order: BitOrder = BitOrder.LSB_FIRST) -> tuple[DecodedPage | None, PageStatus]:
     """Decode received page data and pick the post-page response: MCF, RTP or RTN (or PARTIAL)."""
+    from hardware.fax_modem.t4 import decode_page
+
     try:
         decoded = decode_page(data, mode.width, two_d=mode.two_d, bit_order=bit_order, y_dpi=mode.y_dpi)
     except T4Error:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from hardware.fax_modem.t30.caps import Mode
 from hardware.fax_modem.t30.pagedata import PageStatus
-from hardware.fax_modem.t4 import DecodedPage, Page
+from hardware.fax_modem.t4_page import DecodedPage, Page
 
 log = logging.getLogger(__name__)
 

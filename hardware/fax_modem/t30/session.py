@@ -29,7 +29,7 @@ from hardware.fax_modem.t30.caps import fallback, negotiate
 from hardware.fax_modem.t30.errors import FrameError
 from hardware.fax_modem.t30.frames import FCF, Frame, decode_id, id_frame
 from hardware.fax_modem.t30.pagedata import CopyQuality, PageStatus, judge_page, tcf_ok
-from hardware.fax_modem.t4 import DecodedPage
+from hardware.fax_modem.t4_page import DecodedPage
 
 log = logging.getLogger(__name__)
 
