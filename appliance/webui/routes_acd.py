@@ -15,6 +15,7 @@ from appliance.domain.queue_script import ScriptError, parse
 from appliance.pbx.setup import human_agent_id
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.security import require_role
+from appliance.webui.api import bodies
 from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
@@ -110,7 +111,7 @@ async def me(request: web.Request) -> web.Response:
                               "pause_reasons": sorted(bridge.engine.pause_reasons)})
 
 
-@api("POST", "/acd/me/{action:login|logout|ready|pause}", "Log in (with a mode), log out, go ready, pause with a reason", "acd", table=routes)
+@api("POST", "/acd/me/{action:login|logout|ready|pause}", "Log in (with a mode), log out, go ready, pause with a reason", "acd", bodies.AGENT_ACTION, table=routes)
 @require_role(*STAFF)
 async def agent_action(request: web.Request) -> web.Response:
     """Log in (with a readiness mode), log out, go ready, pause with a reason."""
@@ -137,7 +138,7 @@ async def agent_action(request: web.Request) -> web.Response:
     return web.json_response({"state": agent.state.value, "reason": agent.pause_reason, "mode": agent.mode.value})
 
 
-@api("POST", "/acd/calls/{call_id}/{action:answer|hangup|transfer|hold|retrieve}", "Call control of your own call", "acd", table=routes)
+@api("POST", "/acd/calls/{call_id}/{action:answer|hangup|transfer|hold|retrieve}", "Call control of your own call", "acd", bodies.CALL_ACTION, table=routes)
 @require_role(*STAFF)
 async def call_action(request: web.Request) -> web.Response:
     """Call control from the desk; an agent controls only their own call."""
@@ -290,7 +291,7 @@ def _queue_for(request: web.Request, key: str):
     return queue
 
 
-@api("POST", "/acd/queues/{key}/script", "Save a new script version (activate: put it live now)", "acd", table=routes)
+@api("POST", "/acd/queues/{key}/script", "Save a new script version (activate: put it live now)", "acd", bodies.SCRIPT, table=routes)
 @require_role(*LEADS)
 async def save_script(request: web.Request) -> web.Response:
     """Save a new version (400 with every problem and its line when invalid); `activate` puts it live now."""

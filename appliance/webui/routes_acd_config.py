@@ -14,6 +14,7 @@ from appliance.pbx.setup import calendar_from_json
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import LEADS, _error, _json, _queue_for, bridge_of
 from appliance.webui.security import require_role
+from appliance.webui.api import bodies
 from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
@@ -125,7 +126,7 @@ async def prompt_audio(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": f'inline; filename="{row.name}-{row.language}"'})
 
 
-@api("POST", "/acd/prompts/hot", "Switch a hot prompt on or off", "acd", table=routes)
+@api("POST", "/acd/prompts/hot", "Switch a hot prompt on or off", "acd", bodies.HOT_PROMPT, table=routes)
 @require_role(*LEADS)
 async def hot_prompt(request: web.Request) -> web.Response:
     """Switch a hot prompt on or off at once: `{"name": "outage_notice", "on": true}`."""
@@ -146,7 +147,7 @@ async def get_calendar(request: web.Request) -> web.Response:
     return web.json_response(json.loads(row.calendar) if row.calendar else {})
 
 
-@api("PUT", "/acd/queues/{key}/calendar", "Replace a queue's calendar", "acd", table=routes)
+@api("PUT", "/acd/queues/{key}/calendar", "Replace a queue's calendar", "acd", bodies.CALENDAR, table=routes)
 @require_role(*LEADS)
 async def put_calendar(request: web.Request) -> web.Response:
     """Set the calendar; checked before saving and applied to the running ACD at once."""
@@ -173,7 +174,7 @@ async def put_calendar(request: web.Request) -> web.Response:
     return web.json_response(body or {})
 
 
-@api("POST", "/acd/callbacks", "Ask for a callback in a queue", "acd", table=routes)
+@api("POST", "/acd/callbacks", "Ask for a callback in a queue", "acd", bodies.CALLBACK, table=routes)
 @require_role("agent", "team_lead", "supervisor", "admin")
 async def request_callback(request: web.Request) -> web.Response:
     """C13: ask for a callback (a web form or another system with a token): `{"queue", "number"}`."""

@@ -29,6 +29,7 @@ from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.locale import N_
 from appliance.webui.routes_acd import STAFF
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api import bodies
 from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
@@ -256,7 +257,7 @@ async def reply(request: web.Request) -> web.Response:
     return web.json_response(item, dumps=_dumps)
 
 
-@api("POST", "/acd/me/dial", "Call a customer or a number from your phone (B3)", "acd", table=routes)
+@api("POST", "/acd/me/dial", "Call a customer or a number from your phone (B3)", "acd", bodies.DIAL, table=routes)
 @require_role(*STAFF)
 async def dial(request: web.Request) -> web.Response:
     """Call a customer or a typed number from the agent's phone, if the PBX adapter can (B3)."""

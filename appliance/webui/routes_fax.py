@@ -12,6 +12,7 @@ from appliance.domain.identifiers import normalise_phone
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import _error, _json
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api import bodies
 from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
@@ -38,7 +39,7 @@ async def lines(request: web.Request) -> web.Response:
                               "emulated": service.network is not None})
 
 
-@api("POST", "/fax/outbox", "Send a fax", "fax", table=routes)
+@api("POST", "/fax/outbox", "Send a fax (multipart: number, file, optional ticket_id)", "fax", upload=True, table=routes)
 @require_role(*STAFF)
 async def send_fax(request: web.Request) -> web.Response:
     """Queue a fax: multipart `number`, `file` (PDF or image) and optional `ticket_id` (a report goes there)."""
@@ -109,7 +110,7 @@ async def received_document(request: web.Request) -> web.Response:
     return web.Response(body=request.app[STORE].get(digest), content_type=ctype)
 
 
-@api("POST", "/fax/emulator/send-in", "A fax arrives at an emulated line (appliance admin)", "fax", table=routes)
+@api("POST", "/fax/emulator/send-in", "A fax arrives at an emulated line (appliance admin)", "fax", bodies.FAX_SEND_IN, table=routes)
 @require_role("admin")
 async def emulated_send_in(request: web.Request) -> web.Response:
     """Emulated line only: the outside fax machine sends a test page (or `{"text"}`) to one of our lines."""

@@ -16,6 +16,7 @@ from appliance.models.access import Scope, load_actor
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.routes_smime import secret_box
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api import bodies
 from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
@@ -113,7 +114,7 @@ async def _create(request: web.Request, data: Any) -> tuple[dict[str, Any] | Non
     return await request.app[DB].call(work)
 
 
-@api("POST", "/mail/accounts", "Add a mail account", "mail", table=routes)
+@api("POST", "/mail/accounts", "Add a mail account", "mail", bodies.MAIL_ACCOUNT, table=routes)
 @require_role("admin")
 async def create_account(request: web.Request) -> web.Response:
     """Add an account; 400 naming each bad field."""

@@ -20,6 +20,7 @@ from appliance.security.secrets import SecretBox
 from appliance.webui.keys import CONFIG, DB, USER
 from appliance.webui.locale import N_
 from appliance.webui.security import csrf_token, require_role
+from appliance.webui.api import bodies
 from appliance.webui.api.base import api
 
 routes = web.RouteTableDef()
@@ -87,7 +88,7 @@ async def list_credentials(request: web.Request) -> web.Response:
     return web.json_response({"items": await _run(request, access.list_credentials), "next": None})
 
 
-@api("POST", "/mail/smime", "Add a mailbox key or a partner certificate", "mail", table=routes)
+@api("POST", "/mail/smime", "Add a mailbox key or a partner certificate", "mail", bodies.SMIME, table=routes)
 @require_role("admin")
 async def add_credential(request: web.Request) -> web.Response:
     """A mailbox key (`mailbox_id` with `key_pem`+`cert_pem` or `pkcs12_base64`, `passphrase`) or a partner

@@ -14,6 +14,7 @@ from appliance.models.access import Scope
 from appliance.sms import emulated, outbox
 from appliance.sms.intake import pending_parts
 from appliance.sms.models import SmsOutbox
+from appliance.webui.api import bodies
 from appliance.webui.api.base import api, json_error, object_id, read_json, respond, run
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.security import csrf_token, require_role
@@ -180,7 +181,7 @@ def _emulator(request: web.Request) -> Any:
     return emu
 
 
-@api("POST", "/sms/emulator/{name}/inject", "An SMS arrives at an emulated modem (appliance admin)", "sms", table=routes)
+@api("POST", "/sms/emulator/{name}/inject", "An SMS arrives at an emulated modem (appliance admin)", "sms", bodies.SMS_INJECT, table=routes)
 @require_role("admin")
 async def inject_json(request: web.Request) -> web.Response:
     """An SMS arrives at an emulated modem: `{"from", "text"}`; answers the SIM slots it took."""
