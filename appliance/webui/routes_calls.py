@@ -45,8 +45,7 @@ def _live_call_of(bridge, call_id: str, agent_id: str):
     return call
 
 
-@api("POST", r"/acd/calls/{call_id}/{action:" + ACTIONS + "}", "Mute or unmute, consult, cancel or complete "
-     "the consultation, three-way, leave (your own call)", "acd", table=routes)
+@routes.post(r"/api/v1/acd/calls/{call_id}/{action:" + ACTIONS + "}")
 @require_role(*STAFF)
 async def control(request: web.Request) -> web.Response:
     """Mute/unmute, consult (body: target = extension or number), cancel or complete it, three-way, leave."""
@@ -90,7 +89,7 @@ def _colleague_or_outside(service, bridge, me: str, target: str) -> None:
         raise _error(404, "no_such_colleague", f"Extension {target} is not a colleague of yours.")
 
 
-@api("GET", r"/acd/calls/{call_id}/parties", "Who is on your call and in which state", "acd", table=routes)
+@routes.get(r"/api/v1/acd/calls/{call_id}/parties")
 @require_role(*STAFF)
 async def parties(request: web.Request) -> web.Response:
     """Who is on the call and in which state (the call panel)."""
@@ -226,9 +225,13 @@ async def history(request: web.Request) -> web.Response:
     tenant = getattr(user, "tenant_id", None)
     rows, next_cursor = await request.app[DB].call(history_page, params, party, cursor, tenant,
                                                    user.role == "admin" and tenant is None)
+    from appliance.models.access import wrapup
+    today = datetime.datetime.combine(datetime.date.today(), datetime.time())
+    codes = await run(request, wrapup.summary, params.get("since") or today)
     from urllib.parse import urlencode
     query = {k: v for k, v in request.query.items() if k != "cursor" and v}
     return aiohttp_jinja2.render_template("calls.html", request, {
-        "user": user, "section": "calls", "rows": rows, "filters": query, "party": party,
+        "user": user, "section": "calls", "rows": rows, "filters": query, "party": party, "codes": codes,
+        "codes_since": (params.get("since") or today).date().isoformat(),
         "older": urlencode({**query, "cursor": next_cursor}) if next_cursor else "",
         "csv_query": urlencode({k: v for k, v in query.items() if k != "party"})})

@@ -14,7 +14,7 @@ from appliance.pbx.bridge import AcdBridge
 from appliance.pbx.simulated import SimTraffic, SimulatedPbx
 
 SCALE = 0.002
-LINE = SimTraffic("support", "+4940111000", 0, handle_mean_s=10_000, patience_mean_s=None)
+LINE = SimTraffic("support", "+4940111000", 0, handle_mean_s=1e9, patience_mean_s=None)  # talks until told
 
 
 async def wait_until(predicate, timeout: float = 10.0) -> None:

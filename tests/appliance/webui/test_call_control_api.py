@@ -10,7 +10,7 @@ from tests.appliance.api.client import tenant_with_admin, user_client
 from tests.appliance.webui.helpers import login
 from tests.appliance.webui.test_desk import _agent_session, office_setup
 
-HOTLINE = SimTraffic("hotline", "+4940555000", 0, handle_mean_s=10_000, patience_mean_s=None)
+HOTLINE = SimTraffic("hotline", "+4940555000", 0, handle_mean_s=1e9, patience_mean_s=None)  # talks until told
 
 
 async def eventually(check, timeout: float = 10.0) -> None:
@@ -124,6 +124,7 @@ async def test_consult_three_way_leave_then_required_wrap_up_codes(appliance, fi
         page = await r.text()
     assert r.status == 200 and f'data-call="{call_id}"' in page and "+4930777" in page
     assert "invoice, solved" in page and "Kopie geschickt" in page
+    assert 'data-code="invoice"' in page and "100 %" in page  # both codes were given on the one coded call
     async with http.get("/calls?party=transfer") as r:
         assert f'data-call="{call_id}"' not in await r.text()  # it ended as a three-way the agent left
     async with http.get("/api/v1/calls.csv") as r:
