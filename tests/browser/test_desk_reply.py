@@ -116,7 +116,8 @@ async def test_the_mailbox_default_template_opens_with_the_reply_and_another_can
     await acme.patch(f"/customers/{office['customer']['id']}", {"emails": ["zbigniew@example.pl"]})
     await acme.post("/reply-templates", {
         "name": "Standard", "mailbox_id": mailbox["id"], "is_default": True,
-        "salutation": "Guten Tag {{ customer.name }},", "body_text": "danke für Ihre Nachricht zu Ticket {{ ticket.number }}.",
+        "salutation": "Guten Tag {{ customer.name }},",
+        "body_text": "danke für Ihre Nachricht zu Ticket {{ ticket.number }}.",
         "signature": "{{ agent.name }}\nAcme Support"})
     await acme.post("/reply-templates", {"name": "Kurz", "salutation": "Hallo,", "body_text": "erledigt.",
                                          "signature": "Acme"})

@@ -330,9 +330,10 @@ def reply_options(scope: Scope, ticket_id: int) -> dict[str, Any]:
         shortcuts.setdefault(b.shortcut, b.id)
     chain = [m.id for m in mailbox_chain(ticket.mailbox_id)]
     rank = {mid: i for i, mid in enumerate(chain)}
-    templates = [t for t in ReplyTemplateResource().base_query(scope).where(
-        (ReplyTemplate.active == True) & (ReplyTemplate.mailbox.is_null() | ReplyTemplate.mailbox.in_(chain or [0])))  # noqa: E712
-        .limit(LIST_LIMIT) if t.language in ("", language)]
+    here = ReplyTemplate.mailbox.is_null() | ReplyTemplate.mailbox.in_(chain or [0])
+    templates = [t for t in ReplyTemplateResource().base_query(scope)
+                 .where((ReplyTemplate.active == True) & here).limit(LIST_LIMIT)  # noqa: E712
+                 if t.language in ("", language)]
     templates.sort(key=lambda t: (rank.get(t.mailbox_id, len(chain)), t.language != language, t.name.lower()))
     default = next((t for t in templates if t.is_default), None)
     ctx = ticket_context(scope, ticket)

@@ -120,7 +120,8 @@ async def test_mail_reply_with_salutation_signature_and_attachment(appliance, fi
         assert r.status == 404
     async with http.post(f"/desk/tickets/{ticket['id']}/reply", headers=other, json=body) as r:
         assert r.status == 404
-    for path in (f"/desk/tickets/{ticket['id']}/attachments", f"/desk/tickets/{ticket['id']}/documents/{doc['digest']}"):
+    for path in (f"/desk/tickets/{ticket['id']}/attachments",
+                 f"/desk/tickets/{ticket['id']}/documents/{doc['digest']}"):
         async with http.get(path) as r:
             assert r.status == 404, path
 
