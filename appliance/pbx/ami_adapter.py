@@ -24,8 +24,8 @@ from hardware.ami.client import AmiClient, Reconciliation
 from hardware.ami.errors import AmiError
 
 from appliance.domain.queue_script import Action, Voicemail
-from appliance.pbx.ami_calls import AmiCallControl
 from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
+from appliance.pbx.ami_calls import AmiCallControl
 
 log = logging.getLogger(__name__)
 
