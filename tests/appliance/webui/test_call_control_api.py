@@ -130,3 +130,38 @@ async def test_consult_three_way_leave_then_required_wrap_up_codes(appliance, fi
     async with http.get("/api/v1/calls.csv") as r:
         text = await r.text()
     assert "invoice solved" in text and "conference:" in text
+
+
+async def test_a_consulted_colleague_sees_the_call_and_hangs_up_on_the_consultation(appliance, first_boot, http) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    acme, bridge = office["acme"], office["bridge"]
+    bert, bert_api = await user_client(acme, "bert", display_name="Bert Bäcker")
+    from appliance.models.acd import AgentPhone
+    await appliance.db.call(lambda: AgentPhone.create(user=bert["id"], tenant=office["tenant"]["id"],
+                                                      extension="2002", queues="nothing-here"))
+    token = await _agent_session(http, office)
+    h = {"X-CSRF-Token": token}
+    me, colleague = f"u{office['agent']['id']}", f"u{bert['id']}"
+    async with http.post("/api/v1/acd/me/login", json={"mode": "inbound"}, headers=h) as r:
+        assert r.status == 200
+    bridge.login(colleague)
+    bridge.adapter.time_scale = 0.002
+    call_id = bridge.adapter.arrive(HOTLINE, caller="+4940999001")
+    await eventually(lambda: bridge.engine.agent(me).state.value == "reserved")
+    async with http.post(f"/api/v1/acd/calls/{call_id}/answer", headers=h) as r:
+        assert r.status == 200
+    async with http.post(f"/api/v1/acd/calls/{call_id}/consult", json={"target": "2002"}, headers=h) as r:
+        view = await r.json()
+    assert view["consult"]["agent_id"] == colleague and view["parties"][2]["name"] == "Bert Bäcker"
+    await eventually(lambda: bridge.engine.call(call_id).consult.state.value == "talking")
+
+    status, seen = await bert_api.call("GET", f"/acd/calls/{call_id}/parties")
+    assert status == 200 and seen["lead"] == me and seen["consult"]["state"] == "talking"
+    status, refused = await bert_api.call("POST", f"/acd/calls/{call_id}/consult-complete")
+    assert status == 409 and refused["error"] == "not_leading"
+    status, _ = await bert_api.call("POST", f"/acd/calls/{call_id}/leave")
+    assert status == 200
+    assert bridge.engine.agent(colleague).state.value == "ready"
+    assert bridge.engine.call(call_id).agent_id == me and bridge.engine.call(call_id).consult is None
+    status, _ = await bert_api.call("GET", f"/acd/calls/{call_id}/parties")
+    assert status == 404  # no longer on the call
