@@ -134,6 +134,10 @@ class AmiCallControl:
                     self._dial_result(call_id, consult, event)
                     return True
         elif isinstance(event, ev.Hangup):
+            call_id = self.by_uniqueid.get(event.channel.uniqueid)  # type: ignore[attr-defined]
+            if call_id is not None:  # the customer left: the consultation goes with the call
+                consults.pop(call_id, None)
+                return False  # the adapter's own hang-up handling ends the call
             name = event.channel.channel
             for call_id, consult in list(consults.items()):
                 if name == consult.target_channel or (consult.state == "ringing"
