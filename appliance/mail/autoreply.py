@@ -39,7 +39,11 @@ def mailbox_address(mailbox_id: int) -> str:
 
 def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str,
                      settings: dict[str, Any] | None = None, box: Any = None) -> bool:
-    """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none."""
+    """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none.
+
+    The mailbox setting `auto_reply` holds `enabled` and either `text` (with `{ticket}`) or `template_id`, a
+    tenant-wide reply template rendered with the ticket's variables.
+    """
     settings = mailbox_settings(mailbox_id) if settings is None else settings
     conf = settings.get("auto_reply") or {}
     if not isinstance(conf, dict) or not conf.get("enabled"):
@@ -50,8 +54,16 @@ def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: Pars
         return False
     subject = conversation.tagged_subject(ticket_id, str(conf.get("subject") or f"Re: {mail.subject}"))
     text = str(conf.get("text") or "Thank you for your message. We will answer as soon as we can.")
+    text = text.replace("{ticket}", str(ticket_id))
+    salutation, signature, html = "", str(settings.get("signature", "")), None
+    if conf.get("template_id") is not None:  # E3: the auto-reply written as a reply template with variables
+        from appliance.models.access.content import render_auto_reply  # the template store sits above mail
+        tpl = render_auto_reply(tenant_id, conf["template_id"], ticket_id)
+        if tpl is not None:
+            salutation, text, html = tpl["salutation"], tpl["text"], tpl["html"] or None
+            signature = tpl["signature"] or signature
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=[to], subject=subject,
-                      text=text.replace("{ticket}", str(ticket_id)), signature=str(settings.get("signature", "")),
+                      text=text, salutation=salutation, signature=signature, html=html,
                       quoted=Quoted(mail.message_id, mail.references, mail.from_addr, mail.date), auto=True)
     outbox.enqueue(tenant_id, ticket_id, msg, sender, [to], kind="auto_reply", settings=settings, box=box)
     return True

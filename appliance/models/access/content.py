@@ -13,7 +13,7 @@ from appliance.domain import textvars
 from appliance.domain.errors import Forbidden, NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
-from appliance.models import CustomerIdentifier, Mailbox, ServiceAddress, Team, Tenant, Ticket, User, UserSkill
+from appliance.models import Customer, CustomerIdentifier, Mailbox, ServiceAddress, Team, Tenant, Ticket, User, UserSkill
 from appliance.models.access.resource import Resource
 from appliance.models.access.scope import Scope
 from appliance.models.access.tickets import customer_of
@@ -228,13 +228,17 @@ def _first_identifier(customer_id: int, kind: str) -> str:
 
 def ticket_context(scope: Scope, ticket: Ticket) -> dict[str, Any]:
     """The variables' values for a reply on `ticket` by the acting user."""
+    user = User.get_or_none(User.id == scope.actor.user_id) if scope.actor.user_id else None
+    return textvars.context(_values_for(ticket, customer_of(scope, ticket), user), _tenant_today(ticket.tenant_id))
+
+
+def _values_for(ticket: Ticket, customer: Customer | None, user: User | None) -> dict[str, Any]:
+    """The variables' values by dotted name: the ticket, its customer, the answering user, the mailbox."""
     values: dict[str, Any] = {"ticket.number": ticket.id, "ticket.subject": ticket.subject}
-    customer = customer_of(scope, ticket)
     if customer is not None:
         values.update({"customer.name": customer.name, "customer.number": customer.number or "",
                        "customer.email": _first_identifier(customer.id, "email"),
                        "customer.phone": _first_identifier(customer.id, "phone")})
-    user = User.get_or_none(User.id == scope.actor.user_id) if scope.actor.user_id else None
     if user is not None:
         values.update({"agent.name": user.display_name or user.username, "agent.email": user.email})
     chain = mailbox_chain(ticket.mailbox_id)
@@ -247,7 +251,7 @@ def ticket_context(scope: Scope, ticket: Ticket) -> dict[str, Any]:
             if row is not None:
                 values["mailbox.address"] = row.value
                 break
-    return textvars.context(values, _tenant_today(ticket.tenant_id))
+    return values
 
 
 def _context_for(scope: Scope, ticket_id: int | None) -> dict[str, Any]:
@@ -288,6 +292,27 @@ def render_template(scope: Scope, template_id: int, raw: Any) -> dict[str, Any]:
 def _template_json(tpl: ReplyTemplate, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": tpl.id, "name": tpl.name, "salutation": textvars.render(tpl.salutation, ctx),
             "signature": textvars.render(tpl.signature, ctx), **_rendered_bodies(tpl.body_text, tpl.body_html, ctx)}
+
+
+def render_auto_reply(tenant_id: int, template_id: Any, ticket_id: int) -> dict[str, str] | None:
+    """A tenant-wide template rendered for a new ticket without an acting agent (the mailbox's auto-reply, E3).
+
+    None when the template is missing, of another tenant, personal or disabled, or no longer renders: the
+    caller then sends its plain auto-reply text rather than nothing.
+    """
+    if not isinstance(template_id, int) or isinstance(template_id, bool):
+        return None
+    tpl = ReplyTemplate.get_or_none((ReplyTemplate.id == template_id) & (ReplyTemplate.tenant == tenant_id)
+                                    & (ReplyTemplate.visibility == "tenant") & (ReplyTemplate.active == True))  # noqa: E712
+    ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant_id))
+    if tpl is None or ticket is None:
+        return None
+    customer = Customer.get_or_none(Customer.id == ticket.customer_id) if ticket.customer_id else None
+    try:
+        return _template_json(tpl, textvars.context(_values_for(ticket, customer, None),
+                                                    _tenant_today(tenant_id)))
+    except ValidationError:
+        return None
 
 
 PREVIEW_SCHEMA = Schema("preview", (Field("ticket_id", "id", nullable=True), Field("salutation", max_length=2000),

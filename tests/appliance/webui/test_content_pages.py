@@ -49,6 +49,11 @@ async def test_admin_keeps_text_blocks_and_templates_in_the_console(appliance, f
             "visibility": "tenant", "is_default": "1", "active": "1", "salutation": "Guten Tag {{ customer.name }},",
             "body_text": "", "signature": "{{ agent.name }}\n{{ mailbox.name }}"}) as r:
         assert r.status == 302, await r.text()
+        template_page = r.headers["Location"]
+    async with http.get(template_page) as r:
+        page = await r.text()
+    assert "Guten Tag Zbigniew Łukasiewicz," in page and "Agnes Åström\nSupport" in page  # salutation, signature
+    assert f'&#34;template_id&#34;: {template_page.split("/")[-1].split("?")[0]}}}' in page
     async with http.get("/admin/reply-templates") as r:
         page = await r.text()
         assert "Support DE" in page and "yes" in page
