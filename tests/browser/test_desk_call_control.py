@@ -86,3 +86,66 @@ async def test_consult_three_way_transfer_and_wrap_up_codes(appliance, first_boo
     assert rows[0]["wrap_up_codes"] == ["handed-on"] and rows[0]["outcome"] == "transferred"
     assert [p["kind"] for p in rows[0]["parties"]] == ["consult", "busy", "consult", "answered", "conference",
                                                        "transfer"]
+
+
+async def test_attended_transfer_to_a_colleague_at_another_desk(appliance, first_boot, http, page) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    acme, bridge = office["acme"], office["bridge"]
+    from tests.appliance.api.client import user_client
+    bert, _ = await user_client(acme, "bert", display_name="Bert Bäcker")
+    from appliance.models.acd import AgentPhone
+    await appliance.db.call(lambda: AgentPhone.create(user=bert["id"], tenant=office["tenant"]["id"],
+                                                      extension="2002", queues="nothing-here"))
+    agent_id = await _with_phone(appliance, office)
+    colleague = f"u{bert['id']}"
+    bridge.adapter.answer_delay_s = (0.2, 0.4)
+    other = await page.context.browser.new_context(ignore_https_errors=True, viewport={"width": 1366, "height": 768},
+                                                   base_url=f"https://localhost:{appliance.web_port}")
+    bert_page = await other.new_page()
+    bert_errors: list[str] = []
+    bert_page.on("pageerror", lambda exc: bert_errors.append(str(exc)))
+    await bert_page.goto("/login")
+    await bert_page.fill("input[name=username]", "bert")
+    await bert_page.fill("input[name=password]", "bert-Pass-123")
+    await bert_page.click("form[action='/login'] button[type=submit]")
+    await bert_page.wait_for_url("**/desk")
+    await bert_page.click("#btn-login")
+    await bert_page.wait_for_selector("#state-badge.st-ready")
+
+    await _login_agent(page)
+    await page.click("#btn-login")
+    await page.wait_for_selector("#state-badge.st-ready")
+    call_id = bridge.adapter.arrive(HOTLINE, caller="040 7654321")
+    await page.wait_for_selector("#call-panel[data-state=ringing]")
+    await page.click("#btn-answer")
+    await page.wait_for_selector("#btn-consult:not([disabled])")
+    await page.fill("#consult-target", "2002")
+    await page.click("#btn-consult")
+    # the colleague's desk follows the consultation: busy, the customer on hold, a hang-up button
+    await bert_page.wait_for_selector("#cc[data-role=consulted][data-state=talking]")
+    await bert_page.wait_for_selector("#state-badge.st-busy")
+    assert "Bert Bäcker" in await page.locator("#cc-parties li[data-role=consulted]").inner_text()
+    await screenshot(bert_page, "desk-consulted-colleague")
+
+    await page.keyboard.press("k")  # complete the transfer by shortcut
+    await bert_page.wait_for_selector("#call-panel[data-state=connected]")
+    await bert_page.wait_for_selector("#cc[data-role=lead] #btn-consult:not([disabled])")
+    assert "040 7654321" in await bert_page.locator("#call-caller").inner_text()
+    await page.wait_for_selector("#state-badge.st-wrap_up, #state-badge.st-ready")
+    assert bridge.engine.call(call_id).agent_id == colleague and bridge.engine.agent(agent_id).call_id is None
+    await screenshot(bert_page, "desk-transferred-to-colleague")
+
+    await bert_page.click("#btn-hangup")
+    await eventually(lambda: _async(call_id not in bridge.adapter.calls))
+    rows = []
+
+    async def recorded() -> bool:
+        nonlocal rows
+        rows = (await acme.get("/calls"))["items"]
+        return bool(rows)
+
+    await eventually(recorded)
+    transfer = [p for p in rows[0]["parties"] if p["kind"] == "transfer"][0]
+    assert transfer["by"] == agent_id and transfer["to"] == "2002" and transfer["to_agent"] == colleague
+    await other.close()
+    assert not bert_errors, bert_errors

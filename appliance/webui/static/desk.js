@@ -337,6 +337,15 @@
       $("btn-answer").focus();
       return;
     }
+    if (type === "call.parties" && d.view && !d.ended && d.lead === `u${ME.id}`
+        && (!desk.call || desk.call.id !== d.call_id)) {
+      // a colleague completed an attended transfer to us: the call is ours now (desk-call.js shows its parties)
+      const customer = (d.parties || []).find((p) => p.role === "customer");
+      desk.held = false;
+      desk.call = {id: d.call_id, caller: customer ? customer.name : "", phase: "connected", since: Date.now()};
+      renderCall();
+      return;
+    }
     if (!desk.call || d.call_id !== desk.call.id) return;
     if (type === "call.offer_withdrawn") {
       desk.call = null;
