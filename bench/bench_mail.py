@@ -69,7 +69,7 @@ async def _intake(root: Path, raws: list[bytes]) -> float:
     from appliance.intake.spool import Spool
     from appliance.intake.tickets import ModelTicketSink
     from appliance.mail.fetcher import AccountFetcher
-    from appliance.mail.intake import intake_pool
+    from appliance.mail.intake import intake_pool, warm_pool
     from appliance.mail.intake import MailProcessor
     from appliance.mail.sources import ServerConfig
     from appliance.models import Mailbox, Message, ServiceAddress, Tenant
@@ -90,6 +90,7 @@ async def _intake(root: Path, raws: list[bytes]) -> float:
             dovecot.deliver(user, raw)
         store = DocumentStore(root / "store", os.urandom(32))
         pool = intake_pool()
+        warm_pool(pool)  # as the mail service does at start: workers spawned, not by the first batch
         pipeline = IntakePipeline(Spool(root / "spool", "mail"), db, store, MailProcessor(store, ModelTicketSink()),
                                   pool=pool)
         wake = asyncio.Event()

@@ -267,6 +267,25 @@ class MailProcessor:
 
 
 
+def _worker_ready() -> int:
+    # Importing this module in the worker is the point: parser, sanitiser and models are loaded.
+    import os
+    return os.getpid()
+
+
+def warm_pool(pool: Executor, workers: int = POOL_WORKERS) -> None:
+    """Start the pool's worker processes now and wait until each has imported the parsing code.
+
+    A process pool starts its workers on first use: without this the first fetched batch after a
+    start would wait for two interpreters to spawn and import (seconds on a small box).
+    """
+    pids: set[int] = set()
+    for _ in range(8):  # a task may land on a worker that is already up; ask until all have answered
+        pids |= set(f.result() for f in [pool.submit(_worker_ready) for _ in range(workers)])
+        if len(pids) >= workers:
+            return
+
+
 def intake_pool(workers: int = POOL_WORKERS) -> Executor:
     """A process pool for `analyse` (spawned: the parent runs threads and an event loop)."""
     import multiprocessing

@@ -21,7 +21,7 @@ from appliance.intake.tickets import ModelTicketSink
 from appliance.mail import diagnose, outbox, spam
 from appliance.mail.errors import MailError
 from appliance.mail.fetcher import AccountFetcher
-from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings, intake_pool
+from appliance.mail.intake import MailDelivered, MailProcessor, MailSettings, intake_pool, warm_pool
 from appliance.mail import credentials
 from appliance.mail.models import MailAccount
 from appliance.mail.smime import SmimeInbound
@@ -76,6 +76,7 @@ class MailService(Service):
         self.smtp_error = ""
         self.fetchers: dict[int, tuple[str, AccountFetcher, asyncio.Task]] = {}
         self._tasks: list[asyncio.Task] = []
+        self._pool_warming: asyncio.Future | None = None
         self._wake_drain = asyncio.Event()
         self._wake_outbox = asyncio.Event()
         self.sent = 0
@@ -281,6 +282,7 @@ class MailService(Service):
         for account_id, (fingerprint, a, address, password) in wanted.items():
             if account_id in self.fetchers:
                 continue
+            self._warm_pool()
             conf = ServerConfig(a.host, a.port, a.username, password, a.security, a.ca_file, a.pin_sha256, a.folder)
             fetcher = AccountFetcher(a.name, a.protocol, conf, self.pipeline, self.executor,
                                      {"account_id": a.id, "tenant_id": a.tenant_id, "mailbox_id": a.mailbox_id,
@@ -288,6 +290,15 @@ class MailService(Service):
                                      self.ctx.config.get("fetch_batch", 100))
             self.fetchers[account_id] = (fingerprint, fetcher, asyncio.create_task(fetcher.run(),
                                                                                    name=f"mail-fetch-{a.id}"))
+
+    def _warm_pool(self) -> None:
+        """Spawn the parsing workers in the background once an account will fetch, not on its first batch.
+
+        Not at start: a box without accounts (SMTP only, or none) never needs them.
+        """
+        if self._pool_warming is None and self.pool is not None:
+            self._pool_warming = asyncio.get_running_loop().run_in_executor(self.executor, warm_pool, self.pool)
+            self._pool_warming.add_done_callback(lambda f: f.cancelled() or f.exception())  # stopped mid-way
 
     def _save_status(self) -> None:
         def at(ts: float | None) -> datetime.datetime | None:
