@@ -163,6 +163,7 @@ class CallControl:
             view["ended"] = True
             return view
         view["lead"] = call.agent_id  # `agent_id` names the desk an event goes to
+        view["queue_id"] = call.queue_id
         if meta is not None:
             view["muted"], view["held"] = sorted(meta.muted), meta.held
             view["parties"].append({"role": "customer", "name": meta.caller,

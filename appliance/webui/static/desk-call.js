@@ -66,12 +66,16 @@
       const li = document.createElement("li");
       li.dataset.role = p.role;
       li.dataset.state = p.state;
-      const who = p.role === "customer" ? T("customer") : p.id === ME ? T("you") : T("consulted");
+      const mine = p.id === ME;
+      const who = p.role === "customer" ? T("customer") : mine ? T("you")
+                : p.role === "agent" ? T("colleague") : T("consulted");
       const name = document.createElement("strong");
-      name.textContent = p.role === "agent" && p.id === ME ? who : `${who}: ${p.name || p.number || ""}`;
+      name.textContent = mine ? who : `${who}: ${p.name || p.number || ""}`;
       const state = document.createElement("span");
       state.className = "muted";
-      state.textContent = ` · ${T(p.state)}${p.muted ? " · " + T("muted") : ""}`;
+      // "talking with you" is how the one who consults sees the consulted party, not how they see themselves
+      const shown = mine && p.state === "talking" ? "connected" : p.state;
+      state.textContent = ` · ${T(shown)}${p.muted ? " · " + T("muted") : ""}`;
       li.append(name, state);
       ul.append(li);
     }

@@ -342,7 +342,8 @@
       // a colleague completed an attended transfer to us: the call is ours now (desk-call.js shows its parties)
       const customer = (d.parties || []).find((p) => p.role === "customer");
       desk.held = false;
-      desk.call = {id: d.call_id, caller: customer ? customer.name : "", phase: "connected", since: Date.now()};
+      desk.call = {id: d.call_id, caller: customer ? customer.name : "", queue_id: d.queue_id, phase: "connected",
+                   since: Date.now()};
       renderCall();
       return;
     }
