@@ -34,8 +34,11 @@ class CallControl:
         self._parties_changed(call_id, extra=(call.agent_id,))
 
     async def hold_noted(self, call_id: str, on: bool) -> None:
-        """Hold or retrieve, remembered for the call panel's view."""
-        await self.adapter.hold(call_id, on)
+        """Hold or retrieve, remembered for the call panel's view; a PBX that cannot hold refuses (409)."""
+        try:
+            await self.adapter.hold(call_id, on)
+        except UnsupportedAction as exc:
+            raise AcdError(str(exc)) from None
         meta = self.meta.get(call_id)
         if meta is not None:
             meta.held = on

@@ -152,3 +152,16 @@ def test_the_reaction_transcripts_parse_cleanly() -> None:
             # every event is one Asterisk 18 sends; the ones the adapter has no type for decode as unknown
             # but never as broken
             assert not (isinstance(event, UnknownEvent) and event.problem), (path.name, event.problem)
+
+
+async def test_hold_that_asterisk_cannot_do_over_ami_is_refused_not_a_crash() -> None:
+    from appliance.domain.acd import AcdError
+    async with FakeAmiServer() as server:
+        engine, pbx, bridge, records, task = await talking(server)
+        try:
+            await bridge.hold(CALL, True)
+        except AcdError as exc:
+            assert "cannot hold" in str(exc)
+        else:
+            raise AssertionError("hold went through an adapter without hold")
+        task.cancel()
