@@ -55,12 +55,15 @@ def _version(row: Prompt, version: Any) -> PromptVersion:
 
 def add_version(row: Prompt, digest: str, content_type: str, duration: float | None, author_id: int | None,
                 activate: bool) -> PromptVersion:
-    """Store an upload as the prompt's next version; `activate` makes it the one that plays (sync)."""
+    """Store an upload as the prompt's next version; `activate` makes it the one that plays (sync).
+
+    Without `activate` nothing changes for callers, even for a brand-new prompt: it has no active version
+    (and so plays nothing) until one is activated or a rule picks one."""
     last = (PromptVersion.select(PromptVersion.version).where(PromptVersion.prompt == row.id)
             .order_by(PromptVersion.version.desc()).first())
     pv = PromptVersion.create(prompt=row.id, version=(last.version if last else 0) + 1, digest=digest,
                               content_type=content_type, duration_s=duration, author_id=author_id)
-    if activate or row.active_version is None:
+    if activate:
         _make_active(row, pv)
     return pv
 

@@ -59,6 +59,25 @@ async def test_uploads_become_versions_activated_now_or_later(appliance, first_b
         assert await r.read() == two
 
 
+async def test_the_first_version_of_a_new_prompt_waits_when_later_is_chosen(appliance, first_boot, http) -> None:
+    _, tenant, _, h = await _tenant_session(http, first_boot)
+    await _queue(appliance, tenant["id"], "play welcome\nqueue\n")
+    audio = wav_bytes(0.5)
+    async with http.post("/api/v1/acd/prompts", data=form("welcome", audio, "later"), headers=h) as r:
+        body = await r.json()
+        assert r.status == 201 and body["version"] == 1 and body["active_version"] is None
+    async with http.get(f"/api/v1/acd/prompts/{body['id']}") as r:
+        detail = await r.json()
+    assert detail["now"] == {"version": None, "reason": "none"}
+    assert [v["active"] for v in detail["versions"]] == [False]
+    async with http.get("/api/v1/acd/queues/acme/prompts/welcome/audio", params={"language": "sv"}) as r:
+        assert r.status == 404, "callers hear nothing new until the version is activated"
+    async with http.post(f"/api/v1/acd/prompts/{body['id']}/activate", json={"version": 1}, headers=h) as r:
+        assert r.status == 200
+    async with http.get("/api/v1/acd/queues/acme/prompts/welcome/audio", params={"language": "sv"}) as r:
+        assert r.status == 200 and r.headers["X-Prompt-Version"] == "1" and await r.read() == audio
+
+
 async def test_scheduled_and_calendar_rules_pick_the_version(appliance, first_boot, http) -> None:
     _, tenant, _, h = await _tenant_session(http, first_boot)
     today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
@@ -70,6 +89,8 @@ async def test_scheduled_and_calendar_rules_pick_the_version(appliance, first_bo
         async with http.post("/api/v1/acd/prompts", data=form("welcome", audio[v], "later"), headers=h) as r:
             pid = (await r.json())["id"]
     url = f"/api/v1/acd/prompts/{pid}"
+    async with http.post(url + "/activate", json={"version": 1}, headers=h) as r:
+        assert r.status == 200  # all three came "later": none plays until one is activated
     now = datetime.datetime.now(datetime.timezone.utc)
     window = {"kind": "scheduled", "version": 2, "starts_at": (now - datetime.timedelta(minutes=5)).isoformat(),
               "ends_at": (now + datetime.timedelta(hours=1)).isoformat()}
