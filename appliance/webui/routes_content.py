@@ -88,8 +88,9 @@ async def list_page(request: web.Request) -> dict[str, Any]:
         page = await _run(request, res.list, {"limit": str(PAGE_SIZE)})
     except (NotFound, Forbidden, Conflict) as exc:
         raise _refuse(exc) from None
+    mailboxes = dict((await _run(request, _choices))["mailboxes"])
     return await _ctx(request, kind, items=page.items, next=page.next, q=q, cursor=params["cursor"],
-                      deleted=request.query.get("deleted"))
+                      deleted=request.query.get("deleted"), mailbox_names=mailboxes)
 
 
 def _submitted(form: Any, kind: str) -> dict[str, Any]:

@@ -74,7 +74,8 @@
     const before = area.value.slice(0, area.selectionStart);
     const m = before.match(/#([\p{L}\p{N}_.-]{1,40})$/u);
     const id = m && state.options.shortcuts[m[1]];
-    if (!id) return;
+    const block = id && state.options.blocks.find((b) => b.id === id);
+    if (!block || !channelFits(block)) return;  // not for this channel: Tab moves on as usual
     ev.preventDefault();
     const start = area.selectionStart - m[0].length, end = area.selectionStart;
     const rendered = await renderBlock(id);
