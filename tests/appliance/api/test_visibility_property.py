@@ -1,6 +1,6 @@
 """Property: in random organisations no user ever sees another tenant's customer, nor another owner's
-private customer, nor a group customer outside their teams (F7, D4, H4) — through the scoped accessor
-that every API handler uses."""
+private customer, nor a group customer outside their teams (F7, D4, H4), nor the documents in such a
+customer's record (D2) — through the scoped accessor that every API handler uses."""
 from __future__ import annotations
 
 import itertools
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from appliance.db import Database
 from appliance.domain.errors import NotFound
 from appliance.models import TeamMember, Team, Tenant, User
-from appliance.models.access import Scope, load_actor
+from appliance.models.access import Scope, documents, load_actor
 from appliance.models.access.customers import CustomerResource, local_lookup
 
 _serial = itertools.count()
@@ -57,8 +57,9 @@ def _build(org: list[dict]) -> tuple[list[User], dict[int, dict]]:
             if team_idx is not None and team_idx < len(teams):
                 body["owner_team_id"] = teams[team_idx].id
             item = CustomerResource().create(scope, body)
+            doc = documents.file_upload(scope, documents.Target(item["id"]), "a" * 64, "file.pdf", "application/pdf", 1)
             facts[item["id"]] = {"tenant": tenant.id, "ownership": ownership, "owner": owner.id,
-                                 "team": item["owner_team_id"], "email": item["emails"][0]}
+                                 "team": item["owner_team_id"], "email": item["emails"][0], "document": doc["id"]}
     return users, facts
 
 
@@ -96,4 +97,9 @@ def test_nobody_sees_foreign_or_private_customers(db, org) -> None:
                 except NotFound:
                     assert not visible, (user.id, cid, fact)
                 assert (local_lookup(scope, "email", fact["email"]) == [cid]) == visible
+                try:
+                    documents.for_download(scope, fact["document"])
+                    assert visible, (user.id, fact["document"], fact)
+                except NotFound:
+                    assert not visible, (user.id, fact["document"], fact)
         txn.rollback()  # each example starts from an empty organisation
