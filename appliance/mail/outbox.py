@@ -38,7 +38,7 @@ def enqueue(tenant_id: int, ticket_id: int | None, msg: EmailMessage, mail_from:
     if ticket_id is not None:
         mid = conversation.message_ids_of(plain)
         message = Message.create(tenant=tenant_id, ticket=ticket_id, channel="mail", direction="out",
-                                 kind="system" if kind == "auto_reply" else "reply",
+                                 kind="system" if kind in ("auto_reply", "interim") else "reply",
                                  sender=mail_from, recipient=", ".join(rcpt_to)[:254],
                                  subject=str(msg.get("Subject", ""))[:300],
                                  body=_text_of(plain), source_ref=mid[:300], created_by=user_id)

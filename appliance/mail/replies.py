@@ -24,13 +24,15 @@ class QueuedReply:
 def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None = None, html: str | None = None,
                 salutation: str = "", attachments: list[Attachment] | None = None,
                 to: list[str] | None = None, quote: bool = True, signature: str | None = None,
-                subject: str | None = None, box: Any = None) -> QueuedReply:
+                subject: str | None = None, box: Any = None, auto: bool = False,
+                kind: str = "reply") -> QueuedReply:
     """Queue a reply on a mail ticket (inside a transaction): to the last inbound sender unless `to` is given.
 
     The ticket must belong to `tenant_id`; the sending address is the mailbox's first e-mail address, the
     signature (unless given, e.g. by a template) and S/MIME settings are the mailbox's (inherited), the
     subject (the ticket's unless given) carries the ticket tag.
-    `box` (a SecretBox) opens the mailbox's sealed S/MIME key for signing.
+    `box` (a SecretBox) opens the mailbox's sealed S/MIME key for signing. `auto` marks a mail no person wrote
+    (RFC 3834), `kind` names it in the outbox (reply, interim).
     """
     ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant_id))
     if ticket is None:
@@ -59,8 +61,7 @@ def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None =
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=recipients,
                       subject=subject, text=text, salutation=salutation,
                       signature=str(settings.get("signature", "")) if signature is None else signature,
-                      quoted=quoted, html=html,
-                      attachments=attachments)
-    row: MailOutbox = outbox.enqueue(tenant_id, ticket.id, msg, sender, recipients, kind="reply", user_id=user_id,
+                      quoted=quoted, html=html, attachments=attachments, auto=auto)
+    row: MailOutbox = outbox.enqueue(tenant_id, ticket.id, msg, sender, recipients, kind=kind, user_id=user_id,
                                      settings=settings, box=box)
     return QueuedReply(row.id, conversation.message_ids_of(msg), recipients)

@@ -1,5 +1,5 @@
-"""Periodic jobs: the daily backup and its retention (A16); every minute the SLA escalations (F8) and
-resubmissions that have come due (F12)."""
+"""Periodic jobs: the daily backup and its retention (A16); every minute the SLA escalations (F8),
+resubmissions that have come due (F12) and the mailboxes' interim replies (E3)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +7,7 @@ import datetime
 import logging
 from typing import Any
 
+from appliance.mail import interim
 from appliance.models.access.tickets import escalate_due, wake_resubmissions
 from appliance.supervisor import Service
 
@@ -27,6 +28,8 @@ class SchedulerService(Service):
         self.tickets_at = 0.0
         self.escalated = 0
         self.woken = 0
+        self.interim_replies = 0
+        self._box: Any = None
         self.last_job_error = ""
 
     async def run(self) -> None:
@@ -48,10 +51,20 @@ class SchedulerService(Service):
         try:
             self.escalated += len(await self.ctx.db.call(escalate_due))
             self.woken += len(await self.ctx.db.call(wake_resubmissions))
+            self.interim_replies += len(await self.ctx.db.call(interim.queue_due, None, await self._secret_box()))
             self.last_job_error = ""
         except Exception as exc:
             self.last_job_error = repr(exc)
             log.error("ticket jobs failed: %r", exc)
+
+    async def _secret_box(self) -> Any:
+        """The box that opens mailboxes' sealed S/MIME keys, for interim replies of signing mailboxes."""
+        data = self.ctx.shared.get("data_dir")
+        if self._box is None and data is not None:
+            from appliance.security.secrets import SecretBox
+            key = await asyncio.get_running_loop().run_in_executor(None, data.read_key, data.store_key)
+            self._box = SecretBox(key)
+        return self._box
 
     async def _backup(self) -> None:
         # A failed backup is shown (health, the backups page, the log) and tried again tomorrow; it must
@@ -70,4 +83,5 @@ class SchedulerService(Service):
 
     def health(self) -> dict[str, Any]:
         return {"last_backup": self.last_backup, "last_backup_error": self.last_backup_error,
-                "escalated": self.escalated, "resubmissions_woken": self.woken, "last_job_error": self.last_job_error}
+                "escalated": self.escalated, "resubmissions_woken": self.woken,
+                "interim_replies": self.interim_replies, "last_job_error": self.last_job_error}
