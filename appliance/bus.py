@@ -36,6 +36,7 @@ class EventKind(str, enum.Enum):
     QUARANTINED = "intake.quarantined"
     HARDWARE_STATE = "hardware.state"
     SNMP_RECEIVERS_CHANGED = "snmp.receivers_changed"
+    FAX_STATUS = "fax.status"  # an outgoing fax changed state or page; data: ticket_id, fax (the desk's view)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from appliance.pbx.kpi import Outcome, RollingKpis
 log = logging.getLogger(__name__)
 
 SNAPSHOT_INTERVAL_S = 1.0   # wallboard refresh published on the bus
+SNAPSHOT_SLICE = 100        # agents of the snapshot built per pass of the event loop
 IDLE_WAKE_S = 1.0           # the routing loop looks at the clock at least this often
 DECISION_LOG = 200          # recent routing decisions kept for the "why this agent" view
 IDENTIFY_WAIT_S = 1.0       # longest a new call waits for caller identification before its script starts
@@ -106,6 +107,9 @@ class AcdBridge(CallControl):
                 if adapter_task.done():
                     adapter_task.result()  # an adapter that died takes the bridge with it: the supervisor restarts
                     raise RuntimeError(f"PBX adapter {self.adapter.name} stopped")
+                # Cleared before the work, not after it: a report arriving while a decision is applied or the
+                # snapshot is built (both await) keeps the wake set, so the next pass sees it without waiting.
+                self._wake.clear()
                 now = self.clock()
                 self.last_loop_at = now
                 for decision in self.engine.advance(now):
@@ -113,11 +117,10 @@ class AcdBridge(CallControl):
                 self._publish(self.engine.drain_events())
                 if now - snapshot_at >= SNAPSHOT_INTERVAL_S:
                     snapshot_at = now
-                    self.last_snapshot = self.snapshot()
+                    self.last_snapshot = await self.snapshot_in_slices()
                     self.bus.publish(Event(EventKind.QUEUE_STATS, self.last_snapshot))
                 deadline = self.engine.next_deadline()
-                timeout = IDLE_WAKE_S if deadline is None else max(0.0, min(IDLE_WAKE_S, deadline - now))
-                self._wake.clear()
+                timeout = IDLE_WAKE_S if deadline is None else max(0.0, min(IDLE_WAKE_S, deadline - self.clock()))
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout)
                 except asyncio.TimeoutError:
@@ -555,25 +558,44 @@ class AcdBridge(CallControl):
     def snapshot(self) -> dict[str, Any]:
         """Every queue with its waiting calls, agents and KPIs (today and last 15 min): the wallboard's data."""
         now = self.clock()
+        return self._snapshot([self._queue_view(q, now) for q in self.engine.queues()],
+                              [self._agent_view(a, now) for a in self.engine.agents()
+                               if a.state is not AgentState.LOGGED_OUT])
+
+    async def snapshot_in_slices(self) -> dict[str, Any]:
+        """The same, built a queue or SNAPSHOT_SLICE agents per pass of the event loop: with hundreds of agents
+        the whole snapshot is milliseconds of work, which would delay every socket and timer at once."""
+        now = self.clock()
         queues = []
-        for queue in self.engine.queues():
-            waiting = [{"call_id": c.id, "caller": self.meta[c.id].caller if c.id in self.meta else c.caller,
-                        "digits": c.entered_digits, "wait_s": round(now - c.enqueued_at, 1),
-                        "priority": c.priority, "callback": c.is_callback}
-                       for c in self.engine.waiting_calls(queue.id)]
-            stats = self.engine.stats(queue.id).to_data()
-            logged_in, working, free = self.engine.staffing(queue.id)
-            queues.append({
-                "id": queue.id, "name": queue.name or queue.id, "sl_target_s": queue.sl_target_s,
+        for queue in list(self.engine.queues()):
+            queues.append(self._queue_view(queue, now))
+            await asyncio.sleep(0)
+        agents = [a for a in self.engine.agents() if a.state is not AgentState.LOGGED_OUT]
+        views = []
+        for start in range(0, len(agents), SNAPSHOT_SLICE):
+            views.extend(self._agent_view(a, now) for a in agents[start:start + SNAPSHOT_SLICE])
+            await asyncio.sleep(0)
+        return self._snapshot(queues, views)
+
+    def _snapshot(self, queues: list[dict[str, Any]], agents: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"queues": queues, "agents": agents, "adapter": self.adapter.name,
+                "connected": self.adapter_connected}
+
+    def _queue_view(self, queue: QueueConfig, now: float) -> dict[str, Any]:
+        waiting = [{"call_id": c.id, "caller": self.meta[c.id].caller if c.id in self.meta else c.caller,
+                    "digits": c.entered_digits, "wait_s": round(now - c.enqueued_at, 1),
+                    "priority": c.priority, "callback": c.is_callback}
+                   for c in self.engine.waiting_calls(queue.id)]
+        stats = self.engine.stats(queue.id).to_data()
+        logged_in, working, free = self.engine.staffing(queue.id)
+        return {"id": queue.id, "name": queue.name or queue.id, "sl_target_s": queue.sl_target_s,
                 "sl_goal": queue.sl_goal, "waiting": waiting,
                 "longest_wait_s": max((w["wait_s"] for w in waiting), default=0.0),
                 "agents_logged_in": logged_in, "agents_working": working, "agents_free": free,
-                "today": stats, "last_15_min": self.kpis.summary(queue.id, now, queue.sl_target_s),
-            })
-        agents = [{"id": a.id, "name": self.agent_names.get(a.id, a.name or a.id), "extension": a.extension,
-                   "state": a.state.value, "reason": a.pause_reason, "mode": a.mode.value,
-                   "since_s": round(now - a.state_since, 1), "call_id": a.call_id, "calls_taken": a.calls_taken,
-                   "skills": dict(a.skills)}
-                  for a in self.engine.agents() if a.state is not AgentState.LOGGED_OUT]
-        return {"queues": queues, "agents": agents, "adapter": self.adapter.name,
-                "connected": self.adapter_connected}
+                "today": stats, "last_15_min": self.kpis.summary(queue.id, now, queue.sl_target_s)}
+
+    def _agent_view(self, a: Agent, now: float) -> dict[str, Any]:
+        return {"id": a.id, "name": self.agent_names.get(a.id, a.name or a.id), "extension": a.extension,
+                "state": a.state.value, "reason": a.pause_reason, "mode": a.mode.value,
+                "since_s": round(now - a.state_since, 1), "call_id": a.call_id, "calls_taken": a.calls_taken,
+                "skills": dict(a.skills)}

@@ -10,7 +10,8 @@ from typing import Any, Callable
 import aiohttp_jinja2
 from aiohttp import WSMsgType, web
 
-from appliance.bus import EventKind
+from appliance.bus import Event, EventKind
+from appliance.domain.errors import Forbidden, NotFound
 from appliance.pbx.setup import human_agent_id
 from appliance.webui.keys import BUS, DB, USER
 from appliance.webui.routes_acd import LEADS, STAFF, bridge_of, visible_queues
@@ -20,9 +21,11 @@ from appliance.webui.security import csrf_token, require_role
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 DESK_EVERY = 3  # desk sockets get every third queue snapshot (the wallboard every one)
+FAN_OUT_SLICE = 32  # sockets woken per pass of the event loop (each sends one frame through TLS)
 PUSHED = (EventKind.QUEUE_STATS, EventKind.CALL_OFFERED, EventKind.OFFER_WITHDRAWN, EventKind.CALL_ANSWERED,
           EventKind.CALL_ENDED, EventKind.CALL_ABANDONED, EventKind.AGENT_STATE, EventKind.ROUTING_DECISION,
-          EventKind.CALL_TRANSFERRED, EventKind.CALL_PARTIES)  # the last two: consultation and three-way (B12)
+          EventKind.CALL_TRANSFERRED, EventKind.CALL_PARTIES,  # these two: consultation and three-way (B12)
+          EventKind.FAX_STATUS)  # an outgoing fax of a ticket changed state (the desk's ticket view)
 
 
 @routes.get("/wallboard")
@@ -55,10 +58,27 @@ def desk_snapshot(request: web.Request, snap: dict[str, Any]) -> dict[str, Any]:
                        for q in snap["queues"] if allowed is None or q["id"] in allowed]}
 
 
+class Outgoing:
+    """One bus event on its way to the sockets: its JSON text made once, however many sockets get it."""
+
+    __slots__ = ("event", "_text")
+
+    def __init__(self, event: Event) -> None:
+        self.event, self._text = event, None
+
+    def text(self) -> str:
+        """The websocket message for every socket that receives this event unchanged."""
+        if self._text is None:
+            kind = "decision" if self.event.kind is EventKind.ROUTING_DECISION else self.event.kind.value
+            self._text = json.dumps({"type": kind, "data": self.event.data}, default=str)
+        return self._text
+
+
 class LiveHub:
     """One bus subscription for every socket of the app: snapshots go to all (their JSON built once per view),
-    an agent's events only to that agent's sockets, routing decisions to leads. Per-socket subscriptions would
-    wake every socket for every call event of every agent (hundreds of agents: a stalled loop)."""
+    an agent's events only to that agent's sockets, routing decisions to leads, a ticket's events (fax states)
+    to the sockets showing that ticket. Per-socket subscriptions would wake every socket for every call event of
+    every agent (hundreds of agents: a stalled loop)."""
 
     def __init__(self, bus) -> None:
         self.bus = bus
@@ -66,6 +86,8 @@ class LiveHub:
         self.by_agent: dict[str, set[asyncio.Queue]] = {}
         self.leads: set[asyncio.Queue] = set()
         self.desk_clients: dict[asyncio.Queue, int] = {}
+        self.by_ticket: dict[tuple[int, int], set[asyncio.Queue]] = {}  # (tenant, ticket) -> its viewers
+        self.watching: dict[asyncio.Queue, tuple[int, int]] = {}
         self.task: asyncio.Task | None = None
         self.ticks = 0
 
@@ -82,8 +104,21 @@ class LiveHub:
             self.task = asyncio.create_task(self._run(), name="live-hub")
         return queue
 
+    def watch(self, queue: asyncio.Queue, tenant_id: int | None, ticket_id: int | None) -> None:
+        """The socket shows this ticket now (None: no ticket); the caller has checked the user may see it."""
+        old = self.watching.pop(queue, None)
+        if old is not None:
+            viewers = self.by_ticket.get(old, set())
+            viewers.discard(queue)
+            if not viewers:
+                self.by_ticket.pop(old, None)
+        if tenant_id is not None and ticket_id is not None:
+            self.watching[queue] = (tenant_id, ticket_id)
+            self.by_ticket.setdefault((tenant_id, ticket_id), set()).add(queue)
+
     def leave(self, agent_id: str, queue: asyncio.Queue) -> None:
         """A socket closed."""
+        self.watch(queue, None, None)
         self.clients.discard(queue)
         self.leads.discard(queue)
         self.desk_clients.pop(queue, None)
@@ -103,25 +138,36 @@ class LiveHub:
         except asyncio.QueueFull:
             pass  # a socket that cannot keep up loses snapshots, never blocks the others
 
+    def _targets(self, event: Event) -> list[asyncio.Queue]:
+        if event.kind is EventKind.QUEUE_STATS:
+            self.ticks += 1
+            # The desk shows queue counts only: each desk socket gets every DESK_EVERY-th snapshot, spread over
+            # the sockets so no second carries all of them.
+            return [queue for queue in self.clients if (slot := self.desk_clients.get(queue)) is None
+                    or (slot + self.ticks) % DESK_EVERY == 0]
+        if event.kind is EventKind.ROUTING_DECISION:
+            return list(self.leads)
+        if event.kind is EventKind.FAX_STATUS:
+            # Only the viewers of this ticket in the event's own tenant: a ticket id alone crosses no tenant.
+            if event.tenant_id is None:
+                return []
+            return list(self.by_ticket.get((event.tenant_id, event.data.get("ticket_id")), ()))
+        return list(self.by_agent.get(event.data.get("agent_id"), ()))
+
     async def _run(self) -> None:
         sub = self.bus.subscribe(*PUSHED, maxsize=10000)
         try:
             while True:
                 event = await sub.get()
-                if event.kind is EventKind.QUEUE_STATS:
-                    self.ticks += 1
-                    for queue in self.clients:
-                        slot = self.desk_clients.get(queue)
-                        # The desk shows queue counts only: each desk socket gets every DESK_EVERY-th snapshot,
-                        # spread over the sockets so no second carries all of them.
-                        if slot is None or (slot + self.ticks) % DESK_EVERY == 0:
-                            self._put(queue, event)
-                elif event.kind is EventKind.ROUTING_DECISION:
-                    for queue in self.leads:
-                        self._put(queue, event)
-                else:
-                    for queue in self.by_agent.get(event.data.get("agent_id"), ()):
-                        self._put(queue, event)
+                item = Outgoing(event)
+                targets = self._targets(event)
+                for start in range(0, len(targets), FAN_OUT_SLICE):
+                    if start:
+                        # Every socket woken here sends in the loop's next pass; hundreds in one pass would hold
+                        # the loop for milliseconds, so the next slice waits for the pass after.
+                        await asyncio.sleep(0)
+                    for queue in targets[start:start + FAN_OUT_SLICE]:
+                        self._put(queue, item)
         finally:
             sub.close()
 
@@ -156,7 +202,8 @@ def _live(app: web.Application) -> tuple[LiveHub, SnapshotCache]:
 @require_role(*STAFF)
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """One socket per browser tab: wallboard snapshots (`?view=desk`: the desk's slim one), and for agents
-    their offers (with the screen pop's customer file) and state changes."""
+    their offers (with the screen pop's customer file) and state changes; the desk names the ticket it shows
+    and gets that ticket's fax states."""
     # No per-message deflate: hundreds of desks on a LAN cost more CPU compressing than they save.
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=64 * 1024, compress=False)
     await ws.prepare(request)
@@ -171,7 +218,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 
     async def pump() -> None:
         while True:
-            event = await events.get()
+            item = await events.get()
+            event = item.event
             if event.kind is EventKind.QUEUE_STATS:
                 try:
                     if desk:
@@ -182,26 +230,50 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                             "type": "snapshot", "data": wallboard_snapshot(request, event.data)})
                 except web.HTTPException:
                     continue
-                await ws.send_str(text)
-                continue
-            if event.kind is EventKind.ROUTING_DECISION:
-                payload = {"type": "decision", "data": event.data}
+            elif event.kind is EventKind.CALL_OFFERED:
+                # The screen pop travels with the offer: the desk opens the customer file at once (D5).
+                pop = await request.app[DB].call(pop_for, user.id, event.data)
+                text = json.dumps({"type": event.kind.value, "data": {**event.data, "pop": pop}}, default=str)
             else:
-                payload = {"type": event.kind.value, "data": event.data}
-                if event.kind is EventKind.CALL_OFFERED:
-                    # The screen pop travels with the offer: the desk opens the customer file at once (D5).
-                    payload["data"] = {**event.data,
-                                       "pop": await request.app[DB].call(pop_for, user.id, event.data)}
-            await ws.send_str(json.dumps(payload, default=str))
+                text = item.text()
+            await ws.send_str(text)
 
     pump_task = asyncio.create_task(pump())
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
                 await ws.send_str('{"type": "pong"}')
+            elif msg.type == WSMsgType.TEXT:
+                await _listen(request, hub, events, msg.data)
             elif msg.type == WSMsgType.ERROR:
                 break
     finally:
         pump_task.cancel()
         hub.leave(me, events)
     return ws
+
+
+async def _listen(request: web.Request, hub: LiveHub, events: asyncio.Queue, text: str) -> None:
+    """A message from the page: `{"watch": "ticket", "id": N}` (N null: none) names the ticket it shows, whose
+    events (fax states) it then receives; only a ticket the user may see through the scoped accessor counts."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return
+    if not isinstance(message, dict) or message.get("watch") != "ticket":
+        return
+    ticket_id = message.get("id")
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+        hub.watch(events, None, None)
+        return
+    user, remote = request[USER], request.remote or ""
+
+    def tenant_of() -> int | None:
+        from appliance.models import Ticket
+        from appliance.models.access import Scope, load_actor
+        try:
+            return Scope(load_actor(user.id, remote)).get(Ticket, ticket_id).tenant_id
+        except (NotFound, Forbidden):
+            return None
+    tenant_id = await request.app[DB].call(tenant_of)
+    hub.watch(events, tenant_id, ticket_id if tenant_id is not None else None)
