@@ -82,6 +82,21 @@ def columns_problem(columns: Mapping[str, Any]) -> str | None:
     return None
 
 
+def same_server_database(dsn: str, other: str) -> bool:
+    """Whether two PostgreSQL connection strings name the same database on the same server."""
+    psycopg = _psycopg()
+
+    def key(conninfo: str) -> tuple[str, str, str]:
+        try:
+            parts = psycopg.conninfo.conninfo_to_dict(conninfo.replace("postgres://", "postgresql://", 1))
+        except psycopg.ProgrammingError:
+            return ("?", "?", conninfo)
+        host = str(parts.get("host") or "localhost")
+        return ("localhost" if host in ("127.0.0.1", "::1") else host, str(parts.get("port") or 5432),
+                str(parts.get("dbname") or parts.get("user") or ""))
+    return key(dsn) == key(other)
+
+
 def mask_dsn(dsn: str) -> str:
     """The DSN with its password replaced, for display."""
     if not dsn.startswith(PG_PREFIXES) or "@" not in dsn:

@@ -3,6 +3,7 @@ the staff directory."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Mapping
 
 import peewee
@@ -12,6 +13,7 @@ from appliance.domain.errors import Forbidden, ValidationError
 from appliance.domain.permissions import ROLE_NAMES, Perm, unknown_rights
 from appliance.domain.schema import Field, Schema
 from appliance.lookup import sql as lookup_sql
+from appliance.models import database_proxy
 from appliance.models import (Category, Mailbox, Profile, ServiceAddress, Skill, SlaPolicy, StaffEntry, Team,
                               TeamMember, Tenant, User, UserSkill)
 from appliance.models.access.resource import Resource
@@ -90,7 +92,8 @@ class TenantResource(Resource):
         """Normalise and check in place; the SQL hook's parts are checked together."""
         errors = {}
         if data.get("lookup_sql_dsn"):
-            errors["lookup_sql_dsn"] = lookup_sql.dsn_problem(data["lookup_sql_dsn"])
+            errors["lookup_sql_dsn"] = lookup_sql.dsn_problem(data["lookup_sql_dsn"]) or _own_database(
+                data["lookup_sql_dsn"])
         if data.get("lookup_sql_query"):
             errors["lookup_sql_query"] = lookup_sql.query_problem(data["lookup_sql_query"])
         if "lookup_sql_map" in data:
@@ -110,6 +113,18 @@ class TenantResource(Resource):
         url = data.get("lookup_url")
         if url and not url.startswith(("http://", "https://")):
             raise ValidationError({"lookup_url": "must be an http(s) URL"})
+
+
+def _own_database(dsn: str) -> str | None:
+    """The hook must not read the appliance's own database: it would see every tenant's rows."""
+    db = database_proxy.obj
+    if dsn.startswith(lookup_sql.SQLITE_PREFIX) and isinstance(db, peewee.SqliteDatabase):
+        same = os.path.realpath(dsn[len(lookup_sql.SQLITE_PREFIX):]) == os.path.realpath(db.database)
+    elif dsn.startswith(lookup_sql.PG_PREFIXES) and isinstance(db, peewee.PostgresqlDatabase):
+        same = lookup_sql.same_server_database(dsn, db.database)
+    else:
+        same = False
+    return "is the appliance's own database" if same else None
 
 
 class UserResource(Resource):

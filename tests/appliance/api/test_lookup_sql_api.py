@@ -35,6 +35,11 @@ async def test_tenant_sql_hook_identifies_and_times_out(appliance, first_boot, h
     assert status == 400 and set(answer["fields"]) == {"lookup_sql_dsn", "lookup_sql_query", "lookup_sql_map"}
     status, answer = await admin.call("PATCH", path, {"lookup_sql_dsn": dsn})
     assert status == 400 and "needs a query" in answer["fields"]["lookup_sql_query"]
+    # The appliance's own database would show every tenant's rows.
+    own = f"sqlite:///{appliance.db.peewee.database}" if appliance.db.is_sqlite else \
+        appliance.db.peewee.database.replace("appliance@", "reader:pw@")
+    status, answer = await admin.call("PATCH", path, {"lookup_sql_dsn": own, "lookup_sql_query": QUERY})
+    assert status == 400 and answer["fields"]["lookup_sql_dsn"] == "is the appliance's own database"
     status, answer = await admin.call("PATCH", path, {"lookup_sql_query": "SELECT 1 WHERE :who = 1"})
     assert status == 400 and ":who" in answer["fields"]["lookup_sql_query"]
     # A tenant's own admin may not point the hook anywhere (it reads files and databases of the box).

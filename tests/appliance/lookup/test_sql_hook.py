@@ -149,5 +149,8 @@ def test_dsn_checks_and_masking() -> None:
     assert "must start with" in sql.dsn_problem("mysql://x")
     assert sql.mask_dsn("postgresql://crm:pw@db.example:5432/crm") == "postgresql://crm:***@db.example:5432/crm"
     assert sql.mask_dsn("postgresql://db.example/crm") == "postgresql://db.example/crm"
+    assert sql.same_server_database("postgresql://a:x@127.0.0.1/app", "postgresql://b@localhost:5432/app")
+    assert not sql.same_server_database("postgresql://a@127.0.0.1/crm", "postgresql://a@127.0.0.1/app")
+    assert not sql.same_server_database("postgresql://a@db1/app", "postgresql://a@db2/app")
     assert sql.columns_problem({"kdnr": "number"}) is None
     assert "customer fields" in sql.columns_problem({"kdnr": "salary"})
