@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from appliance.domain.acd import AcdError, AgentState
+from appliance.domain.acd import AcdError, AgentState, UnknownAgent
 from appliance.domain.queue_script import ScriptError, parse
 from appliance.pbx.setup import human_agent_id
 from appliance.webui.keys import DB, SUPERVISOR, USER
@@ -119,6 +119,10 @@ async def agent_action(request: web.Request) -> web.Response:
     body = await _json(request)
     agent_id = human_agent_id(request[USER].id)
     action = request.match_info["action"]
+    try:
+        bridge.engine.agent(agent_id)
+    except UnknownAgent:
+        raise _error(404, "no_phone_profile", "You have no phone profile (extension); ask your administrator.") from None
     if action == "login":
         mode = body.get("mode", "inbound")
         if mode not in ("inbound", "outbound", "back_office"):

@@ -16,16 +16,31 @@ class InvalidExtension(AcdConfigError):
     """An extension number is not 1 to 6 digits (B20)."""
 
 
-class UnknownAgent(AcdError, KeyError):
+class _Unknown(AcdError, KeyError):
+    """An id the engine does not know; reads as "unknown <what> <id>" (KeyError alone would print "'u3'")."""
+
+    what = "object"
+
+    def __str__(self) -> str:
+        return f"unknown {self.what} {self.args[0]}" if self.args else f"unknown {self.what}"
+
+
+class UnknownAgent(_Unknown):
     """No agent with that id is known to the engine."""
 
+    what = "agent"
 
-class UnknownQueue(AcdError, KeyError):
+
+class UnknownQueue(_Unknown):
     """No queue with that id is known to the engine."""
 
+    what = "queue"
 
-class UnknownCall(AcdError, KeyError):
+
+class UnknownCall(_Unknown):
     """No live call with that id is known to the engine."""
+
+    what = "call"
 
 
 class InvalidTransition(AcdError):

@@ -94,6 +94,8 @@ async def test_agent_without_a_phone_profile_and_with_one(appliance, first_boot,
     token = await csrf_from(http, "/wallboard")
     async with http.get("/api/v1/acd/me") as r:
         assert r.status == 404 and (await r.json())["error"] == "no_phone_profile"
+    async with http.post("/api/v1/acd/me/ready", json={}, headers={"X-CSRF-Token": token}) as r:
+        assert r.status == 404 and (await r.json())["error"] == "no_phone_profile"
     from appliance.domain.acd import Agent
     bridge = appliance.supervisor.service("pbx_bridge").bridge
     bridge.engine.add_agent(Agent(f"u{agent.id}", extension="2001"))
