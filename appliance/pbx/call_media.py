@@ -30,8 +30,11 @@ def _sending_address(tenant_id: int, mailbox_id: int | None) -> str:
 
 
 def file_voicemail(record: dict[str, Any], tenant_id: int | None, ticket_id: int | None,
-                   load_audio: Callable[[str], bytes]) -> VoiceMessage | None:
+                   load_audio: Callable[[str], bytes], box: Any = None) -> VoiceMessage | None:
     """Attach the call's voice message to its phone ticket and queue the e-mail; None without one.
+
+    `box` (appliance.security.secrets.SecretBox) opens the mailbox's sealed S/MIME key, so a mailbox that
+    signs its mail signs these too.
 
     The audio is already in the document store (`record["voicemail"]["digest"]`). A mailbox with no e-mail
     address to send from keeps the message on the ticket and says why no mail went out.
@@ -65,7 +68,8 @@ def file_voicemail(record: dict[str, Any], tenant_id: int | None, ticket_id: int
                                                    load_audio(row.digest))])
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: no auto-replies to this
         settings = autoreply.mailbox_settings(ticket.mailbox_id) if ticket.mailbox_id else {}
-        queued = outbox.enqueue(tenant_id, None, mail, sender, [vm["to"]], kind="voicemail", settings=settings)
+        queued = outbox.enqueue(tenant_id, None, mail, sender, [vm["to"]], kind="voicemail", settings=settings,
+                                box=box)
         MailOutbox.update(ticket=ticket.id).where(MailOutbox.id == queued.id).execute()
         row.outbox_id = queued.id
     row.save()

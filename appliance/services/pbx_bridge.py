@@ -21,13 +21,14 @@ from appliance.pbx.bridge import AcdBridge
 from appliance.pbx.phone_tickets import file_call
 from appliance.pbx.setup import AcdSetup, load_setup
 from appliance.pbx.simulated import SimulatedPbx
+from appliance.security.secrets import SecretBox
 from appliance.supervisor import Service
 
 log = logging.getLogger(__name__)
 
 
 def save_record(record: dict[str, Any], tenant_id: int | None,
-                load_audio: Callable[[str], bytes] | None = None) -> None:
+                load_audio: Callable[[str], bytes] | None = None, box: Any = None) -> None:
     """Write one call's history row and file it on a phone ticket, in one transaction; a replay of the same
     call id is ignored (nothing twice). A voice message is filed and mailed, survey answers stored, alike."""
     from appliance.models.acd import CallRecord
@@ -46,7 +47,7 @@ def save_record(record: dict[str, Any], tenant_id: int | None,
     ).on_conflict_ignore().execute()
     save_survey(record, ticket_tenant or tenant_id)
     if load_audio is not None:
-        file_voicemail(record, ticket_tenant, ticket_id, load_audio)
+        file_voicemail(record, ticket_tenant, ticket_id, load_audio, box)
 
 
 def tenant_region(tenant_id: int) -> str:
@@ -104,9 +105,14 @@ class PbxBridgeService(Service):
         self.bridge: AcdBridge | None = None
         self.setup: AcdSetup | None = None
         self._task: asyncio.Task | None = None
+        self._box: SecretBox | None = None
 
     async def start(self) -> None:
         adapter_name = self.ctx.config["adapter"]
+        data = self.ctx.shared.get("data_dir")
+        if data is not None:  # opens the mailbox's sealed S/MIME key for voice-message mails
+            self._box = SecretBox(await asyncio.get_running_loop().run_in_executor(None, data.read_key,
+                                                                                   data.store_key))
         if adapter_name == "csta":
             raise RuntimeError("the CSTA adapter is not built yet (ACD-card issue); use simulator or ami")
         self.setup = setup = await self.ctx.db.call(load_setup, adapter_name == "simulator")
@@ -193,7 +199,8 @@ class PbxBridgeService(Service):
     async def _record(self, record: dict[str, Any]) -> None:
         tenant = self.setup.queue_tenants.get(record["queue_id"]) if self.setup else None
         try:
-            await self.ctx.db.call(save_record, record, tenant, self.ctx.store.get if self.ctx.store else None)
+            await self.ctx.db.call(save_record, record, tenant, self.ctx.store.get if self.ctx.store else None,
+                                   self._box)
         except peewee.PeeweeException as exc:
             log.error("call record %s not saved: %r", record["call_id"], exc)
         if self.ctx.metrics is not None:

@@ -100,3 +100,37 @@ async def test_survey_answers_are_stored_once_per_question(first_boot, database_
 
     assert await db.call(answers) == [(1, "overall", 5, "u7", tenant), (3, "again", 3, "u7", tenant)]
     db.close()
+
+
+async def test_a_signing_mailbox_signs_its_voice_message_mails(first_boot, database_url) -> None:
+    import os
+
+    from appliance.mail import certs, credentials
+    from appliance.security.secrets import SecretBox
+    from tests.appliance.mail.pki import identity
+    db = Database(database_url)
+    tenant = await db.call(configure, True)
+    box = SecretBox(os.urandom(32))
+    hotline = identity("hotline@acme.example")
+
+    def sign_everything() -> None:
+        from appliance.models import Mailbox
+        mailbox = Mailbox.get(Mailbox.tenant == tenant)
+        mailbox.settings = '{"smime_sign": true}'
+        mailbox.save()
+        credentials.add_keypair(box, tenant, mailbox.id, "hotline@acme.example",
+                                certs.from_pem(hotline.cert_pem, hotline.key_pem(), ""))
+
+    await db.call(sign_everything)
+    vm = {"to": "boss@acme.example", "digest": "cd" * 32, "content_type": "audio/wav", "duration_s": 3.0,
+          "size": len(AUDIO)}
+    await db.call(save_record, record("sim-signed", voicemail=vm), tenant, lambda digest: AUDIO, box)
+
+    def sent():
+        from appliance.mail.models import MailOutbox
+        return MailOutbox.get(MailOutbox.kind == "voicemail")
+
+    outbox = await db.call(sent)
+    mail = email.message_from_bytes(bytes(outbox.raw), policy=policy.default)
+    assert mail.get_content_type() == "multipart/signed", mail.get_content_type()
+    db.close()
