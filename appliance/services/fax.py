@@ -28,6 +28,7 @@ from appliance.fax.diagnose import check_line
 from appliance.fax.intake import CHANNEL, FaxProcessor
 from appliance.fax.lines import EmulatedFaxNetwork, FaxLine, build_emulated, parse_lines
 from appliance.fax.models import FaxOutbox
+from appliance.fax.outbox_view import status_event
 from appliance.fax.pending import PendingCall, PendingFaxes
 from appliance.intake.pipeline import IntakePipeline
 from appliance.intake.spool import SpoolEntry, channel_spool
@@ -153,6 +154,7 @@ class FaxService(Service):
         while True:
             job = await self.ctx.db.call(claim_job)
             if job is not None:
+                self._announce(job)
                 await self._send(line, job)
                 continue
             call_id = secrets.token_hex(16)
@@ -228,13 +230,14 @@ class FaxService(Service):
             data = self.ctx.store.get(job.document)
             pages = await asyncio.get_running_loop().run_in_executor(None, document_to_pages, data)
             self.progress[job.id] = {"phase": "dialing", "page": 0, "of": len(pages)}
-            unsubscribe = line.modem.on_event(lambda event: self._track(job.id, event))
+            self._announce(job, self.progress[job.id])
+            unsubscribe = line.modem.on_event(lambda event: self._track(job, event))
             try:
                 report = await line.modem.send(job.number, pages)
             finally:
                 unsubscribe()
         except (FaxError, CallFailed) as exc:
-            await self.ctx.db.call(finish_job, job.id, False, str(exc), {})
+            self._announce(await self.ctx.db.call(finish_job, job.id, False, str(exc), {}))
             return
         finally:
             self.progress.pop(job.id, None)
@@ -243,17 +246,23 @@ class FaxService(Service):
         data = {"ok": report.ok, "number": report.number, "remote_id": report.remote_id, "reason": report.reason,
                 "pages": [{"page": p.index + 1, "status": p.status.name, "attempts": p.attempts} for p in report.pages],
                 "pages_confirmed": report.pages_confirmed}
-        await self.ctx.db.call(finish_job, job.id, report.ok, report.reason or "", data)
+        self._announce(await self.ctx.db.call(finish_job, job.id, report.ok, report.reason or "", data))
 
+    def _announce(self, job: FaxOutbox, progress: dict[str, Any] | None = None) -> None:
+        """Tell the desks showing the fax's ticket its state (pushed over their websockets)."""
+        event = status_event(job, progress)
+        if event is not None:
+            self.ctx.bus.publish(event)
 
-    def _track(self, job_id: int, event: LineEvent) -> None:
+    def _track(self, job: FaxOutbox, event: LineEvent) -> None:
         """Which page of an outgoing fax is on the line (the pages before it are confirmed)."""
-        progress = self.progress.get(job_id)
+        progress = self.progress.get(job.id)
         if progress is None:
             return
         progress["phase"] = event.state.value
-        if event.state is LineState.PAGE and event.detail.isdigit():
+        if event.state is LineState.PAGE and event.detail.isdigit() and progress["page"] != int(event.detail):
             progress["page"] = int(event.detail)
+            self._announce(job, progress)  # a new page on the line: the desk counts along
 
 
 def join_pages(call: PendingCall) -> tuple[bytes, list[str]]:
@@ -291,8 +300,9 @@ def claim_job() -> FaxOutbox | None:
     return FaxOutbox.get_by_id(job.id)
 
 
-def finish_job(job_id: int, ok: bool, error: str, report: dict[str, Any]) -> None:
-    """Record the outcome: sent (with the transmission report on the ticket), retried later, or failed."""
+def finish_job(job_id: int, ok: bool, error: str, report: dict[str, Any]) -> FaxOutbox:
+    """Record the outcome: sent (with the transmission report on the ticket), retried later, or failed; the row
+    as it is now."""
     from appliance.models import Message
     job = FaxOutbox.get_by_id(job_id)
     if ok:
@@ -305,7 +315,7 @@ def finish_job(job_id: int, ok: bool, error: str, report: dict[str, Any]) -> Non
         wait = RETRY_S[min(job.attempts - 1, len(RETRY_S) - 1)]
         FaxOutbox.update(state="queued", last_error=error[:300],
                          next_at=utcnow() + datetime.timedelta(seconds=wait)).where(FaxOutbox.id == job_id).execute()
-        return
+        return FaxOutbox.get_by_id(job_id)
     if job.ticket_id and job.tenant_id:
         pages = ", ".join(f"page {p['page']}: {p['status']}" for p in report.get("pages", []))
         text = (f"Fax to {job.number} {'sent' if ok else 'failed'} after {job.attempts} attempt(s)"
@@ -314,3 +324,4 @@ def finish_job(job_id: int, ok: bool, error: str, report: dict[str, Any]) -> Non
                        recipient=job.number, subject=f"Fax transmission report ({job.number})", body=text,
                        source_ref=f"fax-outbox:{job_id}", idempotency_key=f"fax-out:{job_id}",
                        created_at=utcnow())
+    return FaxOutbox.get_by_id(job_id)

@@ -6,7 +6,6 @@ The ticket is read through the scoped accessor, so an agent reaches only faxes o
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 from typing import Any
 
@@ -14,8 +13,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from appliance.domain.errors import Forbidden, NotFound
+from appliance.fax.outbox_view import outbox_view as job_json, status_event
 from appliance.models.access import Scope, load_actor
-from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
+from appliance.webui.keys import BUS, DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import STAFF
 from appliance.webui.security import require_role
 
@@ -27,19 +27,6 @@ LISTED = 50  # outgoing faxes shown per ticket
 def _error(status: int, code: str, message: str, **extra: Any) -> web.HTTPException:
     cls = {400: web.HTTPBadRequest, 404: web.HTTPNotFound}[status]
     return cls(text=json.dumps({"error": code, "message": message, **extra}), content_type="application/json")
-
-
-def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value else None
-
-
-def job_json(job: Any) -> dict[str, Any]:
-    """One outbox row as the desk shows it."""
-    report = json.loads(job.report or "{}")
-    return {"id": job.id, "number": job.number, "state": job.state, "attempts": job.attempts,
-            "last_error": job.last_error, "next_at": _iso(job.next_at), "created_at": _iso(job.created_at),
-            "sent_at": _iso(job.sent_at), "pages": report.get("pages", []),
-            "pages_confirmed": report.get("pages_confirmed"), "report_url": f"/desk/faxes/{job.id}/report"}
 
 
 def _ticket(user_id: int, remote: str, ticket_id: int) -> Any:
@@ -128,6 +115,9 @@ async def send_from_ticket(request: web.Request) -> web.Response:
         from appliance.fax.models import FaxOutbox
         return FaxOutbox.get_by_id(queue_fax(ticket.tenant_id, ticket.id, number, document))
     job = await request.app[DB].call(queue)
+    event = status_event(job)
+    if event is not None:  # other desks showing this ticket list the new fax at once
+        request.app[BUS].publish(event)
     service = request.app[SUPERVISOR].service("fax")
     if service is not None:
         service.wake_outbox()

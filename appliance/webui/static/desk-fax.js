@@ -1,6 +1,7 @@
 // "Send as fax" in the desk's ticket view: a dialog queues a cover text and/or a document in the fax outbox;
-// the ticket lists its outgoing faxes with their state, refreshed while one is queued or being sent.
-// desk.js owns the ticket view; this script follows the ticket it shows through #ticket's data-id.
+// the ticket lists its outgoing faxes with their state, pushed over the desk's websocket (`fax.status`) as they
+// change. desk.js owns the ticket view and the socket; this script follows the ticket it shows through #ticket's
+// data-id and names it to the server (`{"watch": "ticket"}`), which then sends that ticket's fax states.
 "use strict";
 (function () {
   const root = document.getElementById("desk");
@@ -9,11 +10,11 @@
   const CSRF = root.dataset.csrf;
   const T = dialog.dataset;
   const MAX_BYTES = 20 * 1024 * 1024;
-  const REFRESH_MS = 1500;
   const $ = (id) => document.getElementById(id);
   let ticketId = null;
   let prefill = "";
-  let timer = null;
+  let items = [];
+  let socket = null;
   let running = true;
   let loading = Promise.resolve();  // the ticket's faxes and number, asked for when the ticket opens
 
@@ -42,7 +43,7 @@
     return parts.filter(Boolean).join(" · ");
   }
 
-  function render(items) {
+  function render() {
     const list = $("ticket-faxes");
     $("ticket-faxes-box").hidden = items.length === 0;
     list.replaceChildren(...items.map((job) => el("li", {class: `msg dir-out fax-job fax-${job.state}`,
@@ -57,7 +58,6 @@
   }
 
   async function refresh() {
-    clearTimeout(timer);
     const id = ticketId;
     if (!id) return;
     const resp = await fetch(`/desk/tickets/${id}/faxes`, {credentials: "same-origin",
@@ -66,10 +66,22 @@
     const data = await resp.json();
     prefill = data.number || "";
     running = data.running;
-    render(data.items);
-    if (data.items.some((j) => j.state === "queued" || j.state === "sending")) {
-      timer = setTimeout(refresh, REFRESH_MS);
+    items = data.items;
+    render();
+  }
+
+  function watch() {
+    // The server pushes this ticket's fax states to this socket only after checking the agent may see it.
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({watch: "ticket", id: ticketId ? Number(ticketId) : null}));
     }
+  }
+
+  function pushed(fax) {
+    // A fax.status push: replace the fax shown or put a new one on top (newest first, as the list loads).
+    const at = items.findIndex((j) => j.id === fax.id);
+    if (at >= 0) items[at] = fax; else items.unshift(fax);
+    render();
   }
 
   function follow() {
@@ -77,8 +89,10 @@
     const id = ticket.hidden ? null : ticket.dataset.id || null;
     if (id === ticketId) return;
     ticketId = id;
+    items = [];
     $("ticket-faxes").replaceChildren();
     $("ticket-faxes-box").hidden = true;
+    watch();
     loading = refresh();
   }
 
@@ -89,15 +103,13 @@
 
   async function open() {
     if (!ticketId || dialog.open) return;
+    await loading;  // the number to prefill (asked for as the ticket opened): the dialog opens complete
+    if (!ticketId || dialog.open) return;
     $("fax-form").reset();
     showError("");
+    $("fax-number").value = prefill;
     dialog.showModal();
-    $("fax-number").focus();
-    await loading;
-    if (!$("fax-number").value) {
-      $("fax-number").value = prefill;
-      if (prefill && document.activeElement === $("fax-number")) $("fax-cover").focus();
-    }
+    (prefill ? $("fax-cover") : $("fax-number")).focus();
   }
 
   async function submit(ev) {
@@ -125,6 +137,15 @@
     }
   }
 
+  root.addEventListener("desk:socket", (ev) => {
+    socket = ev.detail;
+    watch();
+    if (ticketId) loading = refresh();  // what changed while the socket was away
+  });
+  root.addEventListener("desk:event", (ev) => {
+    const {type, data} = ev.detail;
+    if (type === "fax.status" && ticketId && String(data.ticket_id) === ticketId && data.fax) pushed(data.fax);
+  });
   new MutationObserver(follow).observe($("ticket"), {attributes: true, attributeFilter: ["data-id", "hidden"]});
   $("act-fax").addEventListener("click", open);
   $("fax-cancel").addEventListener("click", () => dialog.close());

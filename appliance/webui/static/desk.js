@@ -307,7 +307,11 @@
   function connect(delay) {
     const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws?view=desk`);
     const link = document.body;
-    ws.onopen = () => { link.dataset.link = "live"; delay = 1000; };
+    ws.onopen = () => {
+      link.dataset.link = "live";
+      delay = 1000;
+      root.dispatchEvent(new CustomEvent("desk:socket", {detail: ws}));  // desk-fax.js names the ticket shown
+    };
     ws.onclose = () => {
       link.dataset.link = "offline";
       setTimeout(() => connect(Math.min((delay || 1000) * 2, 15000)), delay || 1000);
