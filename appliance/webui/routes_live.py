@@ -13,7 +13,9 @@ from aiohttp import WSMsgType, web
 from appliance.bus import Event, EventKind
 from appliance.domain.errors import Forbidden, NotFound
 from appliance.pbx.setup import human_agent_id
+from appliance.webui import locale
 from appliance.webui.keys import BUS, DB, USER
+from appliance.webui.locale import N_
 from appliance.webui.routes_acd import LEADS, STAFF, bridge_of, visible_queues
 from appliance.webui.routes_desk import pop_for
 from appliance.webui.security import csrf_token, require_role
@@ -28,6 +30,16 @@ PUSHED = (EventKind.QUEUE_STATS, EventKind.CALL_OFFERED, EventKind.OFFER_WITHDRA
           EventKind.FAX_STATUS)  # an outgoing fax of a ticket changed state (the desk's ticket view)
 
 
+# Strings wallboard.js shows, translated into the page's data attribute (no inline script under the CSP). An agent's
+# state is shown by the legend's words: ready is "free", reserved (an offer ringing) counts as busy.
+WALLBOARD_STRINGS = (
+    N_("No queues are configured for you yet."), N_("waiting"), N_("offered"), N_("answered"), N_("abandoned"),
+    N_("SL"), N_("avg wait"), N_("longest"), N_("Today"), N_("Last 15 min"), N_("unknown"), N_("callback"),
+    N_("nobody waiting"), N_("No agent is logged in."), N_("ext."), N_("free"), N_("busy"), N_("ringing"),
+    N_("paused"), N_("wrap-up"), N_("live"), N_("reconnecting…"),
+)
+
+
 @routes.get("/wallboard")
 @require_role(*STAFF)
 @aiohttp_jinja2.template("wallboard.html")
@@ -35,7 +47,8 @@ async def wallboard(request: web.Request) -> dict[str, Any]:
     """Queues, waiting calls and agents, live; `?compact=1` for a wall screen."""
     user = request[USER]
     return {"user": user, "csrf": await csrf_token(request), "section": "wallboard",
-            "compact": request.query.get("compact") == "1", "lead": user.role in LEADS}
+            "compact": request.query.get("compact") == "1", "lead": user.role in LEADS,
+            "strings_json": json.dumps(locale.strings(WALLBOARD_STRINGS), ensure_ascii=False)}
 
 
 def wallboard_snapshot(request: web.Request, snap: dict[str, Any]) -> dict[str, Any]:

@@ -43,3 +43,32 @@ def test_translations_per_task() -> None:
                                                                      "Not in the catalogue: 李": "Not in the catalogue: 李"}
     locale.use_language("en")
     assert locale.gettext("Take next") == "Take next"
+
+
+def _js_calls(script: str, name: str) -> set[str]:
+    """The string literals a page script passes to its translation function (`S("…")`, `T("…")`)."""
+    import re
+    from pathlib import Path
+    text = (Path(locale.__file__).parents[1] / "static" / script).read_text(encoding="utf-8")
+    return set(re.findall(rf'\b{name}\("([^"\\]+)"\)', text))
+
+
+def test_script_strings_come_translated_from_the_page() -> None:
+    """Every string the desk's and the wallboard's scripts translate is rendered into their page's data attribute
+    (so it reaches the catalogue, which the first test holds complete); the wallboard's states too."""
+    import re
+    from pathlib import Path
+    from appliance.webui.routes_desk import JS_STRINGS
+    from appliance.webui.routes_live import WALLBOARD_STRINGS
+    wallboard = _js_calls("wallboard.js", "T")
+    assert {"Today", "No agent is logged in.", "reconnecting…"} <= wallboard
+    assert wallboard <= set(WALLBOARD_STRINGS)
+    source = (Path(locale.__file__).parents[1] / "static" / "wallboard.js").read_text(encoding="utf-8")
+    words = re.search(r"const stateWord = \{([^}]*)\}", source).group(1)
+    assert set(re.findall(r'"([^"]+)"', words)) <= set(WALLBOARD_STRINGS)
+    assert _js_calls("desk.js", "S") <= set(JS_STRINGS)
+    locale.use_language("de")
+    try:
+        assert locale.strings(["Today", "nobody waiting"]) == {"Today": "Heute", "nobody waiting": "niemand wartet"}
+    finally:
+        locale.use_language("en")

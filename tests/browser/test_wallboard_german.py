@@ -1,0 +1,35 @@
+"""In Chromium, in German: the wallboard's script shows its words from the page's translated strings (queue
+cards, KPIs, agent states, the link badge), and the admin tables of services and fax lines have German headers."""
+from __future__ import annotations
+
+from tests.browser.conftest import browser_login_admin, eventually, screenshot
+
+
+async def test_wallboard_and_admin_tables_in_german(appliance, first_boot, page) -> None:
+    await browser_login_admin(page, first_boot.admin_password)
+    await page.select_option("form.lang-form select", "de")
+    await page.click("form.lang-form button")
+    await page.wait_for_selector("html[lang=de]")
+    headers = await page.locator("table.grid thead th").all_text_contents()
+    assert "Dienst" in headers and "Neustarts" in headers and "Laufzeit" in headers
+
+    await page.goto("/wallboard")
+    card = page.locator(".queue[data-queue=support]")
+    await card.wait_for()
+    assert await card.locator("h3").all_text_contents() == ["Heute", "Letzte 15 Min."]
+    labels = await card.locator(".kpi .l").all_text_contents()
+    assert labels[:3] == ["angeboten", "angenommen", "aufgelegt"] and "Ø Wartezeit" in labels
+    await page.wait_for_selector(".agent.ready")
+    assert await page.locator(".agent.ready .state").first.text_content() == "frei"
+
+    async def live() -> bool:
+        return await page.locator("#link").inner_text() == "live"
+    await eventually(live)
+    page_text = await page.locator("main").inner_text()
+    for english in ("offered", "answered", "Today", "Last 15 min", "nobody waiting"):
+        assert english not in page_text, english
+    await screenshot(page, "wallboard-german")
+
+    await page.goto("/admin/fax")
+    headers = await page.locator("table.grid thead th").all_text_contents()
+    assert "Leitung" in headers and "Gerät" in headers and "Letzter Fehler" in headers
