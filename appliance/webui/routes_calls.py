@@ -45,7 +45,8 @@ def _live_call_of(bridge, call_id: str, agent_id: str):
     return call
 
 
-@routes.post(r"/api/v1/acd/calls/{call_id}/{action:" + ACTIONS + "}")
+@api("POST", r"/acd/calls/{call_id}/{action:" + ACTIONS + "}", "Mute or unmute, consult, cancel or complete "
+     "the consultation, three-way, leave (your own call)", "acd", table=routes)
 @require_role(*STAFF)
 async def control(request: web.Request) -> web.Response:
     """Mute/unmute, consult (body: target = extension or number), cancel or complete it, three-way, leave."""
@@ -89,7 +90,7 @@ def _colleague_or_outside(service, bridge, me: str, target: str) -> None:
         raise _error(404, "no_such_colleague", f"Extension {target} is not a colleague of yours.")
 
 
-@routes.get(r"/api/v1/acd/calls/{call_id}/parties")
+@api("GET", r"/acd/calls/{call_id}/parties", "Who is on your call and in which state", "acd", table=routes)
 @require_role(*STAFF)
 async def parties(request: web.Request) -> web.Response:
     """Who is on the call and in which state (the call panel)."""
