@@ -20,10 +20,12 @@ declare -A tools=(
   [tiffinfo]=libtiff-tools
   [/usr/sbin/clamd]=clamav-daemon
   [clamscan]=clamav
+  # Not a command: Chromium draws Chinese names with this font (else as empty boxes) in the desk's browser test.
+  [/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc]=fonts-noto-cjk
 )
 missing_pkgs=()
 missing_tools=()
-have() { case "$1" in /*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }
+have() { case "$1" in /*) [ -e "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }
 for t in "${!tools[@]}"; do
   have "$t" || { missing_tools+=("$t"); missing_pkgs+=("${tools[$t]}"); }
 done

@@ -20,3 +20,13 @@ def require_tool(name: str, package: str | None = None) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(why + "; CI=true makes a missing tool a failure")
     pytest.skip(why)
+
+
+def require_file(path: str, package: str) -> str:
+    """Return `path` if a Debian package put it there (a font, a data file), else skip (fail with CI=true)."""
+    if os.path.exists(path):
+        return path
+    why = f"missing file {path} (Debian package {package})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(why + "; CI=true makes a missing tool a failure")
+    pytest.skip(why)
