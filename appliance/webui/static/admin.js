@@ -4,6 +4,8 @@
   const table = document.getElementById("services");
   if (!table) return;
   const csrf = table.dataset.csrf;
+  const STRINGS = JSON.parse(table.dataset.strings || "{}");  // translated by the page (services.html)
+  const T = (s) => STRINGS[s] || s;
   const fmtUptime = (s) => s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.floor(s % 3600 / 60)} min`
     : s >= 60 ? `${Math.floor(s / 60)} min ${Math.floor(s % 60)} s` : `${Math.floor(s)} s`;
 
@@ -22,7 +24,7 @@
         row.querySelector(".err").textContent = s.last_error || "";
       }
       const overall = document.getElementById("overall");
-      overall.textContent = data.degraded ? "Degraded" : "All running";
+      overall.textContent = data.degraded ? T("Degraded") : T("All running");
       overall.className = `badge ${data.degraded ? "warn" : "ok"}`;
       const m = data.metrics;
       const set = (id, v, unit, d) => { if (v !== undefined) document.getElementById(id).textContent = `${v.toFixed(d)} ${unit}`; };
@@ -30,9 +32,9 @@
       set("rss", m["appliance.rss_mb"], "MB", 0);
       set("dbsize", m["appliance.db_mb"], "MB", 1);
       set("disk", m["appliance.disk_free_gb"], "GB", 1);
-      document.getElementById("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
+      document.getElementById("refreshed").textContent = T("updated") + " " + new Date().toLocaleTimeString();
     } catch (e) {
-      document.getElementById("refreshed").textContent = "connection lost, retrying…";
+      document.getElementById("refreshed").textContent = T("connection lost, retrying…");
     }
   }
 
@@ -41,9 +43,9 @@
     if (!form) return;
     ev.preventDefault();
     const btn = form.querySelector("button");
-    btn.disabled = true; btn.textContent = "Restarting…";
+    btn.disabled = true; btn.textContent = T("Restarting…");
     const r = await fetch(form.action, { method: "POST", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
-    btn.disabled = false; btn.textContent = r.ok ? "Restart" : "Failed";
+    btn.disabled = false; btn.textContent = r.ok ? T("Restart") : T("Failed");
     refresh();
   });
   const demo = document.getElementById("demo-setup");
@@ -53,9 +55,10 @@
     const r = await fetch("/admin/demo-setup", { method: "POST", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
     const body = await r.json();
     demo.disabled = false;
-    out.textContent = !r.ok ? "failed" : body.agent_password
-      ? `Done. Log in as ${body.agent} with the one-time password ${body.agent_password} (shown once).`
-      : `Done${body.addresses.length ? "" : " (it was already set up)"}.`;
+    out.textContent = !r.ok ? T("failed") : body.agent_password
+      ? `${T("Done.")} ${T("Log in as %(agent)s with the one-time password %(password)s (shown once).")
+        .replace("%(agent)s", body.agent).replace("%(password)s", body.agent_password)}`
+      : body.addresses.length ? T("Done.") : T("Done (it was already set up).");
   });
   setInterval(refresh, 2000);
   refresh();

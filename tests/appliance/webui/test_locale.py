@@ -72,3 +72,17 @@ def test_script_strings_come_translated_from_the_page() -> None:
         assert locale.strings(["Today", "nobody waiting"]) == {"Today": "Heute", "nobody waiting": "niemand wartet"}
     finally:
         locale.use_language("en")
+
+
+def test_admin_script_strings_are_rendered_translated_by_their_page() -> None:
+    """admin.js and fax.js take their words from a JSON attribute their page renders with `_()`: every string they
+    look up is there (and so in the catalogue)."""
+    import re
+    from pathlib import Path
+    templates = Path(locale.__file__).parents[1] / "templates"
+    for script, template in (("admin.js", "admin/services.html"), ("fax.js", "admin/fax.html")):
+        page = (templates / template).read_text(encoding="utf-8")
+        looked_up = _js_calls(script, "T")
+        assert looked_up, script
+        for text in looked_up:
+            assert re.search(rf'"{re.escape(text)}":\s*_\("{re.escape(text)}"', page), (script, text)
