@@ -30,6 +30,7 @@ HISTORY_LIMIT = 100_000
 T_WRAP, T_OFFER, T_WAIT = 0, 1, 2
 _E = AcdEventKind
 _OUT, _READY, _PAUSED = AgentState.LOGGED_OUT, AgentState.READY, AgentState.PAUSED
+_RESERVED = AgentState.RESERVED
 _INBOUND = ReadinessMode.INBOUND
 
 
@@ -200,22 +201,27 @@ class EngineCore:
         self._leave_waiting(call)
         call.state = CallState.OFFERED
         call.offered_at = now
-        call.serving_queue_id = queue.id
-        call.offered_to = tuple(a.id for a in match.agents)
-        offers = []
+        call.serving_queue_id = queue_id = queue.id
         events = self._events
+        offers = []
         for agent in match.agents:
+            # every matched agent is READY for inbound work, so this is _change(agent, now, RESERVED) without
+            # the parts that cannot apply (login and working counts stay, no new availability epoch)
             agent.call_id = call.id
-            self._change(agent, now, AgentState.RESERVED)
+            agent.state = _RESERVED
+            agent.state_since = now
+            agent.pause_reason = None
+            events.append(AcdEvent(_E.AGENT_STATE, now, None, agent.id, None, _RESERVED, None))
             shown = self._display(call, agent) if agent.groups else (call.callback_number or call.caller)
             offers.append(Offer(agent.id, agent.extension, shown))
-            events.append(AcdEvent(_E.CALL_OFFERED, now, call.id, agent.id, queue.id))
+            events.append(AcdEvent(_E.CALL_OFFERED, now, call.id, agent.id, queue_id))
+        call.offered_to = tuple([offer.agent_id for offer in offers]) if len(offers) > 1 else (offers[0].agent_id,)
         if queue.offer_timeout_s > 0:
             heapq.heappush(self._timers, (now + queue.offer_timeout_s, next(self._timer_seq), T_OFFER, call,
                                           call.version, 0))
-        self._decisions.append(Decision(DecisionAction.OFFER, call.id, queue.id, now, match.trigger, match.rule,
-                                        tuple(offers), match.candidates, match.score_fields,
-                                        is_callback=call.is_callback))
+        self._decisions.append(Decision(DecisionAction.OFFER, call.id, queue_id, now, match.trigger, match.rule,
+                                        tuple(offers), (), match.score_fields, None, call.callback_number is not None,
+                                        match.why))
 
     def _display(self, call: Call, agent: Agent) -> str:
         # B19 (启通宝 §5.2 "可针对座席组设置是否对来电号码进行隐藏"): hidden per agent group

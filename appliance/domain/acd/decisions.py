@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 
 class DecisionAction(str, enum.Enum):
@@ -57,22 +57,45 @@ class Offer:
     caller_display: str
 
 
-@dataclass(slots=True)
 class Decision:
-    """One routing decision and why it was made."""
+    """One routing decision and why it was made.
 
-    action: DecisionAction
-    call_id: str
-    queue_id: str
-    at: float
-    trigger: Trigger
-    rule: Rule
-    offers: tuple[Offer, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
-    score_fields: tuple[str, ...] = ()
-    # REDIRECT: the external number
-    target: str | None = None
-    is_callback: bool = False
+    `candidates` (what the rule looked at, with scores) is built on first use from what the match kept
+    (`why`): a busy site decides far more often than anyone looks.
+    """
+
+    __slots__ = ("action", "call_id", "queue_id", "at", "trigger", "rule", "offers", "score_fields", "target",
+                 "is_callback", "_candidates", "_why")
+
+    def __init__(self, action: DecisionAction, call_id: str, queue_id: str, at: float, trigger: Trigger, rule: Rule,
+                 offers: tuple[Offer, ...] = (), candidates: tuple[Candidate, ...] = (),
+                 score_fields: tuple[str, ...] = (), target: str | None = None, is_callback: bool = False,
+                 why: tuple[Callable[[Any], tuple[Candidate, ...]], Any] | None = None) -> None:
+        self.action = action
+        self.call_id = call_id
+        self.queue_id = queue_id
+        self.at = at
+        self.trigger = trigger
+        self.rule = rule
+        self.offers = offers
+        self.score_fields = score_fields
+        self.target = target
+        self.is_callback = is_callback
+        self._candidates = candidates
+        self._why = why
+
+    def __repr__(self) -> str:
+        return (f"Decision({self.action.value}, call={self.call_id!r}, queue={self.queue_id!r}, "
+                f"agents={self.agent_ids!r}, rule={self.rule.value}, trigger={self.trigger.value})")
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """The agents or calls the rule looked at, in `score_fields` order, the picked one(s) marked."""
+        why = self._why
+        if why is not None:
+            self._candidates = why[0](why[1])
+            self._why = None
+        return self._candidates
 
     @property
     def agent_ids(self) -> tuple[str, ...]:

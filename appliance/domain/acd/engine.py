@@ -23,6 +23,7 @@ from appliance.domain.acd.stats import QueueStats
 from appliance.domain.acd.strategies import call_key
 
 _E = AcdEventKind
+_READY, _INBOUND = AgentState.READY, ReadinessMode.INBOUND
 
 
 def _idle_order(agent: Agent) -> float:
@@ -269,19 +270,20 @@ class AcdEngine(ConsultMixin, EngineCore):
             return []
         pending_calls, self._pending_calls = self._pending_calls, []
         pending_agents, self._pending_agents = self._pending_agents, []
-        history, agents, index = self._history, self._agents, self._index
+        history, agents, index, offer = self._history, self._agents, self._index, self._offer
         if pending_agents:
-            fresh = {call.id for call in pending_calls}
+            # Call has identity equality, so a set of the calls themselves (built in C) says which are new
+            fresh = set(pending_calls)
             if len(pending_agents) > 1:
                 pending_agents.sort(key=_idle_order)
             pushed = False
             for agent in pending_agents:
-                while agent.available:
+                while agent.state is _READY and agent.mode is _INBOUND:  # agent.available, inlined
                     match = match_agent(agent)
                     if match is None:
                         index.push_agent(agent)
                         break
-                    if match.call.id in fresh:
+                    if match.call in fresh:
                         if not pushed:
                             # the new call must see every free agent, the newly free ones included
                             for other in pending_agents:
@@ -289,7 +291,7 @@ class AcdEngine(ConsultMixin, EngineCore):
                                     index.push_agent(other)
                             pushed = True
                         match = match_call(match.call, history, agents, now) or match
-                    self._offer(match, now)
+                    offer(match, now)
         if pending_calls:
             if len(pending_calls) > 1:
                 pending_calls.sort(key=self._pending_call_key)
@@ -298,7 +300,7 @@ class AcdEngine(ConsultMixin, EngineCore):
                 if call.state in WAITING_STATES and call.id in live:
                     match = match_call(call, history, agents, now)
                     if match is not None:
-                        self._offer(match, now)
+                        offer(match, now)
         out = self._decisions
         self._decisions = []
         return out
