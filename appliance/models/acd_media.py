@@ -70,3 +70,13 @@ class PromptRule(BaseModel):
     starts_at = peewee.DateTimeField(null=True)  # UTC
     ends_at = peewee.DateTimeField(null=True)    # UTC; None: from starts_at on
     created_at = peewee.DateTimeField(default=utcnow)
+
+
+class HotPrompt(BaseModel):
+    """A hot prompt (an outage notice, B8/B10) switched on: kept here so a restart keeps what callers hear.
+    Hot prompts are switched by name, as queue scripts name them; a row present means on."""
+
+    name = peewee.CharField(max_length=64, unique=True)
+    tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="SET NULL")  # whose lead switched it on
+    by_user_id = peewee.IntegerField(null=True)
+    switched_on_at = peewee.DateTimeField(default=utcnow)

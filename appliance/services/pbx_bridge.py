@@ -15,6 +15,7 @@ import peewee
 from appliance.domain import identify as ident
 from appliance.domain.identifiers import normalise
 from appliance.lookup.hooks import external_lookup, tenant_hook
+from appliance.models.access.prompts import hot_prompts_on
 from appliance.pbx.adapter import Recording
 from appliance.pbx.ami_adapter import AmiPbx
 from appliance.pbx.bridge import AcdBridge
@@ -130,6 +131,8 @@ class PbxBridgeService(Service):
                                 identify=self.identify_caller,
                                 default_queue=next(iter(q.id for q in setup.engine.queues()), None))
         self.bridge.agent_names.update(setup.agent_names)
+        # hot prompts switched on before a restart keep playing
+        self.bridge.hot_prompts.update(await self.ctx.db.call(hot_prompts_on))
         self.bridge.keep_recording = self.keep_recording
         self._apply_members(await self.ctx.db.call(_queue_members))
         for bot in sorted(setup.bots):

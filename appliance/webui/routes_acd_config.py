@@ -9,7 +9,7 @@ import wave
 
 from aiohttp import web
 
-from appliance.models.access.prompts import add_version
+from appliance.models.access.prompts import add_version, switch_hot_prompt
 from appliance.pbx.setup import calendar_from_json
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import LEADS, _error, _json, _queue_for, bridge_of
@@ -134,8 +134,14 @@ async def hot_prompt(request: web.Request) -> web.Response:
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise _error(400, "invalid", "name: the prompt name", field="name")
+    if len(name) > 64:
+        raise _error(400, "invalid", "name: at most 64 characters", field="name")
     _, bridge = bridge_of(request)
-    (bridge.hot_prompts.add if body.get("on") else bridge.hot_prompts.discard)(name)
+    # stored first, so what callers hear survives a restart; the running bridge follows the stored set
+    now_on = await request.app[DB].call(switch_hot_prompt, name, bool(body.get("on")), _tenant(request),
+                                        request[USER].id)
+    bridge.hot_prompts.clear()
+    bridge.hot_prompts.update(now_on)
     return web.json_response({"hot_on": sorted(bridge.hot_prompts)})
 
 

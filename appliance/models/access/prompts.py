@@ -15,7 +15,7 @@ from appliance.domain.queue_script import Script, ScriptError, parse
 from appliance.domain.queue_script.usage import prompt_uses
 from appliance.models.access.scope import Scope
 from appliance.models.acd import AcdQueue, Prompt, QueueScriptVersion
-from appliance.models.acd_media import PromptRule, PromptVersion
+from appliance.models.acd_media import HotPrompt, PromptRule, PromptVersion
 from appliance.models.auth import utcnow
 
 LEAD_ROLES = frozenset({"team_lead", "supervisor", "admin"})
@@ -243,3 +243,18 @@ def effective(scope: Scope, queue_key: str, name: str, language: str | None,
     if choice.version is None:
         raise NotFound(f"prompt {name} has no version to play")
     return _version(row, choice.version), choice
+
+
+def hot_prompts_on() -> set[str]:
+    """The names of the hot prompts switched on (read by the PBX bridge at start)."""
+    return {row.name for row in HotPrompt.select(HotPrompt.name)}
+
+
+def switch_hot_prompt(name: str, on: bool, tenant_id: int | None, user_id: int | None) -> set[str]:
+    """Switch a hot prompt on or off, durably; returns the names now on."""
+    if on:
+        HotPrompt.insert(name=name, tenant=tenant_id, by_user_id=user_id, switched_on_at=utcnow()) \
+            .on_conflict_ignore().execute()
+    else:
+        HotPrompt.delete().where(HotPrompt.name == name).execute()
+    return hot_prompts_on()

@@ -1,0 +1,65 @@
+"""Hot prompts (outage notices, B8/B10) switched on keep playing after the appliance restarts on the same data."""
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+
+from tests.appliance.webui.helpers import csrf_from, login, login_admin
+
+
+async def _start(first_boot, app_env):
+    from appliance import config
+    from appliance.runtime import Appliance
+    app = Appliance(config.load(first_boot.root, app_env))
+    await app.start()
+    return app
+
+
+def _session(app) -> aiohttp.ClientSession:
+    ssl_ctx = ssl.create_default_context(cafile=str(app.data.cert))
+    return aiohttp.ClientSession(base_url=f"https://localhost:{app.web_port}",
+                                 connector=aiohttp.TCPConnector(ssl=ssl_ctx), cookie_jar=aiohttp.CookieJar())
+
+
+def _bridge(app):
+    return app.supervisor.service("pbx_bridge").bridge
+
+
+async def test_hot_prompts_switched_on_survive_a_restart(first_boot, app_env) -> None:
+    app = await _start(first_boot, app_env)
+    try:
+        async with _session(app) as http:
+            await login_admin(http, first_boot.admin_password)
+            h = {"X-CSRF-Token": await csrf_from(http, "/admin")}
+            for name in ("outage_notice", "storm_warning"):
+                async with http.post("/api/v1/acd/prompts/hot", json={"name": name, "on": True}, headers=h) as r:
+                    assert r.status == 200
+            async with http.post("/api/v1/acd/prompts/hot", json={"name": "storm_warning", "on": False},
+                                 headers=h) as r:
+                assert (await r.json())["hot_on"] == ["outage_notice"]
+            async with http.post("/api/v1/acd/prompts/hot", json={"name": "x" * 65, "on": True}, headers=h) as r:
+                assert r.status == 400 and (await r.json())["field"] == "name"
+        assert _bridge(app).hot_prompts == {"outage_notice"}
+    finally:
+        await app.stop()
+
+    app = await _start(first_boot, app_env)
+    try:
+        assert _bridge(app).hot_prompts == {"outage_notice"}, "the restart keeps what callers hear"
+        async with _session(app) as http:
+            await login(http, "admin", "Correct-Horse-42")  # changed at the first login above
+            async with http.get("/api/v1/acd/prompts") as r:
+                assert (await r.json())["hot_on"] == ["outage_notice"]
+            h = {"X-CSRF-Token": await csrf_from(http, "/admin")}
+            async with http.post("/api/v1/acd/prompts/hot", json={"name": "outage_notice", "on": False},
+                                 headers=h) as r:
+                assert (await r.json())["hot_on"] == []
+    finally:
+        await app.stop()
+
+    app = await _start(first_boot, app_env)
+    try:
+        assert _bridge(app).hot_prompts == set(), "switched off stays off"
+    finally:
+        await app.stop()
