@@ -18,7 +18,7 @@ import secrets
 import time
 from typing import Any
 
-from hardware.fax_modem.errors import FaxError
+from hardware.fax_modem.errors import FaxError, PageConversionError
 from hardware.fax_modem.t30 import CallFailed, FaxModem, Timers
 from hardware.fax_modem.t30 import LineEvent, LineState, ReceivedPage
 from hardware.fax_modem.tiff import TiffError, read_tiff, write_tiff
@@ -34,6 +34,7 @@ from appliance.intake.pipeline import IntakePipeline
 from appliance.intake.spool import SpoolEntry, channel_spool
 from appliance.intake.tickets import ModelTicketSink
 from appliance.models.auth import utcnow
+from appliance.store import StoreError
 from appliance.supervisor import Service, ServiceContext
 
 log = logging.getLogger(__name__)
@@ -236,6 +237,15 @@ class FaxService(Service):
                 report = await line.modem.send(job.number, pages)
             finally:
                 unsubscribe()
+        except StoreError as exc:  # the document is gone or unreadable: no retry can mend that
+            log.error("fax outbox job %s: %s", job.id, exc)
+            self._announce(await self.ctx.db.call(finish_job, job.id, False, f"the fax document cannot be read: {exc}",
+                                                  {}, True))
+            return
+        except PageConversionError as exc:  # not a document we can make pages of: the same on every try
+            log.error("fax outbox job %s: %s", job.id, exc)
+            self._announce(await self.ctx.db.call(finish_job, job.id, False, str(exc), {}, True))
+            return
         except (FaxError, CallFailed) as exc:
             self._announce(await self.ctx.db.call(finish_job, job.id, False, str(exc), {}))
             return
@@ -300,15 +310,15 @@ def claim_job() -> FaxOutbox | None:
     return FaxOutbox.get_by_id(job.id)
 
 
-def finish_job(job_id: int, ok: bool, error: str, report: dict[str, Any]) -> FaxOutbox:
-    """Record the outcome: sent (with the transmission report on the ticket), retried later, or failed; the row
-    as it is now."""
+def finish_job(job_id: int, ok: bool, error: str, report: dict[str, Any], final: bool = False) -> FaxOutbox:
+    """Record the outcome: sent (with the transmission report on the ticket), retried later, or failed (at once
+    when `final`: a fault no retry can mend); the row as it is now."""
     from appliance.models import Message
     job = FaxOutbox.get_by_id(job_id)
     if ok:
         FaxOutbox.update(state="sent", sent_at=utcnow(), report=json.dumps(report), last_error="").where(
             FaxOutbox.id == job_id).execute()
-    elif job.attempts >= MAX_ATTEMPTS:
+    elif final or job.attempts >= MAX_ATTEMPTS:
         FaxOutbox.update(state="failed", last_error=error[:300], report=json.dumps(report)).where(
             FaxOutbox.id == job_id).execute()
     else:

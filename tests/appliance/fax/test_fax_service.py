@@ -103,3 +103,27 @@ async def test_outbox_fax_reaches_the_outside_machine_with_a_report(first_boot, 
         task.cancel()
         await service.stop()
         db.close()
+
+
+async def test_unreadable_outbox_documents_fail_at_once_and_the_service_keeps_sending(first_boot, database_url) -> None:
+    from appliance.fax.models import FaxOutbox
+    db, store, service, task, tenant_id, mailbox_id = await start_service(first_boot, database_url)
+    try:
+        missing = await db.call(queue_fax, tenant_id, None, EMULATED_REMOTE, "ab" * 32)
+        not_a_document = await db.call(queue_fax, tenant_id, None, EMULATED_REMOTE, store.put(b"no pages here"))
+        for job_id, says in ((missing, "cannot be read"), (not_a_document, "cannot")):
+            job = await eventually(lambda: db.call(lambda: FaxOutbox.get_or_none(
+                (FaxOutbox.id == job_id) & (FaxOutbox.state == "failed"))))
+            assert job.attempts == 1 and says in job.last_error
+        page = stripes(60, 3)
+        incoming = asyncio.create_task(service.network.receive_out(timeout=60))
+        await asyncio.sleep(0.2)
+        good = await db.call(queue_fax, tenant_id, None, EMULATED_REMOTE, store.put(pages_to_pdf([page])))
+        fax = await asyncio.wait_for(incoming, 60)
+        assert fax.ok and fax.pages == [page] and not task.done()
+        await eventually(lambda: db.call(lambda: FaxOutbox.get_or_none(
+            (FaxOutbox.id == good) & (FaxOutbox.state == "sent"))))
+    finally:
+        task.cancel()
+        await service.stop()
+        db.close()
