@@ -117,6 +117,8 @@ def match_call(call: Call, history: History, agents: dict[str, Agent], now: floa
                              (_previous_candidates, (queue, prev.id, other)),
                              AGENT_SCORE_FIELDS[queue.fallback])
         free = seg.free
+        if not free:
+            continue
         entry = _live_free_head(free)
         if entry is None:
             continue
