@@ -74,9 +74,13 @@ class PromptRule(BaseModel):
 
 class HotPrompt(BaseModel):
     """A hot prompt (an outage notice, B8/B10) switched on: kept here so a restart keeps what callers hear.
-    Hot prompts are switched by name, as queue scripts name them; a row present means on."""
+    Switched by name, as queue scripts name them, for one tenant's queues, or (no tenant: by the system
+    admin) for every tenant's; a row present means on."""
 
-    name = peewee.CharField(max_length=64, unique=True)
-    tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="SET NULL")  # whose lead switched it on
+    tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="CASCADE")
+    name = peewee.CharField(max_length=64)
     by_user_id = peewee.IntegerField(null=True)
     switched_on_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant", "name"), True),)

@@ -86,7 +86,9 @@ class AcdBridge(CallControl):
         self.kpis = RollingKpis()
         self.recent_decisions: deque[dict[str, Any]] = deque(maxlen=DECISION_LOG)
         self.agent_names: dict[str, str] = {}
-        self.hot_prompts: set[str] = set()  # hot prompts switched on (outage notices, B8/B10)
+        # hot prompts switched on (outage notices, B8/B10) as (tenant, name); tenant None: for every tenant
+        self.hot_prompts: set[tuple[int | None, str]] = set()
+        self.queue_tenants: dict[str, int] = {}  # queue id -> tenant, for the hot prompts
         self.keep_recording: KeepRecording | None = None  # stores a voice message's audio, returns its reference
         self.last_snapshot: dict[str, Any] | None = None  # the one published last (metrics reuse it)
         self.stale_reports = 0
@@ -153,6 +155,11 @@ class AcdBridge(CallControl):
             return False
         finally:
             self._wake.set()
+
+    def hot_on(self, queue_id: str | None, name: str) -> bool:
+        """True if the hot prompt is switched on for this queue's tenant (or for every tenant)."""
+        on = self.hot_prompts
+        return (None, name) in on or (self.queue_tenants.get(queue_id or ""), name) in on
 
     # ------------------------------------------------------------------ decisions and events
     async def _apply(self, decision: Decision) -> None:
@@ -407,7 +414,7 @@ class AcdBridge(CallControl):
                 await asyncio.wait([meta.identified])
             meta.customer = await self.identify(meta.caller, meta.digits, meta.queue_id) or {}
             return {"customer_known": bool(meta.customer), "customer_number": meta.customer.get("number")}
-        if isinstance(action, Play) and action.hot and action.prompt not in self.hot_prompts:
+        if isinstance(action, Play) and action.hot and not self.hot_on(meta.queue_id, action.prompt):
             return None  # a hot prompt plays only while switched on
         try:
             result = await self.adapter.perform(meta.call_id, action)

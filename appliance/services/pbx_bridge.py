@@ -133,6 +133,7 @@ class PbxBridgeService(Service):
         self.bridge.agent_names.update(setup.agent_names)
         # hot prompts switched on before a restart keep playing
         self.bridge.hot_prompts.update(await self.ctx.db.call(hot_prompts_on))
+        self.bridge.queue_tenants = setup.queue_tenants  # the same dict: refresh() keeps it current
         self.bridge.keep_recording = self.keep_recording
         self._apply_members(await self.ctx.db.call(_queue_members))
         for bot in sorted(setup.bots):

@@ -245,16 +245,26 @@ def effective(scope: Scope, queue_key: str, name: str, language: str | None,
     return _version(row, choice.version), choice
 
 
-def hot_prompts_on() -> set[str]:
-    """The names of the hot prompts switched on (read by the PBX bridge at start)."""
-    return {row.name for row in HotPrompt.select(HotPrompt.name)}
+def hot_prompts_on() -> set[tuple[int | None, str]]:
+    """(tenant, name) of every hot prompt switched on; tenant None: by the system admin, for every tenant."""
+    return {(row.tenant_id, row.name) for row in HotPrompt.select(HotPrompt.tenant, HotPrompt.name)}
 
 
-def switch_hot_prompt(name: str, on: bool, tenant_id: int | None, user_id: int | None) -> set[str]:
-    """Switch a hot prompt on or off, durably; returns the names now on."""
+def hot_names(on: set[tuple[int | None, str]], tenant_id: int | None) -> list[str]:
+    """The names a tenant's people see switched on: their own and the system-wide ones (system admin: all)."""
+    return sorted({name for owner, name in on if tenant_id is None or owner in (None, tenant_id)})
+
+
+def switch_hot_prompt(name: str, on: bool, tenant_id: int | None, user_id: int | None) -> set[tuple[int | None, str]]:
+    """Switch a hot prompt on or off for a tenant's queues (tenant None: for all), durably; returns all that are on.
+
+    The system admin switching one off switches it off everywhere (they run the box)."""
+    mine = HotPrompt.tenant.is_null() if tenant_id is None else HotPrompt.tenant == tenant_id
     if on:
-        HotPrompt.insert(name=name, tenant=tenant_id, by_user_id=user_id, switched_on_at=utcnow()) \
-            .on_conflict_ignore().execute()
-    else:
+        if not HotPrompt.select().where(mine & (HotPrompt.name == name)).exists():
+            HotPrompt.create(tenant=tenant_id, name=name, by_user_id=user_id, switched_on_at=utcnow())
+    elif tenant_id is None:
         HotPrompt.delete().where(HotPrompt.name == name).execute()
+    else:
+        HotPrompt.delete().where(mine & (HotPrompt.name == name)).execute()
     return hot_prompts_on()

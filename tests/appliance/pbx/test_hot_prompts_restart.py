@@ -1,10 +1,12 @@
-"""Hot prompts (outage notices, B8/B10) switched on keep playing after the appliance restarts on the same data."""
+"""Hot prompts (outage notices, B8/B10) switched on keep playing after the appliance restarts on the same data,
+and a tenant's lead switches them for that tenant's queues only."""
 from __future__ import annotations
 
 import ssl
 
 import aiohttp
 
+from tests.appliance.api.client import admin_client, tenant_with_admin
 from tests.appliance.webui.helpers import csrf_from, login, login_admin
 
 
@@ -40,13 +42,13 @@ async def test_hot_prompts_switched_on_survive_a_restart(first_boot, app_env) ->
                 assert (await r.json())["hot_on"] == ["outage_notice"]
             async with http.post("/api/v1/acd/prompts/hot", json={"name": "x" * 65, "on": True}, headers=h) as r:
                 assert r.status == 400 and (await r.json())["field"] == "name"
-        assert _bridge(app).hot_prompts == {"outage_notice"}
+        assert _bridge(app).hot_prompts == {(None, "outage_notice")}
     finally:
         await app.stop()
 
     app = await _start(first_boot, app_env)
     try:
-        assert _bridge(app).hot_prompts == {"outage_notice"}, "the restart keeps what callers hear"
+        assert _bridge(app).hot_prompts == {(None, "outage_notice")}, "the restart keeps what callers hear"
         async with _session(app) as http:
             await login(http, "admin", "Correct-Horse-42")  # changed at the first login above
             async with http.get("/api/v1/acd/prompts") as r:
@@ -61,5 +63,36 @@ async def test_hot_prompts_switched_on_survive_a_restart(first_boot, app_env) ->
     app = await _start(first_boot, app_env)
     try:
         assert _bridge(app).hot_prompts == set(), "switched off stays off"
+    finally:
+        await app.stop()
+
+
+async def test_a_tenant_switches_hot_prompts_for_its_own_queues(first_boot, app_env) -> None:
+    app = await _start(first_boot, app_env)
+    try:
+        async with _session(app) as http:
+            admin = await admin_client(http, first_boot.admin_password)
+            acme, acme_admin = await tenant_with_admin(admin, "Acme")
+            other, other_admin = await tenant_with_admin(admin, "Other")
+
+            def queues():
+                from appliance.models.acd import AcdQueue
+                AcdQueue.create(tenant=acme["id"], key="acme", name="Acme")
+                AcdQueue.create(tenant=other["id"], key="other", name="Other")
+            await app.db.call(queues)
+            status, body = await acme_admin.call("POST", "/acd/prompts/hot", {"name": "outage_notice", "on": True})
+            assert status == 200 and body["hot_on"] == ["outage_notice"]
+            status, body = await other_admin.call("GET", "/acd/prompts")
+            assert body["hot_on"] == [], "another tenant neither sees nor hears it"
+            status, body = await other_admin.call("POST", "/acd/prompts/hot", {"name": "outage_notice", "on": False})
+            assert body["hot_on"] == []
+    finally:
+        await app.stop()
+
+    app = await _start(first_boot, app_env)
+    try:
+        bridge = _bridge(app)
+        assert bridge.hot_prompts == {(acme["id"], "outage_notice")}, "switching off elsewhere left Acme's on"
+        assert bridge.hot_on("acme", "outage_notice") and not bridge.hot_on("other", "outage_notice")
     finally:
         await app.stop()
