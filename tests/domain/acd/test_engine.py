@@ -383,3 +383,20 @@ def test_same_batch_fairness_old_calls_first_and_longest_idle_agent_for_new_call
     engine.enqueue(new_call("newest"), "q", 30.0)
     d = offer_of(engine.route(30.0), "newest")
     assert d.agent_ids == ("b",) and d.trigger is Trigger.CALL_WAITING
+
+
+def test_the_explanation_read_later_shows_the_scores_at_decision_time() -> None:
+    # candidates are built on first use; what happened since must not leak into them
+    engine = engine_with([QueueConfig("q", offer_timeout_s=0)], [agent("a", "101"), agent("b", "102")],
+                         {"a": 5.0, "b": 10.0})
+    engine.enqueue(new_call("c1"), "q", 20.0)
+    decision = offer_of(engine.route(20.0), "c1")
+    engine.call_answered("c1", "a", 21.0)
+    engine.call_ended("c1", 30.0)
+    engine.enqueue(new_call("c2"), "q", 31.0)
+    engine.enqueue(new_call("c3"), "q", 31.0)
+    later = engine.route(31.0)
+    assert [(c.id, c.score, c.picked) for c in decision.candidates] == [("a", (5.0,), True), ("b", (10.0,), False)]
+    # b (idle since 10) is now ahead of a (idle since its call ended at 30)
+    assert [d.agent_ids for d in later] == [("b",), ("a",)]
+    assert [(c.id, c.score) for c in later[0].candidates] == [("b", (10.0,)), ("a", (30.0,))]
