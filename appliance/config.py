@@ -161,6 +161,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "emulator_reports_s": Key(float, 2.0, "Emulated modems: seconds until a requested status report "
                                   "arrives by itself; 0: only from the admin page.",
                                   lambda v: 0 <= v <= 3600, "0–3600"),
+        # An HTTP(S) SMS gateway (appliance.sms.http_gateway): empty URL, none. The auth value is a
+        # secret: the data directory holding this file is mode 0700, the appliance user's only.
+        "gateway_url": Key(str, "", "HTTP(S) SMS gateway URL outgoing SMS are sent to; empty: no gateway.",
+                           lambda v: v == "" or v.startswith(("https://", "http://")), "empty or an http(s):// URL"),
+        "gateway_use": Key(str, "failover", "failover: the gateway sends only while no GSM modem is up or "
+                           "when every modem failed a send; always: every outgoing SMS goes through it.",
+                           lambda v: v in ("failover", "always"), "failover or always"),
+        "gateway_method": Key(str, "POST", "HTTP method of the gateway request.",
+                              lambda v: v.upper() in ("POST", "PUT"), "POST or PUT"),
+        "gateway_content_type": Key(str, "application/json", "Content-Type of the request body; values are "
+                                    "escaped for JSON or application/x-www-form-urlencoded."),
+        "gateway_body": Key(str, '{"to": "{to}", "text": "{text}", "from": "{sender}"}',
+                            "Request body template: {to} (E.164), {text}, {sender} (the service number)."),
+        "gateway_auth_header": Key(str, "Authorization", "Header that carries the gateway credential."),
+        "gateway_auth_value": Key(str, "", "Its value, e.g. Bearer <token>; empty: no header is sent."),
+        "gateway_cafile": Key(str, "", "PEM file of the CA a private gateway's certificate is checked "
+                              "against; empty: the system's trusted CAs. Certificates are always checked."),
     },
     "console": {
         "tty": Key(str, "", "Serial console device (/dev/ttyS0); empty: a pty whose path is logged; "

@@ -18,7 +18,7 @@ from appliance.intake.pipeline import IntakePipeline
 from appliance.intake.spool import SpoolEntry, channel_spool
 from appliance.intake.tickets import ModelTicketSink
 from appliance.models.auth import utcnow
-from appliance.sms import emulated, outbox
+from appliance.sms import emulated, http_gateway, outbox
 from appliance.sms.diagnose import check_modem
 from appliance.sms.intake import CHANNEL, SmsDelivered, SmsProcessor, pending_parts
 from appliance.sms.modems import ModemRunner, ModemSpec, parse_modems
@@ -53,6 +53,9 @@ class SmsService(Service):
         self.processor = SmsProcessor(ModelTicketSink())
         self.status_reports = bool(cfg.get("status_reports", True))
         self.send_attempts = int(cfg.get("send_attempts", 8))
+        self.gateway = http_gateway.GatewayConfig.from_config(dict(cfg))
+        self.gateway_always = cfg.get("gateway_use", "failover") == "always"
+        self.gateway_sent = 0
         self._tasks: list[asyncio.Task] = []
         self._report_tasks: set[asyncio.Task] = set()
         self._report_lock = asyncio.Lock()
@@ -124,7 +127,9 @@ class SmsService(Service):
                 "spool": p.spool.counts() if p else {}, "delivered": p.delivered if p else 0,
                 "quarantined": p.quarantined if p else 0, "parts_waiting": self.parts_waiting,
                 "sent": self.sent, "send_failures": self.send_failures, "last_send_error": self.last_send_error,
-                "unmatched_reports": self.unmatched_reports}
+                "unmatched_reports": self.unmatched_reports,
+                "gateway": ({"url": self.gateway.url, "use": "always" if self.gateway_always else "failover",
+                             "sent": self.gateway_sent} if self.gateway else None)}
 
     # --- modems ----------------------------------------------------------------------------------
     def _state_changed(self, runner: ModemRunner) -> None:
@@ -264,13 +269,31 @@ class SmsService(Service):
     async def send_due(self) -> int:
         """Queue new agent replies, then send every due row once; returns how many the network accepted."""
         _, self._scan_after = await self.ctx.db.call(outbox.scan_replies, self._scan_after)
-        if not any(r.usable for r in self.runners.values()):
+        modems_up = any(r.usable for r in self.runners.values())
+        if not modems_up and self.gateway is None:
             return 0  # no modem at all: rows wait without spending their attempts
         rows = await self.ctx.db.call(outbox.due)
         done = 0
         for row in rows:
-            done += await self._send_one(row.id, row.to_number, row.from_number, row.text)
+            if self.gateway is not None and (self.gateway_always or not modems_up):
+                done += await self._send_gateway(row.id, row.to_number, row.from_number, row.text)
+            else:
+                done += await self._send_one(row.id, row.to_number, row.from_number, row.text)
         return done
+
+    async def _send_gateway(self, row_id: int, to: str, sender: str, text: str) -> int:
+        """One row through the HTTP(S) gateway, with the modems' attempts, back-off and failed state."""
+        assert self.gateway is not None
+        try:
+            await http_gateway.send(self.gateway, to, text, sender)
+        except http_gateway.GatewayError as exc:
+            return await self._failed(row_id, str(exc), exc.permanent)
+        await self.ctx.db.call(outbox.mark_sent_gateway, row_id, http_gateway.NAME)
+        self.sent += 1
+        self.gateway_sent += 1
+        if self.ctx.metrics is not None:
+            self.ctx.metrics.inc("intake.sms.sent")
+        return 1
 
     def _preferred(self, number: str) -> GsmModem | None:
         for runner in self.runners.values():
@@ -294,6 +317,9 @@ class SmsService(Service):
         except PduError as exc:  # the text itself cannot be sent: trying again will not help
             return await self._failed(row_id, f"cannot be sent as SMS: {exc}", True)
         except ModemError as exc:
+            if self.gateway is not None:  # every modem failed it: the gateway is the failover
+                log.info("sms outbox %s: modems failed (%s), trying the HTTP gateway", row_id, exc)
+                return await self._send_gateway(row_id, to, sender, text)
             return await self._failed(row_id, str(exc), False)
         await self.ctx.db.call(outbox.mark_sent, row_id, modem.name, list(result.references), self.status_reports)
         runner = self.runners.get(modem.name)

@@ -160,6 +160,12 @@ def mark_sent(row_id: int, modem: str, references: list[int], reports_requested:
                            final=not reports_requested)
 
 
+def mark_sent_gateway(row_id: int, gateway: str) -> None:
+    """An HTTP gateway took the SMS: sent, with no TP-MR to match (the gateway sends no status report here)."""
+    SmsOutbox.update(state="sent", sent_at=utcnow(), modem=gateway, parts=1, last_error="",
+                     attempts=SmsOutbox.attempts + 1).where(SmsOutbox.id == row_id).execute()
+
+
 def mark_failed(row_id: int, error: str, permanent: bool, max_attempts: int) -> str:
     """A failed try: back off, or give up (the text cannot be sent, or too many tries); returns the state."""
     row = SmsOutbox.get_by_id(row_id)
