@@ -184,6 +184,12 @@ class SmsService(Service):
         await self.pipeline.accept(entries)
         self._wake_drain.set()
 
+    async def accept_inbound(self, entry: SpoolEntry) -> None:
+        """Spool an SMS from the HTTP gateway durably (fsync), then let the drain deliver it."""
+        assert self.pipeline is not None
+        await self.pipeline.accept([entry])
+        self._wake_drain.set()
+
     def _published(self, results: list[Any]) -> None:
         for r in results:
             if isinstance(r, ReportSeen):

@@ -22,7 +22,7 @@ from appliance.intake.sink import Delivery, InboundMessage, TicketSink
 from appliance.intake.spool import SpoolEntry
 from appliance.models import Message, ServiceAddress, Tenant, Ticket
 from appliance.models.auth import utcnow
-from appliance.sms import outbox
+from appliance.sms import inbound_http, outbox
 from appliance.sms.models import SmsPart
 from hardware.gsm.errors import PduError
 from hardware.gsm.fields import Ton
@@ -42,7 +42,7 @@ class PreparedSms:
     """A decoded PDU and what kind of input it is: deliver (SMS-DELIVER), report, or ignore."""
 
     kind: str
-    pdu: DeliverPdu | StatusReportPdu | SubmitPdu
+    pdu: DeliverPdu | StatusReportPdu | SubmitPdu | inbound_http.InboundSms
     digest: str
 
 
@@ -152,6 +152,8 @@ class SmsProcessor:
         """Decode the PDU; a bad one is rejected with the codec's reason (TS 23.040 clause in it)."""
         if entry.meta.get("error"):
             raise RejectedInput(f"modem {modem_of(entry)} returned an unreadable PDU: {entry.meta['error']}")
+        if entry.meta.get("via") == inbound_http.VIA:
+            return PreparedSms("http", inbound_http.from_entry(entry), hashlib.sha256(entry.raw).hexdigest())
         try:
             pdu = decode_pdu(entry.raw)
         except PduError as exc:
@@ -167,6 +169,10 @@ class SmsProcessor:
     def commit(self, entry: SpoolEntry, prepared: PreparedSms) -> Any:
         """Deliver a whole message, hold a part, or apply a status report stored on the SIM."""
         pdu = prepared.pdu
+        if isinstance(pdu, inbound_http.InboundSms):  # a gateway's SMS: whole already, numbers already E.164
+            tenant_id, mailbox_id, _ = self.route(pdu.to)
+            return self._deliver(tenant_id, mailbox_id, pdu.sender, pdu.to, pdu.text, pdu.key,
+                                 f"http:{pdu.gateway_id}"[:200], 1)
         if isinstance(pdu, StatusReportPdu):
             return outbox.apply_report(modem_of(entry), pdu.reference, pdu.status, str(pdu.recipient))
         if not isinstance(pdu, DeliverPdu):

@@ -11,8 +11,9 @@ from appliance.domain.errors import ValidationError
 from appliance.domain.permissions import Perm
 from appliance.models import Message, ServiceAddress, Tenant, Ticket
 from appliance.models.access import Scope
-from appliance.sms import emulated, outbox
-from appliance.sms.intake import pending_parts
+from appliance.sms import emulated, inbound_http, outbox
+from appliance.intake.errors import RejectedInput
+from appliance.sms.intake import pending_parts, route
 from appliance.sms.models import SmsOutbox
 from appliance.webui.api import bodies
 from appliance.webui.api.base import api, json_error, object_id, read_json, respond, run
@@ -109,6 +110,37 @@ async def send_sms(request: web.Request) -> web.Response:
     if created:
         _wake(request)
     return respond({**row, "duplicate": not created}, status=202 if created else 200)
+
+
+def _check_inbound(scope: Scope, data: Any) -> inbound_http.InboundSms:
+    """A gateway's SMS checked field by field; `to` must be a service number of the caller's tenant."""
+    scope.require(Perm.TICKETS_WRITE)
+    region = (Tenant.get_by_id(scope.actor.tenant_id).region or "DE") if scope.actor.tenant_id else "DE"
+    sms, errors = inbound_http.parse(data, region)
+    if sms is not None:
+        try:
+            tenant_id = route(sms.to)[0]
+        except RejectedInput:
+            tenant_id = None
+        # Another tenant's number reads like no number at all: nothing to learn about other tenants.
+        if tenant_id is None or (scope.actor.tenant_id is not None and tenant_id != scope.actor.tenant_id):
+            errors["to"] = "is not one of your SMS service numbers (add it to a mailbox as sms:+…)"
+    if errors or sms is None:
+        raise ValidationError(errors)
+    return sms
+
+
+@api("POST", "/sms/inbound", "An SMS received by an HTTP(S) SMS gateway: {from, to, text, id}; 202 when "
+     "stored durably; the same id again is the same message", "sms", bodies.SMS_INBOUND)
+async def inbound_sms(request: web.Request) -> web.Response:
+    """Spool a gateway's SMS (fsync) and answer 202; intake puts it on a ticket like a modem's SMS."""
+    sms = await run(request, _check_inbound, await read_json(request))
+    svc = _service(request)
+    if svc is None or getattr(svc, "pipeline", None) is None:
+        raise web.HTTPServiceUnavailable(text='{"error": "unavailable", "message": "the sms service is not '
+                                              'running; the gateway should retry"}', content_type="application/json")
+    await svc.accept_inbound(inbound_http.to_entry(sms))
+    return respond({"accepted": True, "id": sms.gateway_id, "to": sms.to, "from": sms.sender}, status=202)
 
 
 def _list(scope: Scope, query: dict[str, str]) -> dict[str, Any]:
