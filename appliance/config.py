@@ -92,6 +92,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "relay_ca_file": Key(str, "", "CA bundle for the relay's certificate; empty: the system store."),
         "relay_pin_sha256": Key(str, "", "Trust exactly the relay certificate with this SHA-256 fingerprint."),
         "spamc": Key(str, "", "Path of SpamAssassin's spamc to score inbound mail; empty: our own rules only."),
+        "spamd": Key(str, "", "Where spamc finds SpamAssassin's spamd: host:port or a unix socket path; empty: "
+                     "spamc's own default (localhost:783, /etc/spamassassin/spamc.conf).",
+                     lambda v: v == "" or v.startswith("/") or v.rpartition(":")[2].isdigit(),
+                     "empty, host:port or /path/to/socket"),
         "spam_threshold": Key(float, 5.0, "Score from which a new mail is filed in the mailbox's spam folder.",
                               lambda v: 0 < v <= 100, "0–100"),
         "clamd": Key(str, "", "ClamAV's clamd to virus-check inbound mail (Debian clamav-daemon): a socket path "
@@ -178,6 +182,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "gateway_auth_value": Key(str, "", "Its value, e.g. Bearer <token>; empty: no header is sent."),
         "gateway_cafile": Key(str, "", "PEM file of the CA a private gateway's certificate is checked "
                               "against; empty: the system's trusted CAs. Certificates are always checked."),
+        "mail_gateway": Key(str, "", "SMS out by mail when no HTTP gateway is set (same gateway_use): the "
+                            "e-mail-to-SMS address, {number} (E.164 without +) or {e164}, e.g. {number}@sms.example.net; "
+                            "sent through [mail] relay_url by the mail outbox. Empty: none.",
+                            lambda v: v == "" or ("@" in v and ("{number}" in v or "{e164}" in v)),
+                            "empty or an address with {number} or {e164}"),
+        "mail_gateway_from": Key(str, "", "From address of those mails (the gateway may check it).",
+                                 lambda v: v == "" or "@" in v, "empty or an e-mail address"),
     },
     "console": {
         "tty": Key(str, "", "Serial console device (/dev/ttyS0); empty: a pty whose path is logged; "

@@ -20,6 +20,8 @@ declare -A tools=(
   [tiffinfo]=libtiff-tools
   [/usr/sbin/clamd]=clamav-daemon
   [clamscan]=clamav
+  [/usr/sbin/spamd]=spamassassin
+  [spamc]=spamc
   # Not a command: Chromium draws Chinese names with this font (else as empty boxes) in the desk's browser test.
   [/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc]=fonts-noto-cjk
 )

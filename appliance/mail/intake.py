@@ -35,6 +35,7 @@ class MailSettings:
 
     spam_threshold: float = 5.0
     spamc_path: str = ""
+    spamd: str = ""               # where spamc finds spamd: host:port or a unix socket; "": spamc's default
     sender_limit_per_hour: int = 30
     keep_original: bool = True
     virus_scanner: Any = None     # appliance.mail.virus.VirusScanner, or None: no virus check
@@ -81,7 +82,7 @@ class Analysis:
     thread_hashes: list[str] = field(default_factory=list)  # referenced ids, most specific first
 
 
-def analyse(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = None) -> Analysis:
+def analyse(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = None, spamd: str = "") -> Analysis:
     """Virus check, parse, unwrap S/MIME, score: everything about a mail that needs neither database nor store."""
     # Scanned before parsing: an infected mail is quarantined as such even when it is also malformed.
     unscanned = scanner.screen(raw) if scanner is not None else ""
@@ -103,7 +104,7 @@ def analyse(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = 
     hashes = conversation.reference_hashes(mail)
     if bounce is not None and bounce.original_message_id:
         hashes.insert(0, conversation.mid_hash(bounce.original_message_id))
-    result = Analysis(mail, mail_key(mail.message_id, raw), spam.verdict(mail, raw, spamc_path), smime_status,
+    result = Analysis(mail, mail_key(mail.message_id, raw), spam.verdict(mail, raw, spamc_path, spamd), smime_status,
                       unscanned=unscanned, signer_certs=signers,
                       safe_html=mail.safe_html, body=mail.text or (nh3.clean(mail.html, tags=set()) if mail.html else ""),
                       header_block=auto_reply_block(mail, ()), is_bounce=bounce is not None, thread_hashes=hashes)
@@ -111,10 +112,11 @@ def analyse(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = 
     return result
 
 
-def _analyse_or_reason(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = None) -> Analysis | str:
+def _analyse_or_reason(raw: bytes, spamc_path: str = "", smime: Any = None, scanner: Any = None,
+                       spamd: str = "") -> Analysis | str:
     # Across a process boundary a rejection travels as its reason; a bug as a reason too.
     try:
-        return analyse(raw, spamc_path, smime, scanner)
+        return analyse(raw, spamc_path, smime, scanner, spamd)
     except RejectedInput as exc:
         return exc.reason
     except DeferredInput:
@@ -140,18 +142,20 @@ class MailProcessor:
     # --- prepare: no database ------------------------------------------------------------------
     def prepare(self, entry: SpoolEntry) -> PreparedMail:
         """Parse, unwrap S/MIME, score, store attachments."""
-        return self._stored(analyse(entry.raw, self.settings.spamc_path, self.smime, self.settings.virus_scanner))
+        return self._stored(analyse(entry.raw, self.settings.spamc_path, self.smime, self.settings.virus_scanner,
+                                    self.settings.spamd))
 
     def prepare_batch(self, entries: list[SpoolEntry], pool: Executor | None = None) -> list[Any]:
         """`prepare` for many; the CPU-heavy analysis in `pool` (a process pool) when given."""
         raws = [e.raw for e in entries]
         if pool is None or len(raws) < POOL_MIN_BATCH:  # a lone SMTP mail is quicker parsed right here
-            results = [_analyse_or_reason(r, self.settings.spamc_path, self.smime, self.settings.virus_scanner)
-                       for r in raws]
+            results = [_analyse_or_reason(r, self.settings.spamc_path, self.smime, self.settings.virus_scanner,
+                                          self.settings.spamd) for r in raws]
         else:
             n = len(raws)
             results = list(pool.map(_analyse_or_reason, raws, [self.settings.spamc_path] * n, [self.smime] * n,
-                                    [self.settings.virus_scanner] * n, chunksize=max(1, -(-n // POOL_WORKERS))))  # one chunk per worker: least IPC
+                                    [self.settings.virus_scanner] * n, [self.settings.spamd] * n,
+                                    chunksize=max(1, -(-n // POOL_WORKERS))))  # one chunk per worker: least IPC
         analyses = [r for r in results if not isinstance(r, str)]
         # Each put is a durable write (two fsyncs): done side by side, they overlap instead of queueing.
         datas = [a.data for an in analyses for a in an.mail.attachments]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from appliance.mail.parse import ParsedMail
 
 SPAMC_TIMEOUT_S = 10.0
+SPAMC_MAX_BYTES = 512_000  # spamc's own default (-s): bigger mails it passes unchecked as "0/0"
 _SPAMC_RESULT = re.compile(rb"^\s*(-?\d+(?:\.\d+)?)\s*/\s*(-?\d+(?:\.\d+)?)\s*$")
 RISKY_EXTENSIONS = (".exe", ".scr", ".js", ".vbs", ".bat", ".cmd", ".com", ".pif", ".jar", ".hta")
 
@@ -54,28 +55,50 @@ def spamc_available(path: str) -> bool:
     return bool(path) and shutil.which(path) is not None
 
 
-def spamc_score(raw: bytes, path: str, timeout: float = SPAMC_TIMEOUT_S) -> tuple[float | None, str]:
+def spamc_command(path: str, spamd: str = "", timeout: float = SPAMC_TIMEOUT_S) -> list[str]:
+    """spamc's argument list: check only (-c), errors as exit codes (-x), spamd at `spamd` if given."""
+    # Without -x an unreachable spamd still prints "0/0" and exits 0, which reads as a clean mail.
+    cmd = [path, "-c", "-x", "-t", str(max(1, int(timeout))), "-s", str(SPAMC_MAX_BYTES)]
+    if spamd.startswith("/"):
+        cmd += ["-U", spamd]
+    elif spamd:
+        host, _, port = spamd.rpartition(":")
+        cmd += ["-d", host.strip("[]") or "127.0.0.1", "-p", port]
+    return cmd
+
+
+def spamc_score(raw: bytes, path: str, spamd: str = "", timeout: float = SPAMC_TIMEOUT_S) -> tuple[float | None, str]:
     """(score, status) from `spamc -c`; score None when the filter is not usable (status says why)."""
     if not path:
         return None, "not configured"
     if not spamc_available(path):
         return None, f"not installed: {path} (Debian package spamc)"
+    if len(raw) > SPAMC_MAX_BYTES:
+        return None, f"skipped: larger than spamc's limit of {SPAMC_MAX_BYTES // 1000} kB"
     try:
-        done = subprocess.run([path, "-c"], input=raw, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(spamc_command(path, spamd, timeout), input=raw, capture_output=True,
+                              timeout=timeout + 5, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"failed: {exc}"
-    match = _SPAMC_RESULT.match(done.stdout.strip().splitlines()[0] if done.stdout.strip() else b"")
-    if not match:  # spamc -c prints "0/0" when spamd cannot be reached
-        return None, f"no result (exit {done.returncode})"
+    out = done.stdout.strip()
+    match = _SPAMC_RESULT.match(out.splitlines()[0] if out else b"")
+    # -c -x: exit 0 ham, 1 spam; anything else (69 EX_UNAVAILABLE, 74 EX_IOERR, ...) means no verdict.
+    # A real spamd always reports its threshold; "x/0" is spamc speaking for a spamd it never reached.
+    if done.returncode not in (0, 1) or not match or float(match.group(2)) == 0:
+        where = spamd or "spamc's default address"
+        why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return None, f"spamd at {where} did not answer (spamc exit {done.returncode}) {why[0]}".strip()
     return float(match.group(1)), "ok"
 
 
-def verdict(mail: ParsedMail, raw: bytes, spamc_path: str = "") -> SpamVerdict:
+def verdict(mail: ParsedMail, raw: bytes, spamc_path: str = "", spamd: str = "") -> SpamVerdict:
     """Our rules plus spamc's score when it answers."""
     v = rule_score(mail)
-    score, status = spamc_score(raw, spamc_path)
+    score, status = spamc_score(raw, spamc_path, spamd)
     v.spamc_status = status
     if score is not None:
         v.score += score
         v.reasons.append(f"spamc {score:g}")
+    elif spamc_path:
+        v.reasons.append(f"spamc: {status}")
     return v

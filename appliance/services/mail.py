@@ -56,6 +56,7 @@ class MailService(Service):
         self.scanner = scanner_from_config(cfg.get("clamd", ""), cfg.get("virus_fail", "closed"),
                                            cfg.get("clamd_timeout_s", 60.0))
         self.settings = MailSettings(spam_threshold=cfg.get("spam_threshold", 5.0), spamc_path=cfg.get("spamc", ""),
+                                     spamd=cfg.get("spamd", ""),
                                      sender_limit_per_hour=cfg.get("sender_limit_per_hour", 30),
                                      virus_scanner=self.scanner)
         self.virus_status = "not configured: no virus check (set [mail] clamd)" if self.scanner is None else "unknown"
