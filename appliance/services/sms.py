@@ -18,13 +18,14 @@ from appliance.intake.pipeline import IntakePipeline
 from appliance.intake.spool import SpoolEntry, channel_spool
 from appliance.intake.tickets import ModelTicketSink
 from appliance.models.auth import utcnow
-from appliance.sms import emulated, http_gateway, outbox
+from appliance.sms import emulated, http_gateway, mail_gateway, outbox
 from appliance.sms.diagnose import check_modem
 from appliance.sms.intake import CHANNEL, SmsDelivered, SmsProcessor, pending_parts
 from appliance.sms.modems import ModemRunner, ModemSpec, parse_modems
 from appliance.sms.outbox import ReportSeen
 from appliance.supervisor import Service, ServiceContext
 from hardware.gsm.driver import DeliveryReport, GsmModem, ModemPool, StoredMessage
+from appliance.sms.errors import SmsConfigError
 from hardware.gsm.errors import ModemError, PduError
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class SmsService(Service):
         self.gateway = http_gateway.GatewayConfig.from_config(dict(cfg))
         self.gateway_always = cfg.get("gateway_use", "failover") == "always"
         self.gateway_sent = 0
+        self.mail_gateway = str(cfg.get("mail_gateway", "") or "")
+        self.mail_gateway_from = str(cfg.get("mail_gateway_from", "") or "")
         self._tasks: list[asyncio.Task] = []
         self._report_tasks: set[asyncio.Task] = set()
         self._report_lock = asyncio.Lock()
@@ -74,6 +77,10 @@ class SmsService(Service):
         """Check the modem list, make the emulated modems, open the spool (replaying what a crash left)."""
         cfg, ctx = self.ctx.config, self.ctx
         self.specs = parse_modems(cfg.get("modems", ""), cfg.get("numbers", ""), cfg.get("pins", ""))
+        if self.mail_gateway and not (self.gateway is None and mail_gateway.valid_template(self.mail_gateway)
+                                      and self.mail_gateway_from):
+            raise SmsConfigError("sms.mail_gateway needs sms.mail_gateway_from, an address like "
+                                 "{number}@sms.example.net, and no sms.gateway_url (one gateway at a time)")
         spool = channel_spool(ctx.shared, ctx.store.root, CHANNEL)
         self.pipeline = IntakePipeline(spool, ctx.db, ctx.store, self.processor,
                                        ctx.metrics, on_delivered=self._published)
@@ -128,8 +135,9 @@ class SmsService(Service):
                 "quarantined": p.quarantined if p else 0, "parts_waiting": self.parts_waiting,
                 "sent": self.sent, "send_failures": self.send_failures, "last_send_error": self.last_send_error,
                 "unmatched_reports": self.unmatched_reports,
-                "gateway": ({"url": self.gateway.url, "use": "always" if self.gateway_always else "failover",
-                             "sent": self.gateway_sent} if self.gateway else None)}
+                "gateway": ({"url": self.gateway.url if self.gateway else f"mailto:{self.mail_gateway}",
+                             "use": "always" if self.gateway_always else "failover", "sent": self.gateway_sent}
+                            if self.gateway or self.mail_gateway else None)}
 
     # --- modems ----------------------------------------------------------------------------------
     def _state_changed(self, runner: ModemRunner) -> None:
@@ -276,20 +284,27 @@ class SmsService(Service):
         """Queue new agent replies, then send every due row once; returns how many the network accepted."""
         _, self._scan_after = await self.ctx.db.call(outbox.scan_replies, self._scan_after)
         modems_up = any(r.usable for r in self.runners.values())
-        if not modems_up and self.gateway is None:
+        gateway = self.gateway is not None or bool(self.mail_gateway)
+        if not modems_up and not gateway:
             return 0  # no modem at all: rows wait without spending their attempts
         rows = await self.ctx.db.call(outbox.due)
         done = 0
         for row in rows:
-            if self.gateway is not None and (self.gateway_always or not modems_up):
+            if gateway and (self.gateway_always or not modems_up):
                 done += await self._send_gateway(row.id, row.to_number, row.from_number, row.text)
             else:
                 done += await self._send_one(row.id, row.to_number, row.from_number, row.text)
         return done
 
     async def _send_gateway(self, row_id: int, to: str, sender: str, text: str) -> int:
-        """One row through the HTTP(S) gateway, with the modems' attempts, back-off and failed state."""
-        assert self.gateway is not None
+        """One row through the HTTP(S) gateway, with the modems' attempts, back-off and failed state;
+        or handed to the mail outbox for the mail gateway."""
+        if self.gateway is None:
+            rcpt = await self.ctx.db.call(mail_gateway.hand_over, row_id, self.mail_gateway, self.mail_gateway_from)
+            log.info("sms outbox %s: handed to the mail outbox for %s", row_id, rcpt)
+            self.sent += 1
+            self.gateway_sent += 1
+            return 1
         try:
             await http_gateway.send(self.gateway, to, text, sender)
         except http_gateway.GatewayError as exc:
@@ -323,7 +338,7 @@ class SmsService(Service):
         except PduError as exc:  # the text itself cannot be sent: trying again will not help
             return await self._failed(row_id, f"cannot be sent as SMS: {exc}", True)
         except ModemError as exc:
-            if self.gateway is not None:  # every modem failed it: the gateway is the failover
+            if self.gateway is not None or self.mail_gateway:  # every modem failed it: the gateway is the failover
                 log.info("sms outbox %s: modems failed (%s), trying the HTTP gateway", row_id, exc)
                 return await self._send_gateway(row_id, to, sender, text)
             return await self._failed(row_id, str(exc), False)
