@@ -189,13 +189,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             "empty or an address with {number} or {e164}"),
         "mail_gateway_from": Key(str, "", "From address of those mails (the gateway may check it).",
                                  lambda v: v == "" or "@" in v, "empty or an e-mail address"),
-        "mail_gateway": Key(str, "", "SMS out by mail when no HTTP gateway is set (same gateway_use): the "
-                            "e-mail-to-SMS address, {number} (E.164 without +) or {e164}, e.g. {number}@sms.example.net; "
-                            "sent through [mail] relay_url by the mail outbox. Empty: none.",
-                            lambda v: v == "" or ("@" in v and ("{number}" in v or "{e164}" in v)),
-                            "empty or an address with {number} or {e164}"),
-        "mail_gateway_from": Key(str, "", "From address of those mails (the gateway may check it).",
-                                 lambda v: v == "" or "@" in v, "empty or an e-mail address"),
     },
     "console": {
         "tty": Key(str, "", "Serial console device (/dev/ttyS0); empty: a pty whose path is logged; "
