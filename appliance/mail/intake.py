@@ -135,6 +135,7 @@ class MailProcessor:
         self.smime = smime        # appliance.mail.smime.SmimeInbound or None
         self.secrets: Any = None  # appliance.security.secrets.SecretBox: opens sealed signing keys
         self.limiter = SenderRateLimiter(self.settings.sender_limit_per_hour)
+        self.spamc_status = ""    # spamc's answer for the last mail delivered ("ok", or why there was none)
         self._own: dict[int, tuple[float, set[str]]] = {}
         self._box_settings: dict[int, tuple[float, dict[str, Any]]] = {}
         self._io = ThreadPoolExecutor(max_workers=STORE_WRITERS, thread_name_prefix="mail-store")
@@ -235,6 +236,7 @@ class MailProcessor:
         if not within:
             flags.append("flood")
         is_spam = prepared.spam.score >= self.settings.spam_threshold
+        self.spamc_status = prepared.spam.spamc_status
         if is_spam:
             flags.append("spam")
         if kind == "system":

@@ -166,10 +166,20 @@ class MailService(Service):
             "sent": self.sent, "send_failures": self.send_failures, "last_send_error": self.last_send_error,
             "virus": self._virus_health(),
             "deferred": self.deferred,
-            "spamc": spam.spamc_score(b"", "")[1] if not self.settings.spamc_path else
-            ("available" if spam.spamc_available(self.settings.spamc_path)
-             else f"not installed: {self.settings.spamc_path}"),
+            "spamc": self._spamc_health(),
         }
+
+    def _spamc_health(self) -> str:
+        path = self.settings.spamc_path
+        if not path:
+            return "not configured: our own rules only (set [mail] spamc)"
+        if not spam.spamc_available(path):
+            return f"not installed: {path} (Debian package spamc)"
+        # What spamd said about the last mail: being installed does not mean spamd answers.
+        last = self.pipeline.process.spamc_status if self.pipeline else ""
+        if last == "ok":
+            return f"ok: spamd at {self.settings.spamd or 'localhost:783'} scored the last mail"
+        return last or "installed; no mail checked yet"
 
     def _virus_health(self) -> dict[str, Any]:
         if self.scanner is None:

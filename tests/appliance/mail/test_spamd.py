@@ -2,8 +2,11 @@
 spam folder (kept, never deleted), a clean mail is not; spamd away: our rules only and a status saying so."""
 from __future__ import annotations
 
+import asyncio
+import smtplib
+import ssl
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 
@@ -130,3 +133,48 @@ async def test_spamd_away_delivers_on_our_rules_alone(db, running: Spamd, tmp_pa
     assert await pipeline.drain() == 1
     [(state, folder, score, _)] = (await db.call(filed)).values()
     assert folder == "Support" and score < 5  # not lost, not spam: nothing judged it
+
+
+@pytest.fixture
+async def app(first_boot, app_env, running: Spamd) -> AsyncIterator:
+    from appliance import config
+    from appliance.runtime import Appliance
+    env = {**app_env, "APPLIANCE_MAIL_SMTP_PORT": "0", "APPLIANCE_MAIL_SMTP_HOST": "127.0.0.1",
+           "APPLIANCE_MAIL_SPAMC": "spamc", "APPLIANCE_MAIL_SPAMD": running.address}
+    appliance = Appliance(config.load(first_boot.root, env))
+    appliance.first_boot_password = first_boot.admin_password
+    await appliance.start()
+    yield appliance
+    await appliance.stop()
+
+
+async def test_smtp_gtube_goes_to_the_spam_folder_and_the_console_tells_when_spamd_is_away(app,
+                                                                                          running: Spamd) -> None:
+    import aiohttp
+
+    from tests.appliance.mail.test_service import org, until
+    from tests.appliance.webui.helpers import login_admin
+    await org(app, "support@acme.example")
+    svc = app.supervisor.service("mail")
+
+    def send(*raws: bytes) -> None:
+        with smtplib.SMTP("127.0.0.1", svc.smtp_port, timeout=30) as c:
+            c.starttls(context=ssl.create_default_context(cafile=str(app.data.cert)))
+            for raw in raws:
+                c.sendmail("someone@customer.example", ["support@acme.example"], raw)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, send, gtube_mail(), mail())
+    got = await until(app, lambda: (lambda f: f if len(f) == 2 else None)(filed()))
+    assert got["A great offer"][1] == "Support / Spam" and got["Help"][1] == "Support"
+    ctx = ssl.create_default_context(cafile=str(app.data.cert))
+    async with aiohttp.ClientSession(base_url=f"https://localhost:{app.web_port}",
+                                     connector=aiohttp.TCPConnector(ssl=ctx)) as http:
+        await login_admin(http, app.first_boot_password)
+        page = await (await http.get("/admin/mail")).text()
+        assert f"ok: spamd at {running.address} scored the last mail" in page
+        running.stop()
+        await loop.run_in_executor(None, send, mail(subject="Still here", message_id="<m2@customer.example>"))
+        got = await until(app, lambda: (lambda f: f if "Still here" in f else None)(filed()))
+        assert got["Still here"][1] == "Support"  # delivered on our rules alone, not lost
+        page = await (await http.get("/admin/mail")).text()
+        assert f"spamd at {running.address} did not answer (spamc exit 69)" in page
