@@ -40,4 +40,5 @@ SMS_INBOUND = Schema("sms_inbound", (
     Field("from", required=True, max_length=40, help="the sender: a number (read in the tenant's region) or a name"),
     Field("to", required=True, max_length=40, help="your service number it was sent to (a mailbox's sms:+…)"),
     Field("text", required=True, max_length=20000),
-    Field("id", required=True, max_length=150, help="the gateway's message id (string or integer): a repeat is ignored")))
+    Field("id", required=True, max_length=150,
+          help="the gateway's message id (string or integer): a repeat is ignored")))

@@ -94,3 +94,18 @@ async def test_failover_only_while_no_modem_is_up(app, web: aiohttp.ClientSessio
     row = await until(app, lambda: SmsOutbox.get_or_none(SmsOutbox.id == second["id"], SmsOutbox.state == "sent"))
     assert row is not None and row.modem == "http-gateway"
     assert len(gateway.requests) == 1 and b"by gateway" in gateway.requests[0]["body"]
+
+
+@pytest.mark.parametrize("use", ["failover"], indirect=True)
+async def test_failover_when_the_modem_fails_the_send(app, web: aiohttp.ClientSession,
+                                                      gateway: FakeGateway) -> None:
+    org = await app.db.call(make_org, "Acme")
+    svc = app.supervisor.service("sms")
+    assert await until_true(lambda: svc.runners["gsm-a"].state == "up"), svc.health()
+    svc.emulators()["gsm-a"].fail_next_send(500)
+    admin = await admin_client(web, app.first_boot_password)
+    queued = await admin.post("/sms", {"to": CUSTOMER_NUMBER, "text": "modem refused", "tenant_id": org["tenant_id"]},
+                              expect=202)
+    row = await until(app, lambda: SmsOutbox.get_or_none(SmsOutbox.id == queued["id"], SmsOutbox.state == "sent"))
+    assert row is not None and row.modem == "http-gateway" and row.attempts == 1
+    assert [b"modem refused" in r["body"] for r in gateway.requests] == [True]
