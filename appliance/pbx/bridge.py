@@ -16,12 +16,10 @@ from typing import Any, Awaitable, Callable
 from appliance.bus import Bus, Event, EventKind
 from appliance.domain.acd import (AcdEngine, AcdError, AcdEvent, AcdEventKind, Agent, AgentState, Call,
                                   CallState, Decision, DecisionAction, QueueConfig, ReadinessMode)
-from appliance.domain.acd.calls import WAITING_STATES
-from appliance.domain.acd.views import call_estimated_wait, position
-from appliance.domain.queue_script import (Enqueue, Hangup, Lookup, OfferCallback, Overflow, Play, Script,
-                                           ScriptRun, SetVar, Survey, Voicemail)
-from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
+from appliance.domain.queue_script import Script, ScriptRun, Survey
+from appliance.pbx.adapter import PbxAdapter, Recording, UnsupportedAction
 from appliance.pbx.call_control import CallControl
+from appliance.pbx.script_steps import ScriptSteps
 from appliance.pbx.kpi import Outcome, RollingKpis
 
 log = logging.getLogger(__name__)
@@ -30,7 +28,6 @@ SNAPSHOT_INTERVAL_S = 1.0   # wallboard refresh published on the bus
 SNAPSHOT_SLICE = 100        # agents of the snapshot built per pass of the event loop
 IDLE_WAKE_S = 1.0           # the routing loop looks at the clock at least this often
 DECISION_LOG = 200          # recent routing decisions kept for the "why this agent" view
-IDENTIFY_WAIT_S = 1.0       # longest a new call waits for caller identification before its script starts
 
 Recorder = Callable[[dict[str, Any]], Awaitable[None]]
 Identify = Callable[[str, str, str], Awaitable[dict[str, Any]]]  # (caller, digits, queue id) -> customer
@@ -68,7 +65,7 @@ class CallMeta:
     held: bool = False
 
 
-class AcdBridge(CallControl):
+class AcdBridge(CallControl, ScriptSteps):
     """Runs the ACD for one appliance: see the module note."""
 
     def __init__(self, engine: AcdEngine, adapter: PbxAdapter, bus: Bus, *, scripts: dict[str, Script] | None = None,
@@ -329,146 +326,6 @@ class AcdBridge(CallControl):
     def adapter_state(self, connected: bool, detail: str = "") -> None:
         """The link to the PBX came up or went down."""
         self.adapter_connected, self.adapter_detail = connected, detail
-
-    # ------------------------------------------------------------------ queue scripts
-    def facts(self, meta: CallMeta) -> dict[str, Any]:
-        """What a script's conditions can test about this call right now."""
-        engine, now = self.engine, self.clock()
-        logged_in, working, free = engine.staffing(meta.queue_id)
-        local = time.localtime(self.wall())
-        queue = engine.queue(meta.queue_id)
-        is_open = queue.calendar.is_open(self.wall()) if queue.calendar is not None else True
-        facts: dict[str, Any] = {
-            "agents_logged_in": logged_in, "agents_ready": free, "agents_busy": working - free,
-            "agents_paused": max(0, logged_in - working), "waiting": engine.waiting_count(meta.queue_id),
-            "wait": round(now - meta.arrived, 1), "hour": local.tm_hour, "minute": local.tm_min,
-            "weekday": local.tm_wday, "time": time.strftime("%H:%M", local), "open": is_open,
-            "closed": not is_open, "caller": meta.caller, "dialled": meta.dialled, "digits": meta.digits,
-        }
-        call = self._call_or_none(meta.call_id)
-        if call is not None and call.state in WAITING_STATES:
-            try:
-                facts["position"] = position(engine, meta.call_id)
-                facts["ewt"] = call_estimated_wait(engine, meta.call_id)
-            except AcdError:
-                pass
-        return facts
-
-    async def _run_script(self, meta: CallMeta) -> None:
-        if meta.identified is not None:
-            # A local lookup takes milliseconds; waiting for it lets the offer carry the customer (D5).
-            await asyncio.wait([meta.identified], timeout=IDENTIFY_WAIT_S)
-        script = self.scripts.get(meta.queue_id)
-        if script is None:
-            self._enqueue(meta, {})
-            return
-        run = meta.run = ScriptRun(script)
-        result: Any = None
-        while True:
-            run.update(self.facts(meta))
-            action = run.next(result)
-            result = None
-            if action is None:
-                if not (run.queued and not run.finished and script.waiting):
-                    return
-                await asyncio.sleep(script.waiting_every_s * self.time_scale)
-                call = self._call_or_none(meta.call_id)
-                if call is None or call.state is not CallState.QUEUED:
-                    return
-                run.waiting_round()
-                continue
-            result = await self._do(meta, run, action)
-
-    async def _do(self, meta: CallMeta, run: ScriptRun, action: Any) -> Any:
-        if isinstance(action, SetVar):
-            return None
-        if isinstance(action, Enqueue):
-            if action.requeue and self._call_or_none(meta.call_id) is not None:
-                return None  # still in the ACD: nothing to do
-            self._enqueue(meta, run.facts, action)
-            return None
-        if isinstance(action, Overflow):
-            if action.queue:
-                meta.queue_id = action.queue
-                meta.notes.append(f"script overflow to queue {action.queue}")
-                run.finished = True
-                self._enqueue(meta, run.facts)
-            else:
-                meta.outcome = "overflowed"
-                meta.notes.append(f"script overflow to {action.number}")
-                await self.adapter.redirect(meta.call_id, action.number or "")
-                self._finish(meta)
-            return None
-        if isinstance(action, Hangup):
-            meta.outcome = "script_hangup"
-            await self.adapter.hangup(meta.call_id)
-            self._finish(meta, loss="closed")
-            return None
-        if isinstance(action, Survey):
-            meta.survey_prompt, meta.survey = action.prompt, action
-            return None
-        if isinstance(action, Lookup):
-            if self.identify is None:
-                return {"customer_known": False}
-            if meta.identified is not None and not meta.identified.done():
-                await asyncio.wait([meta.identified])
-            meta.customer = await self.identify(meta.caller, meta.digits, meta.queue_id) or {}
-            return {"customer_known": bool(meta.customer), "customer_number": meta.customer.get("number")}
-        if isinstance(action, Play) and action.hot and not self.hot_on(meta.queue_id, action.prompt):
-            return None  # a hot prompt plays only while switched on
-        try:
-            result = await self.adapter.perform(meta.call_id, action)
-        except (UnsupportedAction, RecordingLost) as exc:
-            meta.notes.append(str(exc))
-            if isinstance(action, Voicemail):  # the script ended with this step: no caller is left waiting
-                meta.outcome = "voicemail"
-                await self.adapter.hangup(meta.call_id)
-                self._finish(meta)
-            return None
-        if isinstance(action, OfferCallback) and result:
-            call = self._call_or_none(meta.call_id)
-            number = meta.caller
-            if call is not None and call.state is CallState.QUEUED:
-                self._guard("callback", lambda: self.engine.request_callback(meta.call_id, number, self.clock()))
-                meta.outcome = "callback_requested"
-                await self.adapter.hangup(meta.call_id)
-        if isinstance(action, Voicemail):
-            meta.outcome = "voicemail"
-            meta.notes.append(f"voice message for {action.to}")
-            await self._keep_voicemail(meta, action, result)
-            self._finish(meta)
-        if isinstance(result, str) and result.isdigit() and len(result) > 1:
-            meta.digits = result
-        return result
-
-    async def _keep_voicemail(self, meta: CallMeta, action: Voicemail, result: Any) -> None:
-        # The audio goes to the store before the call is recorded, so the record only carries its reference.
-        if not isinstance(result, Recording) or not result.audio:
-            meta.notes.append("no voice message recorded")
-            return
-        if self.keep_recording is None:
-            meta.notes.append("voice message not kept: no document store")
-            return
-        try:
-            meta.voicemail = {"to": action.to, **await self.keep_recording(result)}
-        except OSError as exc:
-            meta.notes.append(f"voice message not kept: {exc}")
-
-    async def _identify_early(self, meta: CallMeta) -> None:
-        assert self.identify is not None
-        found = await self.identify(meta.caller, meta.digits, meta.queue_id)
-        if found and not meta.customer:
-            meta.customer = found
-
-    def _enqueue(self, meta: CallMeta, facts: dict[str, Any], action: Enqueue | None = None) -> None:
-        call = Call(meta.call_id, caller=meta.caller, dialled=meta.dialled, entered_digits=meta.digits,
-                    language=facts.get("language"), priority=int(facts.get("priority") or 0))
-        if action is not None and action.priority is not None:
-            call.priority = action.priority
-        skill = (action.skill if action else None) or facts.get("skill")
-        if skill:
-            call.required_skill = skill
-        self._guard(f"enqueue {meta.call_id}", lambda: self.engine.enqueue(call, meta.queue_id, self.clock()))
 
     def request_callback(self, queue_id: str, number: str, call_id: str) -> None:
         """C13: a callback asked for on the web joins the queue as a virtual call."""
