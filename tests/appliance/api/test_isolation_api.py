@@ -196,7 +196,9 @@ async def test_every_endpoint_refuses_another_tenants_objects(appliance, first_b
                         for item in body["items"]:
                             assert item.get("tenant_id") in (None, globex_id), (path, item)
                             collection = path.split("/")[3]
-                            assert item.get("id") != ids.get(collection), (path, item)
+                            # An item without an id (a routing decision of the tenant-less demo queues, which
+                            # every user sees) is no other tenant's object: None == None is not a leak.
+                            assert item.get("id") is None or item["id"] != ids.get(collection), (path, item)
                     elif status == 200:
                         assert _tenant_ids(body) <= {globex_id}, (path, body)
                     else:
