@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tools import require_tool
+from tests.tools import require_tool, wait_until_answering
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 SIGNATURE = "Appliance.Test.EICAR"
@@ -33,14 +32,7 @@ class Clamd:
         binary = require_tool("/usr/sbin/clamd", "clamav-daemon")
         self.proc = subprocess.Popen([binary, "-c", str(self.root / "clamd.conf")], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while not self._answers():
-            if self.proc.poll() is not None:
-                log = (self.root / "clamd.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"clamd exited with {self.proc.returncode}: {log}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("clamd did not answer in time")
-            time.sleep(0.1)
+        wait_until_answering("clamd", self.proc, self._answers, self.root / "clamd.log", timeout)
 
     def _answers(self) -> bool:
         import socket

@@ -9,12 +9,11 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.pg import free_port
-from tests.tools import require_tool
+from tests.tools import require_tool, wait_until_answering
 
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 LOCAL_CF = ("use_bayes 0\nbayes_auto_learn 0\nskip_rbl_checks 1\ndns_available no\nuse_razor2 0\nuse_pyzor 0\n"
@@ -43,14 +42,7 @@ class Spamd:
              "--port", str(self.port), "--allowed-ips", "127.0.0.1", "--pidfile", str(self.root / "spamd.pid"),
              "--max-children", "2", "--syslog", "stderr", *user], stdout=log, stderr=log)
         log.close()
-        deadline = time.monotonic() + timeout
-        while not self._answers():
-            if self.proc.poll() is not None:
-                text = (self.root / "spamd.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"spamd exited with {self.proc.returncode}: {text}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("spamd did not answer in time")
-            time.sleep(0.2)
+        wait_until_answering("spamd", self.proc, self._answers, self.root / "spamd.log", timeout, every=0.2)
 
     def _answers(self) -> bool:
         try:
