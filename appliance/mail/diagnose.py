@@ -14,7 +14,7 @@ from typing import Any
 
 from appliance.mail.errors import MailError
 from appliance.mail.smtp_out import RelayConfig
-from appliance.mail.sources import ServerConfig, _quote
+from appliance.mail.sources import ServerConfig, _quote, open_imap, open_pop3
 from appliance.mail.tls import check_pin, client_context
 from appliance.selftest import OK, SKIPPED, StepFailed, StepLog
 
@@ -45,18 +45,10 @@ def check_imap(conf: ServerConfig) -> list[str]:
     conn: imaplib.IMAP4 | None = None
     try:
         _resolve_and_connect(steps, conf.host, conf.port, conf.timeout_s)
-        ctx = client_context(conf.ca_file, conf.pin_sha256)
 
         def secure() -> imaplib.IMAP4:
             nonlocal conn
-            if conf.security == "tls":
-                conn = imaplib.IMAP4_SSL(conf.host, conf.port, ssl_context=ctx, timeout=conf.timeout_s)
-            else:
-                conn = imaplib.IMAP4(conf.host, conf.port, timeout=conf.timeout_s)
-                if "STARTTLS" not in conn.capabilities:
-                    raise MailError("the server offers no STARTTLS; the appliance will not log in in clear")
-                conn.starttls(ssl_context=ctx)
-            check_pin(conn.sock, conf.pin_sha256)
+            conn = open_imap(conf)
             return conn
         steps.run("TLS", secure, lambda c: _tls_detail(c.sock, conf.pin_sha256))
         steps.run("login", lambda: conn.login(conf.username, conf.password), lambda _: conf.username)
@@ -86,18 +78,10 @@ def check_pop3(conf: ServerConfig) -> list[str]:
     conn: poplib.POP3 | None = None
     try:
         _resolve_and_connect(steps, conf.host, conf.port, conf.timeout_s)
-        ctx = client_context(conf.ca_file, conf.pin_sha256)
 
         def secure() -> poplib.POP3:
             nonlocal conn
-            if conf.security == "tls":
-                conn = poplib.POP3_SSL(conf.host, conf.port, context=ctx, timeout=conf.timeout_s)
-            else:
-                conn = poplib.POP3(conf.host, conf.port, timeout=conf.timeout_s)
-                if "STLS" not in conn.capa():
-                    raise MailError("the server offers no STLS; the appliance will not log in in clear")
-                conn.stls(context=ctx)
-            check_pin(conn.sock, conf.pin_sha256)
+            conn = open_pop3(conf)
             return conn
 
         def login() -> None:

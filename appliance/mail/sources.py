@@ -60,6 +60,44 @@ class MailSource(Protocol):
         """Log out, ignoring errors."""
 
 
+
+def open_imap(c: ServerConfig) -> imaplib.IMAP4:
+    """An IMAP connection secured by implicit TLS or STARTTLS, its certificate checked (and pinned), not logged in."""
+    ctx = client_context(c.ca_file, c.pin_sha256)
+    if c.security == "tls":
+        conn = imaplib.IMAP4_SSL(c.host, c.port, ssl_context=ctx, timeout=c.timeout_s)
+    else:
+        conn = imaplib.IMAP4(c.host, c.port, timeout=c.timeout_s)
+        if "STARTTLS" not in conn.capabilities:
+            conn.shutdown()
+            raise MailTransportError(f"{c.host}:{c.port} offers no STARTTLS; refusing to log in in clear")
+        conn.starttls(ssl_context=ctx)
+    try:
+        check_pin(conn.sock, c.pin_sha256)
+    except BaseException:
+        conn.shutdown()
+        raise
+    return conn
+
+
+def open_pop3(c: ServerConfig) -> poplib.POP3:
+    """A POP3 connection secured by implicit TLS or STLS (RFC 2595), its certificate checked, not logged in."""
+    ctx = client_context(c.ca_file, c.pin_sha256)
+    if c.security == "tls":
+        conn = poplib.POP3_SSL(c.host, c.port, context=ctx, timeout=c.timeout_s)
+    else:
+        conn = poplib.POP3(c.host, c.port, timeout=c.timeout_s)
+        if "STLS" not in conn.capa():
+            conn.close()
+            raise MailTransportError(f"{c.host}:{c.port} offers no STLS; refusing to log in in clear")
+        conn.stls(context=ctx)
+    try:
+        check_pin(conn.sock, c.pin_sha256)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
 def _wrap(what: str, exc: BaseException) -> MailTransportError:
     return MailTransportError(f"{what}: {type(exc).__name__}: {exc}")
 
@@ -76,18 +114,8 @@ class ImapSource:
     def connect(self) -> None:
         """Connect with implicit TLS or STARTTLS, check the pin, log in, select the folder."""
         c = self.conf
-        ctx = client_context(c.ca_file, c.pin_sha256)
         try:
-            if c.security == "tls":
-                conn = imaplib.IMAP4_SSL(c.host, c.port, ssl_context=ctx, timeout=c.timeout_s)
-            else:
-                conn = imaplib.IMAP4(c.host, c.port, timeout=c.timeout_s)
-                if "STARTTLS" not in conn.capabilities:
-                    conn.shutdown()
-                    raise MailTransportError(f"{c.host}:{c.port} offers no STARTTLS; refusing to log in in clear")
-                conn.starttls(ssl_context=ctx)
-            self.conn = conn
-            check_pin(conn.sock, c.pin_sha256)
+            self.conn = conn = open_imap(c)
             conn.login(c.username, c.password)
             typ, data = conn.capability()  # RFC 3501 §6.2.3: capabilities may change after login
             if typ == "OK" and data and data[-1]:
@@ -194,18 +222,8 @@ class Pop3Source:
     def connect(self) -> None:
         """Connect with implicit TLS or STLS (RFC 2595), check the pin, log in."""
         c = self.conf
-        ctx = client_context(c.ca_file, c.pin_sha256)
         try:
-            if c.security == "tls":
-                conn = poplib.POP3_SSL(c.host, c.port, context=ctx, timeout=c.timeout_s)
-            else:
-                conn = poplib.POP3(c.host, c.port, timeout=c.timeout_s)
-                if "STLS" not in conn.capa():
-                    conn.close()
-                    raise MailTransportError(f"{c.host}:{c.port} offers no STLS; refusing to log in in clear")
-                conn.stls(context=ctx)
-            self.conn = conn
-            check_pin(conn.sock, c.pin_sha256)
+            self.conn = conn = open_pop3(c)
             conn.user(c.username)
             conn.pass_(c.password)
         except (OSError, poplib.error_proto, ssl.SSLError) as exc:
