@@ -21,6 +21,7 @@ from appliance.models.content import CHANNELS, VISIBILITIES
 from appliance.webui.keys import DB, USER
 from appliance.webui.locale import N_
 from appliance.webui.routes_acd import STAFF
+from appliance.webui.routes_org import refusal
 from appliance.webui.security import csrf_token, require_role
 
 routes = web.RouteTableDef()
@@ -40,14 +41,6 @@ MEANINGS = (N_("the customer's name"), N_("the customer number"), N_("the custom
 async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
     uid, remote = request[USER].id, request.remote or ""
     return await request.app[DB].call(lambda: fn(Scope(load_actor(uid, remote)), *args))
-
-
-def _refuse(exc: Exception) -> web.HTTPException:
-    if isinstance(exc, NotFound):
-        return web.HTTPNotFound(text="Not found.")
-    if isinstance(exc, Forbidden):
-        return web.HTTPForbidden(text=f"You are not allowed to do this: {exc}")
-    return web.HTTPConflict(text=str(exc))
 
 
 def _choices(scope: Scope) -> dict[str, Any]:
@@ -87,7 +80,7 @@ async def list_page(request: web.Request) -> dict[str, Any]:
     except ValidationError:
         page = await _run(request, res.list, {"limit": str(PAGE_SIZE)})
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     mailboxes = dict((await _run(request, _choices))["mailboxes"])
     return await _ctx(request, kind, items=page.items, next=page.next, q=q, cursor=params["cursor"],
                       deleted=request.query.get("deleted"), mailbox_names=mailboxes)
@@ -154,7 +147,7 @@ async def edit_form(request: web.Request) -> web.Response:
     try:
         item = await _run(request, KINDS[kind].get, int(request.match_info["id"]))
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     return await _form_page(request, kind, item, {}, saved=request.query.get("saved"))
 
 
@@ -175,7 +168,7 @@ async def save(request: web.Request) -> web.StreamResponse:
         shown = {**data, "id": None if target == "new" else int(target)}
         return await _form_page(request, kind, shown, exc.fields, status=400)
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     raise web.HTTPFound(f"/admin/{kind}/{item['id']}?saved=1")
 
 
@@ -187,5 +180,5 @@ async def delete(request: web.Request) -> web.StreamResponse:
     try:
         await _run(request, KINDS[kind].delete, int(request.match_info["id"]))
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     raise web.HTTPFound(f"/admin/{kind}?deleted=1")

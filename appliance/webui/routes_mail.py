@@ -17,7 +17,7 @@ from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.routes_smime import secret_box
 from appliance.webui.security import csrf_token, require_role
 from appliance.webui.api import bodies
-from appliance.webui.api.base import api
+from appliance.webui.api.base import api, read_json_object
 
 routes = web.RouteTableDef()
 PROTOCOLS = {"imap": {"tls": 993, "starttls": 143}, "pop3": {"tls": 995, "starttls": 110}}
@@ -233,12 +233,7 @@ async def _password_change(request: web.Request, password: Any) -> dict[str, Any
 @require_role("admin")
 async def update_account(request: web.Request) -> web.Response:
     """Change an account's password: `{"password": "…"}`; the answer never contains it."""
-    try:
-        data = await request.json()
-        if not isinstance(data, dict):
-            raise ValueError
-    except ValueError:
-        return web.json_response({"error": "malformed_json", "fields": {"body": "must be a JSON object"}}, status=400)
+    data = await read_json_object(request)
     try:
         return web.json_response(await _password_change(request, data.get("password")))
     except ValidationError as exc:

@@ -58,7 +58,8 @@ async def _ctx(request: web.Request, res_name: str, **extra: Any) -> dict[str, A
             "title": TITLES.get(res_name, res_name), "titles": TITLES, **extra}
 
 
-def _refuse(exc: Exception) -> web.HTTPException:
+def refusal(exc: Exception) -> web.HTTPException:
+    """The page answer to a domain refusal: 404, 403 with the reason, or 409."""
     if isinstance(exc, NotFound):
         return web.HTTPNotFound(text="Not found.")
     if isinstance(exc, Forbidden):
@@ -85,7 +86,7 @@ async def list_page(request: web.Request) -> dict[str, Any]:
     except ValidationError:
         page = await _run(request, res.list, {"limit": str(PAGE_SIZE)})
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     rows = [{"id": item["id"], "active": item.get("active", True),
              "cells": [_show(item.get(c)) for c in COLUMNS[res.name]]} for item in page.items]
     return await _ctx(request, res.name, columns=COLUMNS[res.name], rows=rows, next=page.next, q=params["q"],
@@ -172,7 +173,7 @@ async def create(request: web.Request) -> web.StreamResponse:
                          errors=exc.fields)
         return aiohttp_jinja2.render_template("admin/form.html", request, ctx, status=400)
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     notice = f"?created=1&otp={item['one_time_password']}" if item.get("one_time_password") else "?created=1"
     raise web.HTTPFound(f"/admin/org/{res.name}/{item['id']}{notice}")
 
@@ -189,7 +190,7 @@ async def _edit_page(request: web.Request, res: Resource | None = None, status: 
     try:
         item = await _run(request, res.get, int(request.match_info["id"]))
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     if res.name == "tenants":
         extra.setdefault("lookup_failure", hooks.LAST_FAILURE.get(item["id"]))
     if res.name == "customers":
@@ -209,7 +210,7 @@ async def upload_document(request: web.Request) -> web.StreamResponse:
     try:
         await _run(request, documents.check_target, target)
     except (NotFound, Forbidden) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     form = await request.post()  # the CSRF check has read it already; aiohttp keeps it
     upload = form.get("file")
     problem = ""
@@ -242,7 +243,7 @@ async def lookup_test(request: web.Request) -> web.Response:
     try:
         region, hook = await _run(request, settings)
     except (NotFound, Forbidden) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
 
     async def nobody(kind: str, value: str) -> list[int]:
         return []  # ask the external system even when a local customer would match
@@ -266,7 +267,7 @@ async def update(request: web.Request) -> web.StreamResponse:
                          obj=item, errors=exc.fields)
         return aiohttp_jinja2.render_template("admin/form.html", request, ctx, status=400)
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     raise web.HTTPFound(f"/admin/org/{res.name}/{obj_id}?saved=1")
 
 
@@ -282,7 +283,7 @@ async def toggle_active(request: web.Request) -> web.StreamResponse:
     except ValidationError as exc:
         raise web.HTTPBadRequest(text="; ".join(f"{k}: {v}" for k, v in exc.fields.items())) from None
     except (NotFound, Forbidden, Conflict) as exc:
-        raise _refuse(exc) from None
+        raise refusal(exc) from None
     raise web.HTTPFound(f"/admin/org/{res.name}")
 
 
@@ -297,5 +298,5 @@ async def audit_page(request: web.Request) -> dict[str, Any]:
     try:
         page = await _run(request, list_audit, params)
     except (ValidationError, NotFound, Forbidden) as exc:
-        raise _refuse(exc if not isinstance(exc, ValidationError) else Conflict(str(exc))) from None
+        raise refusal(exc if not isinstance(exc, ValidationError) else Conflict(str(exc))) from None
     return await _ctx(request, "audit", entries=page.items, next=page.next)

@@ -21,7 +21,7 @@ from appliance.webui.keys import CONFIG, DB, USER
 from appliance.webui.locale import N_
 from appliance.webui.security import csrf_token, require_role
 from appliance.webui.api import bodies
-from appliance.webui.api.base import api
+from appliance.webui.api.base import api, read_json_object
 
 routes = web.RouteTableDef()
 PAGE = "/admin/mail/smime"
@@ -93,12 +93,7 @@ async def list_credentials(request: web.Request) -> web.Response:
 async def add_credential(request: web.Request) -> web.Response:
     """A mailbox key (`mailbox_id` with `key_pem`+`cert_pem` or `pkcs12_base64`, `passphrase`) or a partner
     certificate (`cert_pem`, `trusted`); 400 naming each bad field."""
-    try:
-        data = await request.json()
-        if not isinstance(data, dict):
-            raise ValueError
-    except ValueError:
-        return web.json_response({"error": "malformed_json", "fields": {"body": "must be a JSON object"}}, status=400)
+    data = await read_json_object(request)
     try:
         if data.get("mailbox_id") is not None or data.get("key_pem") or data.get("pkcs12_base64"):
             try:

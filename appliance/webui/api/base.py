@@ -87,6 +87,14 @@ async def read_json(request: web.Request) -> Any:
         raise json_error(400, "malformed_json", fields={"body": f"is not valid JSON: {exc}"[:300]}) from None
 
 
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object (an empty body is `{}`); 400 naming `body` for anything else."""
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise json_error(400, "malformed_json", fields={"body": "must be a JSON object"})
+    return data
+
+
 async def run(request: web.Request, fn: Callable[..., T], *args: Any) -> T:
     """Run `fn(scope, *args)` in one database transaction; domain errors become JSON answers."""
     user = request[USER]
