@@ -44,6 +44,11 @@ RETRY_S = (60, 300, 900, 1800)  # back-off between send attempts (busy, no answe
 MAX_ATTEMPTS = 5
 
 
+def hardware_key(line_name: str) -> str:
+    """The line's name in the shared hardware table (SNMP, /admin), marked as a fax line unless it already says so."""
+    return line_name if line_name.startswith("fax") else f"fax-{line_name}"
+
+
 class FaxService(Service):
     """Lines, intake and outbox of the fax channel."""
 
@@ -103,7 +108,7 @@ class FaxService(Service):
         hardware = self.ctx.shared.get("hardware")
         if isinstance(hardware, dict):  # a stopped service watches no line: SNMP shows none
             for line in self.lines:
-                hardware.pop(f"fax-{line.name}", None)
+                hardware.pop(hardware_key(line.name), None)
 
     def health(self) -> dict[str, Any]:
         p = self.pipeline
@@ -114,7 +119,7 @@ class FaxService(Service):
     def _publish_hardware(self) -> None:
         hardware = self.ctx.shared.setdefault("hardware", {})
         for line in self.lines:
-            hardware[f"fax-{line.name}"] = line.hardware_row()
+            hardware[hardware_key(line.name)] = line.hardware_row()
 
     def testable(self) -> list[tuple[str, str]]:
         """(item, label) of each line `diagnose` can test."""

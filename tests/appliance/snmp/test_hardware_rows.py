@@ -54,8 +54,8 @@ async def hardware_table(appliance, wanted: dict[str, str]) -> dict[str, list[st
 
 
 async def test_rows_follow_the_real_devices(appliance, trapd: Trapd) -> None:
-    table = await hardware_table(appliance, {"fax-fax-a": "up", "gsm-a": "up"})
-    assert table["fax-fax-a"][:2] == ["faxModem", "emu://fax-a"]
+    table = await hardware_table(appliance, {"fax-a": "up", "gsm-a": "up"})
+    assert table["fax-a"][:2] == ["faxModem", "emu://fax-a"]
     gsm = table["gsm-a"]
     assert gsm[:2] == ["gsmModem", "emu://gsm-a"]
     # The signal the modem reported (+CSQ), as the SMS page shows it.
