@@ -1,5 +1,6 @@
 """Periodic jobs: the daily backup and its retention (A16); every minute the SLA escalations (F8),
-resubmissions that have come due (F12) and the mailboxes' interim replies (E3)."""
+resubmissions that have come due (F12) and the mailboxes' interim replies (E3); and, as new tickets come in,
+the external customer lookup for mail, SMS and fax (D3, appliance.lookup.after_intake)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +8,7 @@ import datetime
 import logging
 from typing import Any
 
+from appliance.lookup.after_intake import IntakeLookup
 from appliance.mail import interim
 from appliance.models.access.tickets import escalate_due, wake_resubmissions
 from appliance.supervisor import Service
@@ -31,11 +33,22 @@ class SchedulerService(Service):
         self.interim_replies = 0
         self._box: Any = None
         self.last_job_error = ""
+        self.lookup = IntakeLookup(ctx.db, ctx.bus, ctx.metrics)
+        self._lookup_task: asyncio.Task | None = None
 
     async def run(self) -> None:
         hour = self.ctx.config["hour"]
+        self._lookup_task = asyncio.create_task(self.lookup.run(), name="intake-lookup")
+        try:
+            await self._loop(hour)
+        finally:
+            self._lookup_task.cancel()
+
+    async def _loop(self, hour: int) -> None:
         while True:
             self.beat()
+            if self._lookup_task is not None and self._lookup_task.done():
+                raise RuntimeError(f"intake lookup ended: {self._lookup_task}")
             now = datetime.datetime.now()
             if hour >= 0 and now.hour == hour and self.last_run_date != now.date():
                 self.last_run_date = now.date()
@@ -84,4 +97,6 @@ class SchedulerService(Service):
     def health(self) -> dict[str, Any]:
         return {"last_backup": self.last_backup, "last_backup_error": self.last_backup_error,
                 "escalated": self.escalated, "resubmissions_woken": self.woken,
-                "interim_replies": self.interim_replies, "last_job_error": self.last_job_error}
+                "interim_replies": self.interim_replies, "last_job_error": self.last_job_error,
+                "lookups": self.lookup.looked_up, "lookups_attached": self.lookup.attached,
+                "last_lookup_error": self.lookup.last_error}
