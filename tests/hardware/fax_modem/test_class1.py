@@ -6,29 +6,14 @@ import asyncio
 import pytest
 
 from hardware.fax_modem.t30 import CallFailed, FaxModem, LineState, PageStatus, Timers
-from hardware.fax_modem.t30.emulator import FaxModemEmulator
-from hardware.fax_modem.t30.line import Exchange, Faults
-from hardware.fax_modem.t4 import Page
 from hardware.serial import AtChannel
+from tests.hardware.fax_modem.emulated import emulated_pair, stripes, unplug_during_second_page
 
 TIMERS = Timers().scaled(0.3)
 NOISE_SEED = 1  # with this seed the first try is spoilt and the second clean
 
 
-def stripes(height: int = 150, seed: int = 0) -> Page:
-    rows = [bytes((0xF0 if (r // 7 + c // 3 + seed) % 3 == 0 else 0) for c in range(216)) for r in range(height)]
-    return Page.from_rows(rows, 1728, 196)
-
-
-@pytest.fixture
-async def line():
-    exchange = Exchange(timescale=0.02)
-    a = FaxModemEmulator(exchange, "100")
-    b = FaxModemEmulator(exchange, "200")
-    undo = [a.register("fax-a"), b.register("fax-b")]
-    yield exchange, a, b
-    for u in undo:
-        u()
+line = emulated_pair("fax")
 
 
 async def open_pair(cls: str = "1") -> tuple[FaxModem, FaxModem]:
@@ -163,25 +148,7 @@ async def test_no_carrier_mid_page_keeps_good_pages(line):
 
 
 async def test_pty_closed_mid_session_is_a_clean_error(line):
-    exchange, a, b = line
-    path = await b.start_pty()
-    sender = await FaxModem("emu://fax-a", "1", timers=TIMERS).open()
-    receiver = await FaxModem(f"pty://{path}", "1", timers=TIMERS).open()
-    pages = [stripes(200), stripes(2000, seed=1), stripes(200, seed=2)]
-    got_page = asyncio.Event()
-    receiver.on_event(lambda e: got_page.set() if e.state is LineState.PAGE else None)
-    try:
-        incoming = asyncio.create_task(receiver.receive(timeout=10))
-        outgoing = asyncio.create_task(sender.send("200", pages))
-        await asyncio.wait_for(got_page.wait(), 10)
-        got_page.clear()
-        await asyncio.wait_for(got_page.wait(), 10)  # the second page has started
-        await b.unplug()
-        fax = await asyncio.wait_for(incoming, 20)
-        report = await asyncio.wait_for(outgoing, 30)
-    finally:
-        await sender.close()
-        await receiver.close()
+    fax, report, pages = await unplug_during_second_page(line, "emu://fax-a", "1", "1")
     assert not fax.ok and "line lost" in fax.reason
     assert fax.pages == [pages[0]]
     assert not report.ok and report.pages[0].status is PageStatus.MCF

@@ -6,28 +6,14 @@ import asyncio
 import pytest
 
 from hardware.fax_modem.t30 import FaxModem, LineState, PageStatus, Timers
-from hardware.fax_modem.t30.emulator import FaxModemEmulator
-from hardware.fax_modem.t30.line import Exchange
 from hardware.fax_modem.t4 import Page
 from hardware.serial import AtChannel
+from tests.hardware.fax_modem.emulated import emulated_pair, stripes
 
 TIMERS = Timers().scaled(0.3)
 
 
-def stripes(height: int = 150, seed: int = 0) -> Page:
-    rows = [bytes((0xF0 if (r // 7 + c // 3 + seed) % 3 == 0 else 0) for c in range(216)) for r in range(height)]
-    return Page.from_rows(rows, 1728, 196)
-
-
-@pytest.fixture
-async def line():
-    exchange = Exchange(timescale=0.02)
-    a = FaxModemEmulator(exchange, "100")
-    b = FaxModemEmulator(exchange, "200")
-    undo = [a.register("c2-a"), b.register("c2-b")]
-    yield exchange, a, b
-    for u in undo:
-        u()
+line = emulated_pair("c2")
 
 
 async def call(sender_cls: str, receiver_cls: str, pages: list[Page], **receiver_options):

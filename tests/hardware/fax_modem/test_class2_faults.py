@@ -7,24 +7,14 @@ import pytest
 
 from hardware.fax_modem.t30 import CallFailed, CopyQuality, FaxModem, LineState, PageStatus, Timers
 from hardware.fax_modem.t30.caps import Capabilities, negotiate
-from hardware.fax_modem.t30.emulator import FaxModemEmulator
-from hardware.fax_modem.t30.line import Exchange
 from hardware.fax_modem.t30.pagedata import code_page, tcf_length
-from tests.hardware.fax_modem.test_class2 import stripes
+from tests.hardware.fax_modem.emulated import emulated_pair, stripes, unplug_during_second_page
 
 TIMERS = Timers().scaled(0.3)
 STRICT = CopyQuality(mcf_bad_ratio=0.0, rtp_bad_ratio=0.0)  # any bad row earns RTN
 
 
-@pytest.fixture
-async def line():
-    exchange = Exchange(timescale=0.02)
-    a = FaxModemEmulator(exchange, "100")
-    b = FaxModemEmulator(exchange, "200")
-    undo = [a.register("c2f-a"), b.register("c2f-b")]
-    yield exchange, a, b
-    for u in undo:
-        u()
+line = emulated_pair("c2f")
 
 
 @pytest.mark.parametrize(("fault", "reason"), [("busy", "BUSY"), ("no_answer", "NO ANSWER")])
@@ -89,25 +79,7 @@ async def test_carrier_lost_mid_page_keeps_the_good_pages(line):
 
 
 async def test_pty_closed_mid_session_keeps_received_pages(line):
-    exchange, a, b = line
-    path = await b.start_pty()
-    sender = await FaxModem("emu://c2f-a", "2", timers=TIMERS).open()
-    receiver = await FaxModem(f"pty://{path}", "2.0", timers=TIMERS).open()
-    pages = [stripes(200), stripes(2000, seed=1), stripes(200, seed=2)]
-    got_page = asyncio.Event()
-    receiver.on_event(lambda e: got_page.set() if e.state is LineState.PAGE else None)
-    try:
-        incoming = asyncio.create_task(receiver.receive(timeout=10))
-        outgoing = asyncio.create_task(sender.send("200", pages))
-        await asyncio.wait_for(got_page.wait(), 10)
-        got_page.clear()
-        await asyncio.wait_for(got_page.wait(), 10)  # the second page has started
-        await b.unplug()
-        fax = await asyncio.wait_for(incoming, 20)
-        report = await asyncio.wait_for(outgoing, 30)
-    finally:
-        await sender.close()
-        await receiver.close()
+    fax, report, pages = await unplug_during_second_page(line, "emu://c2f-a", "2", "2.0")
     assert not fax.ok and "line lost" in fax.reason
     assert fax.pages == [pages[0]]
     assert not report.ok and report.pages[0].status is PageStatus.MCF

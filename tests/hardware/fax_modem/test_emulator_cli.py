@@ -8,7 +8,7 @@ import sys
 from hardware.fax_modem.t30 import FaxModem, Timers
 from hardware.fax_modem.tiff import read_tiff
 from hardware.serial import AtChannel
-from tests.hardware.fax_modem.test_class2 import stripes
+from tests.hardware.fax_modem.emulated import stripes
 
 
 async def test_class20_modem_on_a_pty_faxes_the_built_in_receiver(tmp_path):
