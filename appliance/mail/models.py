@@ -33,6 +33,9 @@ class MailAccount(BaseModel):
     last_error = peewee.TextField(default="")
     last_error_at = peewee.DateTimeField(null=True)
     fetched_total = peewee.IntegerField(default=0)
+    kind = peewee.CharField(max_length=16, default="mail")          # mail, or sms-gateway (C10: mail to SMS)
+    sms_number = peewee.CharField(max_length=32, default="")         # sms-gateway: our service number, E.164
+    sms_sender_regex = peewee.CharField(max_length=200, default="")  # sms-gateway: '' = the From local part
 
     class Meta:
         table_name = "mail_account"

@@ -32,6 +32,7 @@ from appliance.mail.virus import scanner_from_config
 from appliance.models import ServiceAddress
 from appliance.models.auth import utcnow
 from appliance.security.secrets import SecretBox, SecretError
+from appliance.sms import inbound_mail
 from appliance.supervisor import Service, ServiceContext
 
 log = logging.getLogger(__name__)
@@ -285,7 +286,8 @@ class MailService(Service):
         for a, address, password in rows:
             fingerprint = hashlib.sha256(json.dumps([a.protocol, a.host, a.port, a.security, a.ca_file, a.pin_sha256,
                                                      a.username, password, a.folder, a.poll_s, a.use_idle,
-                                                     a.mailbox_id]).encode()).hexdigest()
+                                                     a.mailbox_id, a.kind, a.sms_number,
+                                                     a.sms_sender_regex]).encode()).hexdigest()
             wanted[a.id] = (fingerprint, a, address, password)
         for account_id in list(self.fetchers):
             if account_id not in wanted or wanted[account_id][0] != self.fetchers[account_id][0]:
@@ -295,10 +297,13 @@ class MailService(Service):
                 continue
             self._warm_pool()
             conf = ServerConfig(a.host, a.port, a.username, password, a.security, a.ca_file, a.pin_sha256, a.folder)
-            fetcher = AccountFetcher(a.name, a.protocol, conf, self.pipeline, self.executor,
-                                     {"account_id": a.id, "tenant_id": a.tenant_id, "mailbox_id": a.mailbox_id,
-                                      "address": address}, a.poll_s, a.use_idle, self._wake_drain.set,
-                                     self.ctx.config.get("fetch_batch", 100))
+            pipeline: Any = self.pipeline
+            meta = {"account_id": a.id, "tenant_id": a.tenant_id, "mailbox_id": a.mailbox_id, "address": address}
+            if a.kind == inbound_mail.KIND:  # a gateway's mail is an SMS: into the SMS spool, never a mail ticket
+                pipeline = inbound_mail.SmsSpoolIntake(channel_spool(self.ctx.shared, self.ctx.store.root, "sms"))
+                meta = inbound_mail.meta_for(a.id, a.tenant_id, a.sms_number, a.sms_sender_regex, a.name)
+            fetcher = AccountFetcher(a.name, a.protocol, conf, pipeline, self.executor, meta, a.poll_s, a.use_idle,
+                                     self._wake_drain.set, self.ctx.config.get("fetch_batch", 100))
             self.fetchers[account_id] = (fingerprint, fetcher, asyncio.create_task(fetcher.run(),
                                                                                    name=f"mail-fetch-{a.id}"))
 

@@ -22,7 +22,7 @@ from appliance.intake.sink import Delivery, InboundMessage, TicketSink
 from appliance.intake.spool import SpoolEntry
 from appliance.models import Message, ServiceAddress, Tenant, Ticket
 from appliance.models.auth import utcnow
-from appliance.sms import inbound_http, outbox
+from appliance.sms import inbound_http, inbound_mail, outbox
 from appliance.sms.models import SmsPart
 from hardware.gsm.errors import PduError
 from hardware.gsm.fields import Ton
@@ -154,6 +154,8 @@ class SmsProcessor:
             raise RejectedInput(f"modem {modem_of(entry)} returned an unreadable PDU: {entry.meta['error']}")
         if entry.meta.get("via") == inbound_http.VIA:
             return PreparedSms("http", inbound_http.from_entry(entry), hashlib.sha256(entry.raw).hexdigest())
+        if entry.meta.get("via") == inbound_mail.VIA:
+            return PreparedSms("mail", inbound_mail.from_entry(entry), hashlib.sha256(entry.raw).hexdigest())
         try:
             pdu = decode_pdu(entry.raw)
         except PduError as exc:
@@ -169,6 +171,8 @@ class SmsProcessor:
     def commit(self, entry: SpoolEntry, prepared: PreparedSms) -> Any:
         """Deliver a whole message, hold a part, or apply a status report stored on the SIM."""
         pdu = prepared.pdu
+        if isinstance(pdu, inbound_mail.MailSms):
+            return self._deliver_mail(pdu)
         if isinstance(pdu, inbound_http.InboundSms):  # a gateway's SMS: whole already, numbers already E.164
             tenant_id, mailbox_id, _ = self.route(pdu.to)
             return self._deliver(tenant_id, mailbox_id, pdu.sender, pdu.to, pdu.text, pdu.key,
@@ -198,6 +202,15 @@ class SmsProcessor:
         if have < concat.total:
             return PartHeld(tenant_id, set_key, have, concat.total)
         return self._join(tenant_id, mailbox_id, sender, number, parts)
+
+    def _deliver_mail(self, sms: inbound_mail.MailSms) -> SmsDelivered:
+        tenant_id, mailbox_id, region = self.route(sms.to)
+        if tenant_id != sms.tenant_id:  # an account may feed only its own tenant's numbers
+            raise RejectedInput(f"the SMS-gateway account's service number {sms.to} belongs to another tenant; "
+                                "set one of this tenant's SMS numbers on the account, then re-process")
+        sender = inbound_mail.sender_number(sms.sender, region)
+        return self._deliver(tenant_id, mailbox_id, sender, sms.to, sms.text, sms.key,
+                             f"mail:{sms.gateway_id}"[:200], 1)
 
     def _join(self, tenant_id: int, mailbox_id: int | None, sender: str, number: str,
               parts: list[SmsPart]) -> SmsDelivered:

@@ -53,6 +53,7 @@ class SmsOutbox(BaseModel):
     created_at = peewee.DateTimeField(default=utcnow)
     sent_at = peewee.DateTimeField(null=True)
     status_at = peewee.DateTimeField(null=True)
+    gateway_id = peewee.CharField(max_length=150, null=True, index=True)  # the HTTP gateway's id for its reports
 
     class Meta:
         table_name = "sms_outbox"

@@ -11,7 +11,11 @@ from appliance.domain.errors import NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.mail import credentials, outbox
 from appliance.mail.models import MailAccount, MailOutbox
-from appliance.models import Mailbox
+from appliance.domain.identifiers import normalise_phone
+from appliance.models import Mailbox, ServiceAddress
+from appliance.sms import inbound_mail
+from appliance.sms import intake as sms_intake
+from appliance.sms.inbound_mail import check_regex
 from appliance.models.access import Scope, load_actor
 from appliance.webui.keys import DB, SUPERVISOR, USER
 from appliance.webui.routes_smime import secret_box
@@ -32,6 +36,7 @@ def account_dict(a: MailAccount, live: dict[str, Any] | None = None) -> dict[str
             "username": a.username, "folder": a.folder, "poll_s": a.poll_s, "use_idle": a.use_idle, "active": a.active,
             "last_fetch_at": at(a.last_fetch_at), "last_ok_at": at(a.last_ok_at), "last_error": a.last_error,
             "last_error_at": at(a.last_error_at), "fetched_total": a.fetched_total,
+            "kind": a.kind, "sms_number": a.sms_number, "sms_sender_regex": a.sms_sender_regex,
             "live": live or {}}
 
 
@@ -69,6 +74,7 @@ def validate(data: Any, tenant_id: int | None) -> tuple[dict[str, Any], dict[str
     out["poll_s"] = poll
     out["use_idle"] = bool(data.get("use_idle", True))
     out["folder"] = out.get("folder") or "INBOX"
+    _sms_gateway(data, out, errors)
     box_id = data.get("mailbox_id")
     box = Mailbox.get_or_none(Mailbox.id == box_id) if isinstance(box_id, int) and not isinstance(box_id, bool) else None
     if box is None or (tenant_id is not None and box.tenant_id != tenant_id):
@@ -77,7 +83,33 @@ def validate(data: Any, tenant_id: int | None) -> tuple[dict[str, Any], dict[str
         out["mailbox"], out["tenant"] = box.id, box.tenant_id
         if MailAccount.select().where(MailAccount.tenant == box.tenant_id, MailAccount.name == out.get("name")).exists():
             errors["name"] = "an account with this name exists"
+        number = out.get("sms_number")
+        if number and not ServiceAddress.select().where(ServiceAddress.tenant == box.tenant_id,
+                                                        ServiceAddress.kind.in_(sms_intake.ADDRESS_KINDS),
+                                                        ServiceAddress.value == number).exists():
+            errors["sms_number"] = "is not one of this tenant's SMS service numbers (a mailbox's sms:+…)"
     return out, errors
+
+
+def _sms_gateway(data: dict[str, Any], out: dict[str, Any], errors: dict[str, str]) -> None:
+    """kind, and for an SMS gateway's account its service number (E.164) and sender regex."""
+    kind = data.get("kind", "mail") or "mail"
+    if kind not in ("mail", inbound_mail.KIND):
+        errors["kind"] = f"must be mail or {inbound_mail.KIND}"
+        return
+    out["kind"] = kind
+    if kind == "mail":
+        return
+    number, regex = data.get("sms_number", ""), data.get("sms_sender_regex", "") or ""
+    try:
+        out["sms_number"] = normalise_phone(number if isinstance(number, str) else "", "DE")
+    except ValueError as exc:
+        errors["sms_number"] = f"{exc} (the service number, e.g. +4930123456, the gateway's mail is for)"
+    problem = check_regex(regex) if isinstance(regex, str) else "must be a text"
+    if problem:
+        errors["sms_sender_regex"] = problem
+    else:
+        out["sms_sender_regex"] = regex
 
 
 def _live(request: web.Request) -> dict[str, Any]:
@@ -194,7 +226,8 @@ async def admin_create(request: web.Request) -> web.StreamResponse:
     """The console's add-account form; errors are shown next to the fields."""
     form = await request.post()
     data: dict[str, Any] = {k: form.get(k, "") for k in ("name", "protocol", "host", "security", "username",
-                                                          "password", "ca_file", "pin_sha256", "folder")}
+                                                          "password", "ca_file", "pin_sha256", "folder", "kind",
+                                                          "sms_number", "sms_sender_regex")}
     for k in ("port", "poll_s", "mailbox_id"):
         raw = str(form.get(k, "")).strip()
         data[k] = int(raw) if raw.isdigit() else (None if raw else None)

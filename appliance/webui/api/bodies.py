@@ -28,7 +28,11 @@ MAIL_ACCOUNT = Schema("mail_account", (
     Field("port", "int", minimum=1, maximum=65535), Field("security", choices=("tls", "starttls")),
     Field("username", required=True, max_length=254), Field("password", required=True, max_length=500),
     Field("folder", max_length=500), Field("ca_file", max_length=500), Field("pin_sha256", max_length=500),
-    Field("poll_s", "int", minimum=1, maximum=86400), Field("use_idle", "bool")))
+    Field("poll_s", "int", minimum=1, maximum=86400), Field("use_idle", "bool"),
+    Field("kind", choices=("mail", "sms-gateway"), help="sms-gateway: each mail is an SMS from an SMS gateway"),
+    Field("sms_number", max_length=40, help="sms-gateway: the service number (a mailbox's sms:+…) it is for"),
+    Field("sms_sender_regex", max_length=200,
+          help="sms-gateway: finds the sender in Subject, then From ((?P<number>…)); empty: the From local part")))
 SMIME = Schema("smime_credential", (
     Field("mailbox_id", "id", help="a mailbox key: with key_pem + cert_pem or pkcs12_base64"),
     Field("key_pem", max_length=20000), Field("cert_pem", max_length=20000), Field("pkcs12_base64", max_length=40000),
