@@ -90,6 +90,10 @@ class PbxAdapter(abc.ABC):
         """Carry out a script media action and return its result (key, digits, yes/no)."""
         raise UnsupportedAction(f"{self.name} cannot {type(action).__name__}")
 
+    async def survey_after(self, call_id: str, survey: Action) -> None:
+        """The script asks for the after-call survey (B17): prepare the PBX to keep the caller once the agent
+        hangs up. Adapters that ask it themselves in `perform` need nothing here."""
+
     async def dial(self, agent_id: str, extension: str, number: str) -> str:
         """Place an outbound call from the agent's phone; returns the new call id."""
         raise UnsupportedAction(f"{self.name} cannot dial out")

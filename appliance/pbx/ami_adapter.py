@@ -6,7 +6,8 @@ ACD_QUEUE to a queue key and waits in `acd-wait` (music on hold). To offer it, w
 DialEnd tells us answered or not; Hangup of the caller ends the call. Prompts and menus stay in the
 dialplan: AMI cannot play a prompt and wait for it, so script media actions are skipped with a note. The
 voice message step is the exception: the caller goes to `acd-voicemail`, whose Record() reports the file
-(RECORDED_FILE) that we read from the shared voicemail directory.
+(RECORDED_FILE) that we read from the shared voicemail directory, and so is the after-call survey: the caller
+continues in the dialplan when the agent hangs up and answers in `acd-survey` (ami_survey.py).
 """
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ from hardware.ami import events as ev
 from hardware.ami.client import AmiClient, Reconciliation
 from hardware.ami.errors import AmiError
 
-from appliance.domain.queue_script import Action, Voicemail
+from appliance.domain.queue_script import Action, Survey, Voicemail
 from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
 from appliance.pbx.ami_calls import AmiCallControl
+from appliance.pbx.ami_survey import SURVEY_ANSWER_VARIABLE, AmiSurvey
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class AmiCall:
     ringing: dict[str, str]  # agent id -> agent channel being dialled
     answered_by: str | None = None
     agent_channel: str = ""  # the answering agent's channel (mute, consultation)
+    ended: bool = False  # the agent hung up; the caller is still in the dialplan (the survey)
 
 
 class VoicemailSpool:
@@ -82,7 +85,7 @@ def parse_ami_url(url: str) -> tuple[str, int, str, str]:
     return parts.hostname, parts.port or 5038, parts.username, parts.password or ""
 
 
-class AmiPbx(AmiCallControl, PbxAdapter):
+class AmiPbx(AmiSurvey, AmiCallControl, PbxAdapter):
     """Maps AMI events to the bridge and bridge commands to AMI actions."""
 
     name = "ami"
@@ -131,6 +134,9 @@ class AmiPbx(AmiCallControl, PbxAdapter):
         if event.variable == RECORDED_VARIABLE:
             self._recorded(event)
             return
+        if event.variable == SURVEY_ANSWER_VARIABLE:
+            self.survey_answer(event)
+            return
         if event.variable.lstrip("_") != QUEUE_VARIABLE or not event.value:
             return
         ch = event.channel
@@ -170,11 +176,16 @@ class AmiPbx(AmiCallControl, PbxAdapter):
     def _hangup(self, event: ev.Hangup) -> None:
         call_id = self.by_uniqueid.pop(event.channel.uniqueid, None)
         if call_id is None:
+            self._agent_hung_up(event.channel.channel)
             return
         call = self.calls.pop(call_id, None)
         if call is None:
             return
+        if call.ended:  # the agent left first; the caller's survey (or the dialplan's Hangup) is over
+            self.survey_over(call_id)
+            return
         self.counts["hung_up"] += 1
+        self.survey_over(call_id)  # hung up on the agent (or while waiting): no survey
         waiting = self.recording.pop(call_id, None)
         if waiting is not None:
             # The dialplan hangs up after Record(): the voice message step, not the bridge, ends this call.
@@ -186,6 +197,16 @@ class AmiPbx(AmiCallControl, PbxAdapter):
         else:
             self.sink.caller_hung_up(call_id)
 
+    def _agent_hung_up(self, channel: str) -> None:
+        # Dial option g keeps the caller in the dialplan when the agent hangs up: the call ends here, and the
+        # caller's own Hangup follows (at once, or after the survey).
+        for call in self.calls.values():
+            if call.answered_by and not call.ended and call.agent_channel == channel:
+                call.ended = True
+                self.counts["hung_up"] += 1
+                self.sink.call_hung_up(call.call_id)
+                return
+
     def _on_reconnect(self, report: Reconciliation) -> None:
         # Channels that vanished while the link was down ended without us seeing it: close them now,
         # so the history has every call and no agent stays busy forever.
@@ -193,6 +214,9 @@ class AmiPbx(AmiCallControl, PbxAdapter):
             call_id = self.by_uniqueid.pop(uniqueid, None)
             call = self.calls.pop(call_id, None) if call_id else None
             if call is None:
+                continue
+            self.survey_over(call.call_id)
+            if call.ended:
                 continue
             self.counts["vanished"] += 1
             log.warning("ami: call %s ended while disconnected", call_id)
@@ -222,6 +246,7 @@ class AmiPbx(AmiCallControl, PbxAdapter):
     async def redirect(self, call_id: str, number: str) -> None:
         call = self.calls.get(call_id)
         if call is not None:
+            call.agent_channel = ""  # the agent's leg hangs up as the caller leaves: not the call's end
             await self._safely("redirect", self.client.redirect(call.channel, OUT_CONTEXT, number, 1))
 
     async def hangup(self, call_id: str) -> None:
@@ -236,7 +261,10 @@ class AmiPbx(AmiCallControl, PbxAdapter):
             waiting.set_result(event.value)
 
     async def perform(self, call_id: str, action: Action) -> Any:
-        """Only the voice message leaves the dialplan's hands: Record() there, the file read here."""
+        """Only the voice message and the survey leave the dialplan's hands: Record() there, the file read
+        here; Read() there, the keys as channel variables here."""
+        if isinstance(action, Survey):
+            return await self.take_survey(call_id, action)
         if not isinstance(action, Voicemail):
             return await super().perform(call_id, action)
         call = self.calls.get(call_id)

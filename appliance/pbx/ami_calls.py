@@ -88,11 +88,14 @@ class AmiCallControl:
         consult = self._consults().pop(call_id, None)
         if consult is None:
             return
-        if consult.state == "conference":
-            await self._safely("leave", self.client.hangup(self._agent_channel(call_id)))  # type: ignore
-        else:
-            await self._features(self._agent_channel(call_id), ATXFER_COMPLETE)
+        # Handed over before the keys go out: the agent's channel hangs up in Asterisk's answer, and that
+        # hang-up must not read as the end of the customer's call.
+        channel = self._agent_channel(call_id)
         self._handed_over(call_id, consult)
+        if consult.state == "conference":
+            await self._safely("leave", self.client.hangup(channel))  # type: ignore
+        else:
+            await self._features(channel, ATXFER_COMPLETE)
 
     async def conference(self, call_id: str) -> None:
         """Three-way: the consultation bridge merges into the customer's."""
@@ -107,8 +110,9 @@ class AmiCallControl:
         if consult is None:
             return
         if lead:
-            await self._safely("leave", self.client.hangup(self._agent_channel(call_id)))  # type: ignore
+            channel = self._agent_channel(call_id)
             self._handed_over(call_id, consult)
+            await self._safely("leave", self.client.hangup(channel))  # type: ignore
         elif consult.target_channel:
             await self._safely("leave", self.client.hangup(consult.target_channel))  # type: ignore
 

@@ -246,6 +246,8 @@ class AcdBridge(CallControl, ScriptSteps):
             answers = await self.adapter.perform(meta.call_id, survey)
             meta.survey_answers = survey.answers_from(answers)
             meta.survey_score = next((a for a in meta.survey_answers if a is not None), None)
+            if not meta.survey_answers:  # no key pressed, or the caller hung up instead
+                meta.notes.append("survey not answered")
         except (UnsupportedAction, ValueError, TypeError) as exc:
             meta.notes.append(f"survey not taken: {exc}")
         await self._record(meta, None)

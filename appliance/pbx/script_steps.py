@@ -98,6 +98,7 @@ class ScriptSteps:
             return None
         if isinstance(action, Survey):
             meta.survey_prompt, meta.survey = action.prompt, action
+            await self.adapter.survey_after(meta.call_id, action)
             return None
         if isinstance(action, Lookup):
             if self.identify is None:
