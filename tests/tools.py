@@ -50,3 +50,13 @@ def wait_until_answering(name: str, proc: subprocess.Popen, answers: Callable[[]
         if time.monotonic() > deadline:
             raise RuntimeError(f"{name} did not answer in time")
         time.sleep(every)
+
+
+def stop_server(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM a server the test started, then SIGKILL it if it is still there after `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)

@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tools import require_tool, wait_until_answering
+from tests.tools import require_tool, stop_server, wait_until_answering
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 SIGNATURE = "Appliance.Test.EICAR"
@@ -47,12 +47,7 @@ class Clamd:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            stop_server(self.proc, 15)
             self.proc = None
         self.socket.unlink(missing_ok=True)
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.pg import free_port
-from tests.tools import require_tool
+from tests.tools import require_tool, stop_server
 
 PASSWORD = "Dovecot-Test-Pw-1"
 
@@ -98,12 +98,7 @@ class Dovecot:
         return len(list((md / "new").iterdir())) + len(cur)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop_server(self.proc, 10)
 
 
 def private_dir(prefix: str) -> Path:
