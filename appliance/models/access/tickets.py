@@ -13,7 +13,7 @@ from appliance.domain.errors import Conflict, Forbidden, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.models import (Category, Customer, CustomerIdentifier, Mailbox, Message, SlaPolicy, Team, Tenant,
-                              Ticket, TicketStep)
+                              Ticket, TicketStep, database_proxy)
 from appliance.models.access.resource import Resource, to_jsonable
 from appliance.models.access.scope import Page, Scope
 from appliance.models.auth import utcnow
@@ -309,6 +309,12 @@ _TEAMS_SQL = ('SELECT t.settings FROM team_member m JOIN team t ON t.id = m.team
 _HELD_SQL = 'SELECT COUNT(*) FROM ticket WHERE tenant_id = {p} AND state IN ({states}) AND owner_id = {p}'
 HELD_STATES = tuple(s for s in workflow.STATES if s not in workflow.FINAL_STATES)
 _CLAIM_SQL = 'UPDATE ticket SET owner_id = {p}, updated_at = {p} WHERE id = {p} AND owner_id IS NULL AND state = {p}'
+# One agent's picks in turn: else, under a team's cap, two picks each count the tickets held before either
+# claims, and the agent ends one over the cap. PostgreSQL: a transaction-scoped advisory lock per agent
+# (key space PICK_LOCK_CLASS, the user id); SQLite: the database's write lock, taken before the count.
+PICK_LOCK_CLASS = 0x7069636B  # "pick"
+_PG_AGENT_LOCK_SQL = 'SELECT pg_advisory_xact_lock(%s, %s)'
+_SQLITE_WRITE_LOCK_SQL = 'UPDATE "user" SET id = id WHERE id = ?'
 
 
 def _param() -> str:
@@ -353,6 +359,15 @@ def held_tickets(tenant_id: int, user_id: int) -> int:
     return Ticket._meta.database.execute_sql(sql, (tenant_id, *HELD_STATES, user_id)).fetchone()[0]
 
 
+def lock_agent_picks(user_id: int) -> None:
+    """Serialise this agent's picks until the transaction ends (see PICK_LOCK_CLASS)."""
+    db = database_proxy.obj
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql(_PG_AGENT_LOCK_SQL, (PICK_LOCK_CLASS, user_id))
+    else:
+        db.execute_sql(_SQLITE_WRITE_LOCK_SQL, (user_id,))
+
+
 def _heads(tenant_id: int, probes: list[worknext.Probe],
            mailboxes: frozenset[int] | None = None) -> list[worknext.Candidate]:
     parts, params = [], []
@@ -378,6 +393,7 @@ def claim_next(tenant_id: int, user_id: int) -> int | None:
 
     A team's limits apply (F3): only its mailboxes, and nothing while the agent holds the cap already.
     """
+    lock_agent_picks(user_id)  # first: on SQLite a read before it would pin a snapshot the lock cannot update
     ability = agent_ability(user_id)
     limits = agent_limits(tenant_id, user_id)
     if limits.max_open is not None and limits.full(held_tickets(tenant_id, user_id)):
