@@ -8,6 +8,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email import policy
 
+from appliance.domain import images
 from appliance.mail.parse import Attachment
 
 QUOTE_MAX_LINES = 200
@@ -23,6 +24,15 @@ class Quoted:
     sender: str = ""
     date: str = ""
     text: str = ""
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """One of our images an HTML body shows (`/images/<digest>`), sent as a related part (E4)."""
+
+    digest: str
+    mime: str
+    data: bytes
 
 
 def quote_text(text: str, sender: str, date: str) -> str:
@@ -70,10 +80,12 @@ def build_reply(*, from_addr: str, to: list[str], subject: str, text: str, from_
                 cc: list[str] | None = None, salutation: str = "", signature: str = "",
                 quoted: Quoted | None = None, html: str | None = None,
                 attachments: list[Attachment] | None = None, auto: bool = False,
-                message_id: str | None = None) -> EmailMessage:
+                message_id: str | None = None, inline: list[InlineImage] | None = None) -> EmailMessage:
     """A complete reply: threading headers, text and HTML alternative, attachments.
 
     `html`, when given, is the body's sanitised HTML; the HTML part wraps it like the text part wraps `text`.
+    `inline` are the images the HTML shows: the HTML part becomes multipart/related with one part per image,
+    referenced by `cid:` (RFC 2387, RFC 2392).
     """
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = _address(from_addr, from_name)
@@ -99,8 +111,16 @@ def build_reply(*, from_addr: str, to: list[str], subject: str, text: str, from_
     if quoted and quoted.text:
         body += "\n\n" + quote_text(quoted.text, quoted.sender, quoted.date)
     msg.set_content(body + "\n")
-    msg.add_alternative(text_to_html(body) if html is None else html_document(html, salutation, signature, quoted),
-                        subtype="html")
+    html_body = text_to_html(body) if html is None else html_document(html, salutation, signature, quoted)
+    shown = [img for img in inline or [] if html is not None and img.digest in images.sources_in(html)]
+    cids = {img.digest: email.utils.make_msgid(idstring="img", domain=domain)[1:-1] for img in shown}
+    msg.add_alternative(images.to_cid(html_body, cids), subtype="html")
+    if shown:
+        html_part = msg.get_payload()[1]
+        for img in shown:
+            maintype, _, subtype = img.mime.partition("/")
+            html_part.add_related(img.data, maintype=maintype, subtype=subtype, cid=f"<{cids[img.digest]}>",
+                                  disposition="inline")
     for att in attachments or []:
         maintype, _, subtype = att.mime.partition("/")
         msg.add_attachment(att.data, maintype=maintype or "application", subtype=subtype or "octet-stream",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.mail import autoreply, conversation, outbox
-from appliance.mail.compose import Quoted, build_reply
+from appliance.mail.compose import InlineImage, Quoted, build_reply
 from appliance.mail.errors import MailError
 from appliance.mail.models import MailOutbox, MailRecord
 from appliance.mail.parse import Attachment, parse_mail
@@ -25,7 +25,7 @@ def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None =
                 salutation: str = "", attachments: list[Attachment] | None = None,
                 to: list[str] | None = None, quote: bool = True, signature: str | None = None,
                 subject: str | None = None, box: Any = None, auto: bool = False,
-                kind: str = "reply") -> QueuedReply:
+                kind: str = "reply", inline: list[InlineImage] | None = None) -> QueuedReply:
     """Queue a reply on a mail ticket (inside a transaction): to the last inbound sender unless `to` is given.
 
     The ticket must belong to `tenant_id`; the sending address is the mailbox's first e-mail address, the
@@ -61,7 +61,7 @@ def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None =
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=recipients,
                       subject=subject, text=text, salutation=salutation,
                       signature=str(settings.get("signature", "")) if signature is None else signature,
-                      quoted=quoted, html=html, attachments=attachments, auto=auto)
+                      quoted=quoted, html=html, attachments=attachments, auto=auto, inline=inline)
     row: MailOutbox = outbox.enqueue(tenant_id, ticket.id, msg, sender, recipients, kind=kind, user_id=user_id,
                                      settings=settings, box=box)
     return QueuedReply(row.id, conversation.message_ids_of(msg), recipients)

@@ -59,3 +59,41 @@ class ReplyTemplate(BaseModel):
     class Meta:
         table_name = "reply_template"
         indexes = ((("tenant", "mailbox"), False),)
+
+
+class ContentImage(BaseModel):
+    """A picture for `{{ image.<name> }}` (E4): the tenant's, or a mailbox's and its children's; bytes in the store."""
+
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    mailbox = peewee.ForeignKeyField(Mailbox, null=True, on_delete="CASCADE")  # None: every mailbox
+    name = peewee.CharField(max_length=40)
+    digest = peewee.CharField(max_length=64)
+    mime = peewee.CharField(max_length=40)
+    size = peewee.IntegerField()
+    width = peewee.IntegerField()
+    height = peewee.IntegerField()
+    alt = peewee.CharField(max_length=200, default="")
+    created_by = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "content_image"
+        indexes = ((("tenant", "name"), False), (("tenant", "digest"), False))
+
+
+class UserProfile(BaseModel):
+    """A user's personal signature (text and optional image) and salutation style per language (E4)."""
+
+    user = peewee.ForeignKeyField(User, unique=True, on_delete="CASCADE")
+    tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="CASCADE")  # the user's tenant, for its images
+    signature = peewee.TextField(default="")
+    image_digest = peewee.CharField(max_length=64, default="")
+    image_mime = peewee.CharField(max_length=40, default="")
+    image_width = peewee.IntegerField(default=0)
+    image_height = peewee.IntegerField(default=0)
+    image_alt = peewee.CharField(max_length=200, default="")
+    salutations = peewee.TextField(default="{}")   # JSON {"de": "formal", "en": "informal"}
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "user_profile"

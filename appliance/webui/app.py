@@ -23,6 +23,7 @@ from appliance.webui import routes_acd_media  # ACD media: survey statistics, pr
 from appliance.webui import locale, routes_desk, routes_queues_admin  # the desk and queue admin (issue 6)
 from appliance.webui import routes_calls  # mute, consultation, three-way, wrap-up codes (B3, B12)
 from appliance.webui import routes_content, routes_reply  # text blocks, templates, desk e-mail replies (E3–E5)
+from appliance.webui import routes_images  # image variables, personal signatures and salutations (E4)
 from appliance.webui.security import LoginRateLimiter, authenticate, security_headers
 
 HERE = Path(__file__).parent
@@ -58,6 +59,7 @@ def create_app(config: Config, db: Database, bus: Bus, metrics: Metrics, supervi
     app.router.add_routes(routes_calls.routes)
     app.router.add_routes(routes_reply.routes)
     app.router.add_routes(routes_content.routes)
+    app.router.add_routes(routes_images.routes)
     app.router.add_routes(routes_queues_admin.routes)
     app.router.add_routes(api.routes)
     app.router.add_routes(routes_quarantine.routes)

@@ -35,7 +35,10 @@ KIND = "{kind:text-blocks|reply-templates}"
 MEANINGS = (N_("the customer's name"), N_("the customer number"), N_("the customer's first e-mail address"),
             N_("the customer's first phone number"), N_("the answering agent's name"),
             N_("the answering agent's e-mail address"), N_("the ticket number"), N_("the ticket's subject"),
-            N_("the mailbox's name"), N_("the mailbox's e-mail address"), N_("today's date"))
+            N_("the mailbox's name"), N_("the mailbox's e-mail address"), N_("today's date"),
+            N_("the answering agent's personal signature (profile page)"),
+            N_("the answering agent's signature image (profile page)"),
+            N_("the salutation for the customer, formal or informal as the agent prefers"))
 
 
 async def _run(request: web.Request, fn: Any, *args: Any) -> Any:

@@ -15,17 +15,19 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
-from appliance.domain import textvars
+from appliance.domain import images, textvars
 from appliance.domain.errors import NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.errors import StoreError
 from appliance.mail import replies
+from appliance.mail.compose import InlineImage
 from appliance.mail.errors import MailError
 from appliance.mail.models import MailRecord
 from appliance.mail.parse import Attachment
 from appliance.models import Document, Message, Ticket
 from appliance.models.access import Scope
+from appliance.models.access.images import image_of_tenant
 from appliance.models.access.tickets import TicketResource, apply_action
 from appliance.webui.keys import STORE
 from appliance.webui.routes_acd import STAFF
@@ -119,6 +121,20 @@ async def upload(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------------------------------- the mail reply
+def _inline_images(tenant_id: int, html: str, store: Any) -> list[InlineImage]:
+    """The tenant's images an HTML reply shows, read from the store; ValidationError for any other picture."""
+    found = []
+    for digest in images.sources_in(html):
+        known = image_of_tenant(tenant_id, digest)
+        if known is None:
+            raise ValidationError({"text": f"image {digest[:12]}… is not one of this tenant's images"})
+        try:
+            found.append(InlineImage(digest, known[0], store.get(digest)))
+        except StoreError as exc:
+            raise ValidationError({"text": str(exc)}) from None
+    return found
+
+
 def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any = None) -> dict[str, Any]:
     """Queue an e-mail reply with the desk's salutation, signature and attachments; the ticket afterwards.
 
@@ -146,6 +162,7 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
     except StoreError as exc:
         raise ValidationError({"attachment_ids": str(exc)}) from None
     html = textvars.sanitise_html(data.get("text", "")) if data.get("html") else None
+    inline = _inline_images(ticket.tenant_id, html, store) if html is not None else []
     text = textvars.html_to_text(html) if html is not None else data.get("text", "")
     if not text.strip() and not files:
         raise ValidationError({"text": "is required (or attach a file)"})
@@ -153,7 +170,7 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
         queued = replies.queue_reply(ticket.tenant_id, ticket.id, text, user_id=scope.actor.user_id, html=html,
                                      salutation=data.get("salutation", ""), attachments=files, to=to,
                                      quote=data.get("quote", True), signature=data.get("signature") or None,
-                                     subject=data.get("subject") or None, box=box)
+                                     subject=data.get("subject") or None, box=box, inline=inline)
     except MailError as exc:
         raise ValidationError({"recipient": f"cannot send: {exc} (does the ticket's mailbox have an e-mail "
                                             "address?)"}) from None

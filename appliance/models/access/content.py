@@ -14,6 +14,7 @@ from appliance.domain.errors import Forbidden, NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.models import Customer, CustomerIdentifier, Mailbox, ServiceAddress, Team, Tenant, Ticket, User, UserSkill
+from appliance.models.access.images import variable_values as image_values
 from appliance.models.access.resource import Resource
 from appliance.models.access.scope import Scope
 from appliance.models.access.tickets import customer_of
@@ -242,6 +243,7 @@ def _values_for(ticket: Ticket, customer: Customer | None, user: User | None) ->
     if user is not None:
         values.update({"agent.name": user.display_name or user.username, "agent.email": user.email})
     chain = mailbox_chain(ticket.mailbox_id)
+    values.update(image_values(ticket, customer, user, chain))
     if chain:
         values["mailbox.name"] = chain[0].name
         for box in chain:  # a child mailbox without its own address answers from its parent's
