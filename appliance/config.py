@@ -182,6 +182,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "gateway_auth_value": Key(str, "", "Its value, e.g. Bearer <token>; empty: no header is sent."),
         "gateway_cafile": Key(str, "", "PEM file of the CA a private gateway's certificate is checked "
                               "against; empty: the system's trusted CAs. Certificates are always checked."),
+        "gateway_id_field": Key(str, "id", "JSON field of the gateway's answer that holds its message id (a.b for "
+                                "a nested one); its delivery reports (POST /api/v1/sms/reports) name that id."),
+        "gateway_report_map": Key(str, "", "The gateway's own status words for its reports, e.g. "
+                                  "DELIVRD=delivered,UNDELIV=failed,ENROUTE=pending; delivered, failed and "
+                                  "pending are always understood.",
+                                  lambda v: all(p.count("=") == 1 and p.split("=")[1].strip() in
+                                                ("delivered", "failed", "pending") for p in v.split(",") if p.strip()),
+                                  "WORD=delivered|failed|pending, comma-separated"),
+        "gateway_parallel": Key(int, 4, "SMS handed to the HTTP gateway at the same time (one slow answer does "
+                                "not hold up the others).", lambda v: 1 <= v <= 32, "1–32"),
         "mail_gateway": Key(str, "", "SMS out by mail when no HTTP gateway is set (same gateway_use): the "
                             "e-mail-to-SMS address, {number} (E.164 without +) or {e164}, e.g. {number}@sms.example.net; "
                             "sent through [mail] relay_url by the mail outbox. Empty: none.",

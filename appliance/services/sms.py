@@ -60,6 +60,10 @@ class SmsService(Service):
         self.mail_gateway = str(cfg.get("mail_gateway", "") or "")
         self.mail_gateway_from = str(cfg.get("mail_gateway_from", "") or "")
         self._tasks: list[asyncio.Task] = []
+        self._in_flight: dict[int, asyncio.Task] = {}  # outbox row id -> its gateway request
+        self._gateway_slots = asyncio.Semaphore(int(cfg.get("gateway_parallel", 4)))
+        self.gateway_without_id = 0
+        self.gateway_reports = 0
         self._report_tasks: set[asyncio.Task] = set()
         self._report_lock = asyncio.Lock()
         self._unregister: list[Any] = []
@@ -112,7 +116,7 @@ class SmsService(Service):
 
     async def stop(self) -> None:
         """Stop the loops, close the modems, mark them absent for SNMP."""
-        tasks = self._tasks + list(self._report_tasks)
+        tasks = self._tasks + list(self._report_tasks) + list(self._in_flight.values())
         for task in tasks:
             task.cancel()
         if tasks:
@@ -263,6 +267,14 @@ class SmsService(Service):
         log.warning("sms status report from %s for TP-MR %s (to %s) matches no sent message", modem,
                     report.reference, report.recipient)
 
+    def report_applied(self, row: dict[str, Any]) -> None:
+        """A gateway's delivery report changed an SMS: count it and tell the ticket's viewers."""
+        self.gateway_reports += 1
+        if row.get("ticket_id"):
+            self.ctx.bus.publish(Event(EventKind.TICKET_UPDATED, {"ticket_id": row["ticket_id"], "channel": CHANNEL,
+                                                                  "sms": {"id": row["id"], "state": row["state"]}},
+                                       row["tenant_id"]))
+
     # --- outbox ----------------------------------------------------------------------------------
     def wake_outbox(self) -> None:
         """Look at the outbox now (a row was just queued)."""
@@ -287,14 +299,35 @@ class SmsService(Service):
         gateway = self.gateway is not None or bool(self.mail_gateway)
         if not modems_up and not gateway:
             return 0  # no modem at all: rows wait without spending their attempts
+        # Taken before the query: a request that ends while it runs has marked its row sent, but the query
+        # may have read it still queued.
+        busy = set(self._in_flight)
         rows = await self.ctx.db.call(outbox.due)
         done = 0
         for row in rows:
-            if gateway and (self.gateway_always or not modems_up):
+            if row.id in busy or row.id in self._in_flight:
+                continue  # its gateway request is (or was just) under way
+            if self.gateway is not None and (self.gateway_always or not modems_up):
+                self._gateway_later(row.id, row.to_number, row.from_number, row.text)
+            elif gateway and (self.gateway_always or not modems_up):
                 done += await self._send_gateway(row.id, row.to_number, row.from_number, row.text)
             else:
                 done += await self._send_one(row.id, row.to_number, row.from_number, row.text)
         return done
+
+    def _gateway_later(self, row_id: int, to: str, sender: str, text: str) -> None:
+        """Hand a row to the HTTP gateway in a task of its own: at most gateway_parallel requests at once, so
+        one slow answer (up to its 30 s timeout) holds up neither the others nor the modems' rows."""
+        async def one() -> None:
+            try:
+                async with self._gateway_slots:
+                    await self._send_gateway(row_id, to, sender, text)
+            except Exception as exc:  # database away after the send: the row stays queued and is tried again
+                log.warning("sms outbox %s: gateway send not recorded: %r", row_id, exc)
+            finally:
+                self._in_flight.pop(row_id, None)
+                self._wake_outbox.set()  # the next due rows may take this slot
+        self._in_flight[row_id] = asyncio.create_task(one(), name=f"sms-gateway-{row_id}")
 
     async def _send_gateway(self, row_id: int, to: str, sender: str, text: str) -> int:
         """One row through the HTTP(S) gateway, with the modems' attempts, back-off and failed state;
@@ -306,10 +339,12 @@ class SmsService(Service):
             self.gateway_sent += 1
             return 1
         try:
-            await http_gateway.send(self.gateway, to, text, sender)
+            _, gateway_id = await http_gateway.submit(self.gateway, to, text, sender)
         except http_gateway.GatewayError as exc:
             return await self._failed(row_id, str(exc), exc.permanent)
-        await self.ctx.db.call(outbox.mark_sent_gateway, row_id, http_gateway.NAME)
+        await self.ctx.db.call(outbox.mark_sent_gateway, row_id, http_gateway.NAME, gateway_id)
+        if gateway_id is None:
+            self.gateway_without_id += 1  # its delivery report cannot be matched: the page says so
         self.sent += 1
         self.gateway_sent += 1
         if self.ctx.metrics is not None:

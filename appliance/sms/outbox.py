@@ -160,10 +160,31 @@ def mark_sent(row_id: int, modem: str, references: list[int], reports_requested:
                            final=not reports_requested)
 
 
-def mark_sent_gateway(row_id: int, gateway: str) -> None:
-    """An HTTP gateway took the SMS: sent, with no TP-MR to match (the gateway sends no status report here)."""
-    SmsOutbox.update(state="sent", sent_at=utcnow(), modem=gateway, parts=1, last_error="",
+def mark_sent_gateway(row_id: int, gateway: str, gateway_id: str | None = None) -> None:
+    """An HTTP gateway took the SMS: sent, with the gateway's message id its delivery report will name."""
+    SmsOutbox.update(state="sent", sent_at=utcnow(), modem=gateway, parts=1, last_error="", gateway_id=gateway_id,
                      attempts=SmsOutbox.attempts + 1).where(SmsOutbox.id == row_id).execute()
+
+
+GATEWAY_STATES = {"delivered": "delivered", "failed": "undeliverable", "pending": "sent"}
+
+
+def apply_gateway_report(tenant_id: int | None, gateway_id: str, report: str, detail: str = "") -> SmsOutbox | None:
+    """A gateway's delivery report (delivered, failed, pending) on the row it sent under `gateway_id`, inside
+    the tenant (None: any); the row as it is after, or None when no row has that id. Like a modem's report,
+    a final state is not undone by a late 'pending'."""
+    q = SmsOutbox.select().where(SmsOutbox.gateway_id == gateway_id)
+    if tenant_id is not None:
+        q = q.where(SmsOutbox.tenant == tenant_id)
+    row = q.order_by(SmsOutbox.id.desc()).first()
+    if row is None:
+        return None
+    state = GATEWAY_STATES[report]
+    if report == "pending" and row.state in ("delivered", "undeliverable"):
+        state = row.state
+    error = detail[:4000] if report == "failed" else row.last_error
+    SmsOutbox.update(state=state, status_at=utcnow(), last_error=error).where(SmsOutbox.id == row.id).execute()
+    return SmsOutbox.get_by_id(row.id)
 
 
 def mark_failed(row_id: int, error: str, permanent: bool, max_attempts: int) -> str:
@@ -232,7 +253,7 @@ def row_dict(row: SmsOutbox) -> dict[str, Any]:
             "kind": row.kind, "to": row.to_number, "from": row.from_number, "text": row.text, "state": row.state,
             "attempts": row.attempts, "next_attempt_at": _at(row.next_attempt_at), "last_error": row.last_error,
             "modem": row.modem, "parts": parts, "created_at": _at(row.created_at), "sent_at": _at(row.sent_at),
-            "status_at": _at(row.status_at), "idempotency_key": row.idempotency_key}
+            "status_at": _at(row.status_at), "idempotency_key": row.idempotency_key, "gateway_id": row.gateway_id}
 
 
 Page = tuple[list[dict[str, Any]], int | None]

@@ -7,11 +7,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from appliance.domain.errors import ValidationError
+from appliance.domain.errors import NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.models import Message, ServiceAddress, Tenant, Ticket
 from appliance.models.access import Scope
-from appliance.sms import emulated, inbound_http, outbox
+from appliance.sms import emulated, http_gateway, inbound_http, outbox
 from appliance.intake.errors import RejectedInput
 from appliance.sms.intake import pending_parts, route
 from appliance.sms.models import SmsOutbox
@@ -141,6 +141,50 @@ async def inbound_sms(request: web.Request) -> web.Response:
                                               'running; the gateway should retry"}', content_type="application/json")
     await svc.accept_inbound(inbound_http.to_entry(sms))
     return respond({"accepted": True, "id": sms.gateway_id, "to": sms.to, "from": sms.sender}, status=202)
+
+
+def _report(scope: Scope, data: Any, gateway: http_gateway.GatewayConfig | None) -> dict[str, Any]:
+    """Apply a gateway's delivery report inside the caller's tenant; 404 when no SMS of it has that id."""
+    scope.require(Perm.TICKETS_WRITE)
+    if not isinstance(data, dict):
+        raise ValidationError({"body": "must be a JSON object with id and status"})
+    errors = {name: "is not a known field" for name in sorted(set(data) - {"id", "status", "error"})}
+    gateway_id, word, detail = data.get("id"), data.get("status"), data.get("error", "")
+    if isinstance(gateway_id, int) and not isinstance(gateway_id, bool):
+        gateway_id = str(gateway_id)
+    if not isinstance(gateway_id, str) or not gateway_id.strip() or len(gateway_id) > http_gateway.ID_MAX:
+        errors["id"] = f"is required: the gateway's message id (a string or integer, ≤ {http_gateway.ID_MAX})"
+    state = None
+    if not isinstance(word, str) or not word.strip():
+        errors["status"] = "is required: delivered, failed or pending (or a word of sms.gateway_report_map)"
+    else:
+        state = http_gateway.report_state(gateway or http_gateway.GatewayConfig(url=""), word)
+        if state is None:
+            errors["status"] = (f"{word[:40]!r} is not delivered, failed or pending, nor a word of "
+                                "sms.gateway_report_map")
+    if not isinstance(detail, str) or len(detail) > 2000:
+        errors["error"] = "must be a text ≤ 2000"
+    if errors:
+        raise ValidationError(errors)
+    tenant = None if scope.actor.system_admin else scope.actor.tenant_id
+    if tenant is None and not scope.actor.system_admin:
+        raise NotFound("no SMS with this gateway id")
+    row = outbox.apply_gateway_report(tenant, str(gateway_id).strip(), str(state), detail or f"gateway: {word}")
+    if row is None:
+        raise NotFound(f"no SMS sent through the gateway has the id {str(gateway_id)[:60]!r}")
+    return outbox.row_dict(row)
+
+
+@api("POST", "/sms/reports", "A delivery report from the HTTP(S) SMS gateway: {id, status, error}; the SMS sent "
+     "under that gateway id goes delivered or undeliverable", "sms", bodies.SMS_REPORT)
+async def gateway_report(request: web.Request) -> web.Response:
+    """Apply the report; answers the SMS row as it is now (404 for an unknown id, 400 naming a bad field)."""
+    data = await read_json(request)
+    svc = _service(request)
+    row = await run(request, _report, data, getattr(svc, "gateway", None))
+    if svc is not None and hasattr(svc, "report_applied"):
+        svc.report_applied(row)
+    return respond(row)
 
 
 def _list(scope: Scope, query: dict[str, str]) -> dict[str, Any]:

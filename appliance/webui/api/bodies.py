@@ -33,6 +33,11 @@ MAIL_ACCOUNT = Schema("mail_account", (
     Field("sms_number", max_length=40, help="sms-gateway: the service number (a mailbox's sms:+…) it is for"),
     Field("sms_sender_regex", max_length=200,
           help="sms-gateway: finds the sender in Subject, then From ((?P<number>…)); empty: the From local part")))
+SMS_REPORT = Schema("sms_report", (
+    Field("id", required=True, max_length=150, help="the gateway's message id from its answer to the send"),
+    Field("status", required=True, max_length=40,
+          help="delivered, failed or pending, or one of the words of sms.gateway_report_map"),
+    Field("error", max_length=2000, help="why it failed, as the gateway says")))
 SMIME = Schema("smime_credential", (
     Field("mailbox_id", "id", help="a mailbox key: with key_pem + cert_pem or pkcs12_base64"),
     Field("key_pem", max_length=20000), Field("cert_pem", max_length=20000), Field("pkcs12_base64", max_length=40000),

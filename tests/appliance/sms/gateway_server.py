@@ -2,6 +2,8 @@
 answers with the status the test sets."""
 from __future__ import annotations
 
+import asyncio
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,26 @@ class FakeGateway:
     url: str = ""
     cafile: str = ""
     runner: web.AppRunner | None = None
+    hold: bytes = b""              # a request whose body contains this waits for `release` before it answers
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    active: int = 0                # requests being answered now
+    peak: int = 0                  # the most at once
 
     async def handle(self, request: web.Request) -> web.Response:
-        """Record the request, answer with `status`."""
+        """Record the request, answer with `status` and an id gw-<n> (n counts the requests)."""
+        body = await request.read()
         self.requests.append({"method": request.method, "path": request.path, "headers": dict(request.headers),
-                              "body": await request.read()})
-        return web.Response(status=self.status, text='{"id": "gw-1"}' if self.status < 300 else "quota exceeded")
+                              "body": body})
+        number = len(self.requests)
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            if self.hold and self.hold in body:
+                await self.release.wait()
+        finally:
+            self.active -= 1
+        return web.Response(status=self.status, text=json.dumps({"id": f"gw-{number}"}) if self.status < 300
+                            else "quota exceeded")
 
     async def start(self, tmp: Path) -> "FakeGateway":
         """Listen on HTTPS on a free localhost port with a fresh self-signed certificate."""
