@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from typing import Any, Iterator, Mapping
 
 import jinja2
@@ -161,6 +162,8 @@ def render(source: str, context: Mapping[str, Any], html: bool = False, fax: boo
     try:
         values = {k: v for k, v in context.items() if k in _ROOTS}
         out = _compiled(source, html).render(**(_fax_values(values) if fax else values))
+        if fax:  # a picture already on a line of its own needs no extra line breaks around it
+            out = re.sub(r"(^|\n)\n(\[\[image:[0-9a-f]{64}\]\])\n(\n|$)", r"\1\2\3", out)
     except jinja2.UndefinedError as exc:  # a context without one of the roots
         raise ValidationError({"text": f"cannot render: {exc.message}"}) from None
     except jinja2.TemplateError as exc:

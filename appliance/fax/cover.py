@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from appliance.domain.images import FAX_TOKEN
 from hardware.fax_modem.errors import PageConversionError
 from hardware.fax_modem.t4_page import Page
 
@@ -16,6 +17,7 @@ FONT_PX = 34  # about 12 pt at 200 dpi: readable after the fax's halving of fine
 MAX_PAGES = 50  # pages of one desk fax, cover included
 MAX_COVER_CHARS = 8000
 WRAP = 70
+PICTURE_MAX = (A4_PX[0] - 2 * MARGIN, 600)  # a logo or signature, not a full-page scan
 # Debian's fonts-dejavu-core (a Depends of the package): Latin, Greek, Cyrillic; Pillow's own font has no umlauts.
 FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -24,26 +26,56 @@ class FaxDocumentError(ValueError):
     """The cover text or the uploaded document cannot be faxed; the message says why, for the agent."""
 
 
-def cover_png(text: str, to: str, sender: str) -> bytes:
-    """An A4 PNG with a header (to, from) and the text wrapped into lines; the text may run to several sheets."""
-    from PIL import Image, ImageDraw, ImageFont  # heavy: only when a fax is made
+def cover_png(text: str, to: str, sender: str, pictures: dict[str, bytes] | None = None) -> bytes:
+    """An A4 PNG with a header (to, from) and the text wrapped into lines; the text may run to several sheets.
+
+    A line that is only an image placeholder (`[[image:<sha256>]]`, from a text variable, E4) is drawn as that
+    picture when `pictures` holds it, and left out otherwise.
+    """
+    from PIL import Image, ImageDraw  # heavy: only when a fax is made
     font, head = _font(FONT_PX), _font(FONT_PX + 14)
-    lines = [w for para in text.splitlines() for w in (textwrap.wrap(para, WRAP) or [""])]
     step = FONT_PX + 12
-    per_sheet = (A4_PX[1] - 2 * MARGIN - 220) // step
-    sheets = []
-    for start in range(0, max(len(lines), 1), per_sheet):
-        image = Image.new("L", A4_PX, 255)
-        draw = ImageDraw.Draw(image)
-        draw.text((MARGIN, MARGIN), "FAX", font=head, fill=0)
-        draw.text((MARGIN, MARGIN + 70), f"To: {to}    From: {sender}", font=font, fill=0)
-        draw.line((MARGIN, MARGIN + 130, A4_PX[0] - MARGIN, MARGIN + 130), fill=0, width=3)
-        for i, line in enumerate(lines[start:start + per_sheet]):
-            draw.text((MARGIN, MARGIN + 180 + i * step), line, font=font, fill=0)
-        sheets.append(image)
+    items: list[Any] = []   # a line of text, or a picture already scaled for the sheet
+    for para in text.splitlines():
+        token = FAX_TOKEN.fullmatch(para.strip())
+        if token:
+            if token.group(1) in (pictures or {}):
+                items.append(_picture((pictures or {})[token.group(1)]))
+            continue
+        items.extend(textwrap.wrap(para, WRAP) or [""])
+    room = A4_PX[1] - 2 * MARGIN - 180
+    sheets, y = [], room  # y: the height used on the current sheet; start by making one
+    for item in items or [""]:
+        height = step if isinstance(item, str) else item.height + 12
+        if y + height > room:
+            image = Image.new("L", A4_PX, 255)
+            draw = ImageDraw.Draw(image)
+            draw.text((MARGIN, MARGIN), "FAX", font=head, fill=0)
+            draw.text((MARGIN, MARGIN + 70), f"To: {to}    From: {sender}", font=font, fill=0)
+            draw.line((MARGIN, MARGIN + 130, A4_PX[0] - MARGIN, MARGIN + 130), fill=0, width=3)
+            sheets.append(image)
+            y = 0
+        if isinstance(item, str):
+            draw.text((MARGIN, MARGIN + 180 + y), item, font=font, fill=0)
+        else:
+            sheets[-1].paste(item, (MARGIN, MARGIN + 180 + y))
+        y += height
     out = io.BytesIO()
     sheets[0].save(out, "TIFF", dpi=(DPI, DPI), save_all=True, append_images=sheets[1:], compression="tiff_lzw")
     return out.getvalue()
+
+
+def _picture(data: bytes) -> Any:
+    """A picture in grey on white, scaled from screen size (96 dpi) to the sheet's and kept inside the margins."""
+    from PIL import Image
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        rgba = img.convert("RGBA")
+    flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    flat.alpha_composite(rgba)  # transparent logos on white paper, not on black
+    grey = flat.convert("L")
+    scale = min(DPI / 96, PICTURE_MAX[0] / grey.width, PICTURE_MAX[1] / grey.height)
+    return grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))))
 
 
 def _font(size: int) -> Any:
@@ -66,15 +98,17 @@ def sniff(data: bytes) -> str:
     raise FaxDocumentError("the file is not a PDF, PNG, JPEG or TIFF")
 
 
-def desk_fax_pdf(cover_text: str, upload: bytes | None, to: str, sender: str) -> tuple[bytes, int]:
-    """The PDF to queue (cover sheet first, then the upload's pages) and its page count."""
+def desk_fax_pdf(cover_text: str, upload: bytes | None, to: str, sender: str,
+                 pictures: dict[str, bytes] | None = None) -> tuple[bytes, int]:
+    """The PDF to queue (cover sheet first, then the upload's pages) and its page count; `pictures` by digest
+    for the cover's image placeholders."""
     from hardware.fax_modem.pages import document_to_pages, pages_to_pdf
     if len(cover_text) > MAX_COVER_CHARS:
         raise FaxDocumentError(f"the cover text is longer than {MAX_COVER_CHARS} characters")
     kind = sniff(upload) if upload else ""
     pages: list[Page] = []
     if cover_text.strip():
-        pages += document_to_pages(cover_png(cover_text, to, sender))
+        pages += document_to_pages(cover_png(cover_text, to, sender, pictures))
     if upload:
         try:
             pages += document_to_pages(upload)

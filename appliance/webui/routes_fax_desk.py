@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from appliance.domain.errors import Forbidden, NotFound
+from appliance.domain.errors import Forbidden, NotFound, ValidationError
 from appliance.fax.outbox_view import outbox_view as job_json, status_event
 from appliance.models.access import Scope, load_actor
 from appliance.webui.keys import BUS, DB, STORE, SUPERVISOR, USER
@@ -76,6 +76,34 @@ async def ticket_faxes(request: web.Request) -> web.Response:
     return web.json_response(await _in_db(request, load))
 
 
+def _with_variables(user_id: int, remote: str, ticket: Any, cover: str) -> str:
+    """The cover text with its {{ variables }} filled for the ticket (images as placeholder lines, E4)."""
+    from appliance.domain import textvars
+    from appliance.models.access.content import ticket_context
+    if "{{" not in cover and "{%" not in cover:
+        return cover
+    return textvars.render(cover, ticket_context(Scope(load_actor(user_id, remote)), ticket), fax=True)
+
+
+def _known_pictures(tenant_id: int, cover: str) -> list[str]:
+    """The placeholders' digests that are pictures of this tenant (a customer's text cannot name another's)."""
+    from appliance.domain.images import FAX_TOKEN
+    from appliance.models.access.images import image_of_tenant
+    return [d for d in dict.fromkeys(FAX_TOKEN.findall(cover)) if image_of_tenant(tenant_id, d) is not None]
+
+
+def _pictures(store: Any, digests: list[str]) -> dict[str, bytes]:
+    """The pictures' bytes by digest, from the document store."""
+    from appliance.errors import StoreError
+    found = {}
+    for digest in digests:
+        try:
+            found[digest] = store.get(digest)
+        except StoreError:
+            continue  # gone from the store: the cover goes without it rather than not at all
+    return found
+
+
 @routes.post(r"/desk/tickets/{id:\d+}/faxes")
 @require_role(*STAFF)
 async def send_from_ticket(request: web.Request) -> web.Response:
@@ -94,18 +122,23 @@ async def send_from_ticket(request: web.Request) -> web.Response:
         raise _error(400, "too_large", "The document is larger than 20 MB.", field="file")
     cover = str(form.get("cover", ""))
 
-    def ticket_and_region() -> tuple[Any, str, str]:
+    def ticket_and_region() -> tuple[Any, str, str, str]:
         ticket = _ticket(user.id, request.remote or "", ticket_id)
         tenant = Tenant.get_by_id(ticket.tenant_id)
-        return ticket, tenant.region, tenant.name
-    ticket, region, sender = await _in_db(request, ticket_and_region)
+        return ticket, tenant.region, tenant.name, _with_variables(user.id, request.remote or "", ticket, cover)
+    try:
+        ticket, region, sender, cover = await _in_db(request, ticket_and_region)
+    except ValidationError as exc:
+        raise _error(400, "invalid", f"Cover text: {'; '.join(exc.fields.values())}.", field="cover") from None
     try:
         number = normalise_phone(str(form.get("number", "")), region or "DE")
     except ValueError as exc:
         raise _error(400, "invalid", f"Fax number: {exc}.", field="number") from None
     loop = asyncio.get_running_loop()
+    pictures = await loop.run_in_executor(None, _pictures, request.app[STORE],
+                                          await request.app[DB].call(_known_pictures, ticket.tenant_id, cover))
     try:
-        pdf, pages = await loop.run_in_executor(None, desk_fax_pdf, cover, data or None, number, sender)
+        pdf, pages = await loop.run_in_executor(None, desk_fax_pdf, cover, data or None, number, sender, pictures)
     except FaxDocumentError as exc:
         raise _error(400, "invalid", f"{str(exc)[:1].upper()}{str(exc)[1:]}.", field="file" if data else "cover") \
             from None

@@ -38,8 +38,10 @@ def test_plain_text_and_sms_get_the_alt_text_and_a_missing_image_is_nothing() ->
 
 
 def test_fax_gets_a_placeholder_line_per_image() -> None:
-    out = textvars.render("Hello {{ image.logo }} bye", CTX, fax=True)
-    assert out == f"Hello \n[[image:{'a' * 64}]]\n bye"
+    token = f"[[image:{'a' * 64}]]"
+    assert textvars.render("Hello {{ image.logo }} bye", CTX, fax=True) == f"Hello \n{token}\n bye"
+    assert textvars.render("{{ image.logo }}\nHej\n{{ image.logo }}", CTX, fax=True) == f"{token}\nHej\n{token}"
+    assert textvars.render("{{ image.stamp }}Hej", CTX, fax=True) == "Hej"
 
 
 def test_signature_and_salutation_are_variables() -> None:

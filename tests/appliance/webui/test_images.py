@@ -114,6 +114,30 @@ async def test_logo_and_signature_image_reach_the_mail_inline(appliance, first_b
     assert [(p.get_content_type(), p.get_content()) for p in pictures] == [("image/png", logo), ("image/jpeg", sign)]
     assert all(p.get_content_disposition() == "inline" for p in pictures)
 
+    # A fax from the ticket: the cover's variables are filled, the logo is drawn on the sheet.
+    from appliance.fax.models import FaxOutbox
+    from hardware.fax_modem.pages import image_of, pages_from_pdf
+    fax = aiohttp.FormData()
+    fax.add_field("number", "+49 40 999 000")
+    fax.add_field("cover", "{{ image.nosuch }}\n{{ customer.nmae }}")
+    async with http.post(f"/desk/tickets/{ticket['id']}/faxes", headers=h, data=fax) as r:
+        answer = await r.json()
+        assert r.status == 400 and answer["field"] == "cover" and "customer.nmae" in answer["message"]
+    fax = aiohttp.FormData()
+    fax.add_field("number", "+49 40 999 000")
+    fax.add_field("cover", "{{ image.logo }}\n{{ salutation }}\n{{ image.nosuch }}")
+    async with http.post(f"/desk/tickets/{ticket['id']}/faxes", headers=h, data=fax) as r:
+        job = await r.json()
+        assert r.status == 201, job
+    document = await appliance.db.call(lambda: FaxOutbox.get_by_id(job["id"]).document)
+    [page] = pages_from_pdf(appliance.store.get(document))
+    sheet = image_of(page).convert("L")
+    # The 30×12 logo at 96 dpi is about 62×25 pixels on the 200-dpi cover, where the text starts (y 320), before
+    # the salutation's line.
+    band = sheet.crop((0, round(300 * page.height / 2339), page.width, round(345 * page.height / 2339)))
+    left, top, right, bottom = band.point(lambda v: 255 - v).getbbox()
+    assert 55 <= right - left <= 75 and 20 <= bottom - top <= 30
+
     # Another tenant's agent cannot fetch the pictures.
     _, globex = await tenant_with_admin(office["admin"], "Globex")
     await globex.post("/users", {"username": "gustav", "role": "agent", "password": "gustav-Pass-123"})
