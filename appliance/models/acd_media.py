@@ -75,12 +75,14 @@ class PromptRule(BaseModel):
 class HotPrompt(BaseModel):
     """A hot prompt (an outage notice, B8/B10) switched on: kept here so a restart keeps what callers hear.
     Switched by name, as queue scripts name them, for one tenant's queues, or (no tenant: by the system
-    admin) for every tenant's; a row present means on."""
+    admin) for every tenant's; for the callers of one language, or (language empty) for every caller;
+    a row present means on."""
 
     tenant = peewee.ForeignKeyField(Tenant, null=True, on_delete="CASCADE")
     name = peewee.CharField(max_length=64)
+    language = peewee.CharField(max_length=8, default="")
     by_user_id = peewee.IntegerField(null=True)
     switched_on_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("tenant", "name"), True),)
+        indexes = ((("tenant", "name", "language"), True),)

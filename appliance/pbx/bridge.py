@@ -83,8 +83,9 @@ class AcdBridge(CallControl, ScriptSteps):
         self.kpis = RollingKpis()
         self.recent_decisions: deque[dict[str, Any]] = deque(maxlen=DECISION_LOG)
         self.agent_names: dict[str, str] = {}
-        # hot prompts switched on (outage notices, B8/B10) as (tenant, name); tenant None: for every tenant
-        self.hot_prompts: set[tuple[int | None, str]] = set()
+        # hot prompts switched on (outage notices, B8/B10) as (tenant, name, language); tenant None: for every
+        # tenant, language "": for every caller
+        self.hot_prompts: set[tuple[int | None, str, str]] = set()
         self.queue_tenants: dict[str, int] = {}  # queue id -> tenant, for the hot prompts
         self.keep_recording: KeepRecording | None = None  # stores a voice message's audio, returns its reference
         self.last_snapshot: dict[str, Any] | None = None  # the one published last (metrics reuse it)
@@ -153,10 +154,19 @@ class AcdBridge(CallControl, ScriptSteps):
         finally:
             self._wake.set()
 
-    def hot_on(self, queue_id: str | None, name: str) -> bool:
-        """True if the hot prompt is switched on for this queue's tenant (or for every tenant)."""
-        on = self.hot_prompts
-        return (None, name) in on or (self.queue_tenants.get(queue_id or ""), name) in on
+    def hot_on(self, queue_id: str | None, name: str, language: str | None = None) -> bool:
+        """True if the hot prompt is switched on for this queue's tenant (or for every tenant) and a caller of
+        this language (or every caller)."""
+        return self.hot_language(queue_id, name, language) is not None
+
+    def hot_language(self, queue_id: str | None, name: str, language: str | None) -> str | None:
+        """Which switch plays the hot prompt to a caller of `language`: that language's, else the one for every
+        caller (""), else None (silent)."""
+        on, tenant = self.hot_prompts, self.queue_tenants.get(queue_id or "")
+        for lang in ((language, "") if language else ("",)):
+            if (None, name, lang) in on or (tenant, name, lang) in on:
+                return lang
+        return None
 
     # ------------------------------------------------------------------ decisions and events
     async def _apply(self, decision: Decision) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from appliance.domain.acd import AcdError, Call, CallState
@@ -107,8 +108,15 @@ class ScriptSteps:
                 await asyncio.wait([meta.identified])
             meta.customer = await self.identify(meta.caller, meta.digits, meta.queue_id) or {}
             return {"customer_known": bool(meta.customer), "customer_number": meta.customer.get("number")}
-        if isinstance(action, Play) and action.hot and not self.hot_on(meta.queue_id, action.prompt):
-            return None  # a hot prompt plays only while switched on
+        if isinstance(action, Play) and action.hot:
+            language = self._caller_language(meta, run)
+            switch = self.hot_language(meta.queue_id, action.prompt, language)
+            if switch is None:
+                return None  # a hot prompt plays only while switched on (for this caller's language or for all)
+            action = replace(action, language=language)
+            note = f"hot prompt {action.prompt} ({'language ' + switch if switch else 'every caller'})"
+            if note not in meta.notes:  # a hot prompt in the waiting loop plays every round: noted once
+                meta.notes.append(note)
         try:
             result = await self.adapter.perform(meta.call_id, action)
         except (UnsupportedAction, RecordingLost) as exc:
@@ -133,6 +141,13 @@ class ScriptSteps:
         if isinstance(result, str) and result.isdigit() and len(result) > 1:
             meta.digits = result
         return result
+
+    def _caller_language(self, meta: CallMeta, run: ScriptRun) -> str | None:
+        """The caller's language: the script's `set language=…`, else what caller routing gave the call."""
+        if run.facts.get("language"):
+            return str(run.facts["language"])
+        call = self._call_or_none(meta.call_id)
+        return call.language if call is not None else None
 
     async def _keep_voicemail(self, meta: CallMeta, action: Voicemail, result: Any) -> None:
         # The audio goes to the store before the call is recorded, so the record only carries its reference.

@@ -9,7 +9,8 @@ import wave
 
 from aiohttp import web
 
-from appliance.models.access.prompts import add_version, hot_names, switch_hot_prompt
+from appliance.domain.queue_script.parser import LANGUAGE_RE
+from appliance.models.access.prompts import add_version, hot_list, hot_names, switch_hot_prompt
 from appliance.pbx.setup import calendar_from_json
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
 from appliance.webui.routes_acd import LEADS, _error, _json, _queue_for, bridge_of
@@ -61,8 +62,9 @@ async def list_prompts(request: web.Request) -> web.Response:
 
     items = await request.app[DB].call(fetch)
     service = request.app[SUPERVISOR].service("pbx_bridge")
-    hot = hot_names(getattr(getattr(service, "bridge", None), "hot_prompts", set()), tenant)
-    return web.json_response({"items": items, "next": None, "hot_on": hot})
+    on = getattr(getattr(service, "bridge", None), "hot_prompts", set())
+    return web.json_response({"items": items, "next": None, "hot_on": hot_names(on, tenant),
+                              "hot": hot_list(on, tenant)})
 
 
 @api("POST", "/acd/prompts", "Upload a prompt (multipart: name, language, file)", "acd", upload=True, table=routes)
@@ -129,21 +131,26 @@ async def prompt_audio(request: web.Request) -> web.Response:
 @api("POST", "/acd/prompts/hot", "Switch a hot prompt on or off", "acd", bodies.HOT_PROMPT, table=routes)
 @require_role(*LEADS)
 async def hot_prompt(request: web.Request) -> web.Response:
-    """Switch a hot prompt on or off at once, for the user's tenant: `{"name": "outage_notice", "on": true}`."""
+    """Switch a hot prompt on or off at once, for the user's tenant: `{"name": "outage_notice", "on": true}`;
+    with `"language": "de"` for the callers of that language only (without: for every caller)."""
     body = await _json(request)
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise _error(400, "invalid", "name: the prompt name", field="name")
     if len(name) > 64:
         raise _error(400, "invalid", "name: at most 64 characters", field="name")
+    language = body.get("language") or ""
+    if not isinstance(language, str) or (language and not LANGUAGE_RE.match(language)):
+        raise _error(400, "invalid", "language: a code such as de or en (or none: every caller)", field="language")
     _, bridge = bridge_of(request)
     # stored first, so what callers hear survives a restart; the running bridge follows the stored set.
     # A tenant's lead switches it for that tenant's queues only; the system admin for every tenant's.
     tenant = _tenant(request)
-    now_on = await request.app[DB].call(switch_hot_prompt, name, bool(body.get("on")), tenant, request[USER].id)
+    now_on = await request.app[DB].call(switch_hot_prompt, name, bool(body.get("on")), tenant, request[USER].id,
+                                        language)
     bridge.hot_prompts.clear()
     bridge.hot_prompts.update(now_on)
-    return web.json_response({"hot_on": hot_names(now_on, tenant)})
+    return web.json_response({"hot_on": hot_names(now_on, tenant), "hot": hot_list(now_on, tenant)})
 
 
 @api("GET", "/acd/queues/{key}/calendar", "A queue's calendar: opening hours, holidays, time zone (B9)", "acd", table=routes)

@@ -88,6 +88,8 @@ PROMPT_STRINGS = (
     N_("scheduled"), N_("holiday"), N_("closed"), N_("from %(a)s"), N_("until %(b)s"),
     N_("queue %(q)s, script version %(v)s, line %(l)s (%(s)s)"), N_("queue %(q)s (running), line %(l)s (%(s)s)"),
     N_("No prompts yet. Upload the first one above."), N_("Really delete this prompt and all its versions?"),
+    N_("No hot prompt is switched on."), N_("every caller"), N_("language %(l)s"), N_("Switch off"),
+    N_("Switched on."), N_("Switched off."),
 )
 
 

@@ -109,3 +109,29 @@ async def test_survey_statistics_page_shows_the_figures_and_chart(appliance, fir
     await page.fill("#s-until", "2026-01-01")
     await page.click("#survey-filter button[type=submit]")
     await page.wait_for_selector("#err-since")
+
+
+async def test_hot_prompts_switched_on_per_language_and_off_by_keyboard(appliance, first_boot, page) -> None:
+    await browser_login_admin(page, first_boot.admin_password)
+    await page.goto("/admin/prompts")
+    await page.wait_for_selector("#hot-list li.empty")
+    await page.fill("#hot-name", "outage_notice")
+    await page.fill("#hot-language", "de")
+    await page.press("#hot-language", "Enter")
+    await page.wait_for_selector("#hot-list li[data-hot='outage_notice/de']")
+    assert await page.input_value("#hot-name") == "", "the form is ready for the next one"
+    await page.fill("#hot-name", "outage_notice")
+    await page.press("#hot-name", "Enter")
+    await page.wait_for_selector("#hot-list li[data-hot='outage_notice/']")
+    assert "every caller" in await page.inner_text("#hot-list li[data-hot='outage_notice/']")
+    await page.fill("#hot-name", "storm")
+    await page.fill("#hot-language", "German")
+    await page.press("#hot-language", "Enter")  # refused by the form's own check, nothing sent
+    assert await page.locator("#hot-list li[data-hot^='storm']").count() == 0
+    bridge = appliance.supervisor.service("pbx_bridge").bridge
+    assert bridge.hot_prompts == {(None, "outage_notice", "de"), (None, "outage_notice", "")}
+    await page.focus("#hot-list li[data-hot='outage_notice/de'] button")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#hot-list li[data-hot='outage_notice/de']", state="detached")
+    assert bridge.hot_prompts == {(None, "outage_notice", "")}
+    await screenshot(page, "admin-hot-prompts")

@@ -17,10 +17,12 @@ MAX_STEPS_PER_CALL = 10000  # a guard: scripts have no loops, but menus retry
 
 @dataclass(frozen=True)
 class Play:
-    """Play a prompt; a hot prompt only while it is switched on (the bridge knows)."""
+    """Play a prompt; a hot prompt only while it is switched on (the bridge knows). `language`: the caller's, when
+    known, so the PBX plays that language's recording (the catalogue falls back to the default one)."""
 
     prompt: str
     hot: bool = False
+    language: str | None = None
 
 
 @dataclass(frozen=True)

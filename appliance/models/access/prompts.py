@@ -245,26 +245,45 @@ def effective(scope: Scope, queue_key: str, name: str, language: str | None,
     return _version(row, choice.version), choice
 
 
-def hot_prompts_on() -> set[tuple[int | None, str]]:
-    """(tenant, name) of every hot prompt switched on; tenant None: by the system admin, for every tenant."""
-    return {(row.tenant_id, row.name) for row in HotPrompt.select(HotPrompt.tenant, HotPrompt.name)}
+HotKey = tuple[int | None, str, str]  # (tenant or None: every tenant, name, language or "": every caller)
 
 
-def hot_names(on: set[tuple[int | None, str]], tenant_id: int | None) -> list[str]:
-    """The names a tenant's people see switched on: their own and the system-wide ones (system admin: all)."""
-    return sorted({name for owner, name in on if tenant_id is None or owner in (None, tenant_id)})
+def hot_prompts_on() -> set[HotKey]:
+    """(tenant, name, language) of every hot prompt switched on; tenant None: by the system admin, for every
+    tenant; language "": for every caller."""
+    return {(row.tenant_id, row.name, row.language)
+            for row in HotPrompt.select(HotPrompt.tenant, HotPrompt.name, HotPrompt.language)}
 
 
-def switch_hot_prompt(name: str, on: bool, tenant_id: int | None, user_id: int | None) -> set[tuple[int | None, str]]:
-    """Switch a hot prompt on or off for a tenant's queues (tenant None: for all), durably; returns all that are on.
+def _seen_by(on: set[HotKey], tenant_id: int | None) -> set[tuple[str, str]]:
+    return {(name, language) for owner, name, language in on if tenant_id is None or owner in (None, tenant_id)}
+
+
+def hot_names(on: set[HotKey], tenant_id: int | None) -> list[str]:
+    """The names a tenant's people see switched on, in any language: their own and the system-wide ones
+    (system admin: all)."""
+    return sorted({name for name, _ in _seen_by(on, tenant_id)})
+
+
+def hot_list(on: set[HotKey], tenant_id: int | None) -> list[dict[str, str]]:
+    """The same with the language each is on for ("": every caller), sorted."""
+    return [{"name": name, "language": language} for name, language in sorted(_seen_by(on, tenant_id))]
+
+
+def switch_hot_prompt(name: str, on: bool, tenant_id: int | None, user_id: int | None,
+                      language: str = "") -> set[HotKey]:
+    """Switch a hot prompt on or off for a tenant's queues (tenant None: for all) and the callers of one language
+    ("": every caller), durably; returns all that are on.
 
     The system admin switching one off switches it off everywhere (they run the box)."""
     mine = HotPrompt.tenant.is_null() if tenant_id is None else HotPrompt.tenant == tenant_id
+    this = (HotPrompt.name == name) & (HotPrompt.language == language)
     if on:
-        if not HotPrompt.select().where(mine & (HotPrompt.name == name)).exists():
-            HotPrompt.create(tenant=tenant_id, name=name, by_user_id=user_id, switched_on_at=utcnow())
+        if not HotPrompt.select().where(mine & this).exists():
+            HotPrompt.create(tenant=tenant_id, name=name, language=language, by_user_id=user_id,
+                             switched_on_at=utcnow())
     elif tenant_id is None:
-        HotPrompt.delete().where(HotPrompt.name == name).execute()
+        HotPrompt.delete().where(this).execute()
     else:
-        HotPrompt.delete().where(mine & (HotPrompt.name == name)).execute()
+        HotPrompt.delete().where(mine & this).execute()
     return hot_prompts_on()

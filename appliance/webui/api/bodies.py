@@ -17,7 +17,9 @@ SCRIPT = Schema("queue_script", (Field("text", required=True, max_length=100_000
 CALENDAR = Schema("queue_calendar", (
     Field("timezone", max_length=64), Field("hours", "object", help='{"mon": [["08:00", "18:00"]], …}'),
     Field("holidays", "any", help='["2025-12-25", …]')))
-HOT_PROMPT = Schema("hot_prompt", (Field("name", required=True, max_length=64), Field("on", "bool")))
+HOT_PROMPT = Schema("hot_prompt", (Field("name", required=True, max_length=64), Field("on", "bool"),
+                                   Field("language", max_length=8, help="only for callers of this language, "
+                                                                        "e.g. de; none: every caller")))
 CALLBACK = Schema("callback", (Field("queue", required=True, max_length=64), Field("number", required=True, max_length=40),
                                Field("region", max_length=2, help="for a national number; default DE")))
 DIAL = Schema("dial", (Field("number", required=True, max_length=40),))

@@ -9,7 +9,7 @@
   const S = (s, values) => (STR[s] || s).replace(/%\((\w+)\)s/g, (_, k) => String((values || {})[k]));
   const $ = (id) => document.getElementById(id);
   let current = null;
-  let hotOn = new Set();
+  let hotOn = new Set();  // names on for every caller (the catalogue's Hot column)
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -49,7 +49,9 @@
     const body = $("prompt-list").querySelector("tbody");
     body.textContent = "";
     if (!r.ok) { body.append(el("tr", {}, el("td", {colspan: "4", class: "empty"}, problem(r)))); return; }
-    hotOn = new Set(r.data.hot_on || []);
+    const hot = r.data.hot || [];
+    hotOn = new Set(hot.filter((h) => !h.language).map((h) => h.name));
+    renderHot(hot, r.data.items);
     if (!r.data.items.length) {
       body.append(el("tr", {}, el("td", {colspan: "4", class: "empty"}, S("No prompts yet. Upload the first one above."))));
       return;
@@ -68,6 +70,38 @@
                      el("td", {class: "num"}, p.active_version ? String(p.active_version) : "–"), el("td", {}, hot)));
     }
   }
+
+  async function switchHot(name, language, on) {
+    const res = await api("POST", "/api/v1/acd/prompts/hot", {name, language, on});
+    if (!res.ok) { show("hot-error", problem(res)); return false; }
+    show("hot-error", "");
+    flash(on ? S("Switched on.") : S("Switched off."));
+    await loadList();
+    return true;
+  }
+
+  // Every hot prompt that is on, with whom it plays to; each with its own off button.
+  function renderHot(hot, items) {
+    const list = $("hot-list");
+    list.textContent = "";
+    if (!hot.length) list.append(el("li", {class: "empty muted"}, S("No hot prompt is switched on.")));
+    for (const h of hot) {
+      const off = el("button", {type: "button", class: "link"}, S("Switch off"));
+      off.addEventListener("click", () => switchHot(h.name, h.language, false));
+      list.append(el("li", {"data-hot": `${h.name}/${h.language}`}, el("strong", {}, h.name), " · ",
+                     h.language ? S("language %(l)s", {l: h.language}) : S("every caller"), " ", off));
+    }
+    const names = $("hot-names");
+    names.textContent = "";
+    for (const name of new Set(items.map((p) => p.name))) names.append(el("option", {value: name}));
+  }
+
+  $("hot-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.target;
+    if (!form.reportValidity()) return;
+    if (await switchHot($("hot-name").value.trim(), $("hot-language").value.trim(), true)) form.reset();
+  });
 
   function when(iso) { return iso ? iso.replace("T", " ").slice(0, 16) + " UTC" : ""; }
 
