@@ -14,6 +14,7 @@ from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.models import (Category, Customer, CustomerIdentifier, Mailbox, Message, SlaPolicy, Team, Tenant,
                               Ticket, TicketStep, database_proxy)
+from appliance.models.access import outbound
 from appliance.models.access.resource import Resource, to_jsonable
 from appliance.models.access.scope import Page, Scope
 from appliance.models.auth import utcnow
@@ -190,29 +191,46 @@ def apply_action(scope: Scope, ticket_id: int, raw: Any) -> dict[str, Any]:
     if plan.changes:
         Ticket.update(**plan.changes, updated_at=utcnow()).where(Ticket.id == ticket.id).execute()
     for spec in plan.messages:
+        if spec.direction == "out" and spec.channel == "mail":
+            try:
+                outbound.queue_mail(scope, ticket, spec, spec.recipient)
+            except outbound.Unsendable as exc:  # the whole action is refused: nothing half-done
+                raise ValidationError({"recipient": f"cannot send by mail: {exc}"}) from None
+            continue
         _insert_message(scope, ticket, {"channel": spec.channel, "direction": spec.direction, "kind": spec.kind,
                                         "recipient": spec.recipient, "subject": spec.subject or ticket.subject,
                                         "body": spec.body})
-    closed_children = []
+    closed_children: list[int] = []
+    unsent: dict[str, str] = {}
     if plan.close_children:
-        closed_children = _close_children(scope, ticket, plan.child_message)
-    scope.audit(f"action.{action.value}", ticket, detail={**params, "closed_children": closed_children})
+        closed_children, unsent = _close_children(scope, ticket, plan.child_message)
+    detail = {**params, "closed_children": closed_children}
+    if unsent:
+        detail["children_not_mailed"] = unsent
+    scope.audit(f"action.{action.value}", ticket, detail=detail)
     return TicketResource().to_json(scope, Ticket.get_by_id(ticket.id))
 
 
-def _close_children(scope: Scope, master: Ticket, text: str) -> list[int]:
-    """D13: closing an outage ticket closes every linked ticket with a message to its customer."""
-    now, closed = utcnow(), []
+def _close_children(scope: Scope, master: Ticket, text: str) -> tuple[list[int], dict[str, str]]:
+    """D13: closing an outage ticket closes every linked ticket with a message to its customer; (closed, the
+    children whose mail could not be queued and why: their message is recorded for a person to send)."""
+    now, closed, unsent = utcnow(), [], {}
     children = Ticket.select().where((Ticket.master == master.id) & (Ticket.tenant == master.tenant_id)
                                      & Ticket.state.not_in(workflow.FINAL_STATES))
     for child in children:
         spec = workflow.child_closing_message(master.id, text, child.channel)
-        _insert_message(scope, child, {"channel": spec.channel, "direction": spec.direction, "kind": spec.kind,
-                                       "recipient": _contact_for(child, spec.channel), "subject": child.subject,
-                                       "body": spec.body})
+        recipient, mailed = _contact_for(child, spec.channel), False
+        if spec.channel == "mail":
+            try:
+                mailed = bool(outbound.queue_mail(scope, child, spec, recipient))
+            except outbound.Unsendable as exc:
+                unsent[str(child.id)] = str(exc)
+        if not mailed:
+            _insert_message(scope, child, {"channel": spec.channel, "direction": spec.direction, "kind": spec.kind,
+                                           "recipient": recipient, "subject": child.subject, "body": spec.body})
         Ticket.update(state="done", closed_at=now, updated_at=now).where(Ticket.id == child.id).execute()
         closed.append(child.id)
-    return closed
+    return closed, unsent
 
 
 def _contact_for(ticket: Ticket, channel: str) -> str:
