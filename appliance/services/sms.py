@@ -63,6 +63,9 @@ class SmsService(Service):
         self._in_flight: dict[int, asyncio.Task] = {}  # outbox row id -> its gateway request
         self._gateway_slots = asyncio.Semaphore(int(cfg.get("gateway_parallel", 4)))
         self.gateway_without_id = 0
+        self.gateway_failures = 0
+        self.gateway_error, self.gateway_error_at = "", ""
+        self.gateway_received = 0       # SMS posted by a gateway to /api/v1/sms/inbound
         self.gateway_reports = 0
         self._report_tasks: set[asyncio.Task] = set()
         self._report_lock = asyncio.Lock()
@@ -138,10 +141,19 @@ class SmsService(Service):
                 "spool": p.spool.counts() if p else {}, "delivered": p.delivered if p else 0,
                 "quarantined": p.quarantined if p else 0, "parts_waiting": self.parts_waiting,
                 "sent": self.sent, "send_failures": self.send_failures, "last_send_error": self.last_send_error,
-                "unmatched_reports": self.unmatched_reports,
-                "gateway": ({"url": self.gateway.url if self.gateway else f"mailto:{self.mail_gateway}",
-                             "use": "always" if self.gateway_always else "failover", "sent": self.gateway_sent}
-                            if self.gateway or self.mail_gateway else None)}
+                "unmatched_reports": self.unmatched_reports, "gateway": self._gateway_health(),
+                "gateway_in": {"http": self.gateway_received}}
+
+    def _gateway_health(self) -> dict[str, Any] | None:
+        """The outgoing gateway as a page may show it: the host only (a URL may carry a key), never the auth."""
+        if self.gateway is None and not self.mail_gateway:
+            return None
+        kind = "http" if self.gateway is not None else "mail"
+        host = self.gateway.host if self.gateway is not None else self.mail_gateway.rpartition("@")[2]
+        return {"kind": kind, "host": host, "use": "always" if self.gateway_always else "failover",
+                "sent": self.gateway_sent, "failures": self.gateway_failures, "last_error": self.gateway_error,
+                "last_error_at": self.gateway_error_at, "reports": self.gateway_reports,
+                "without_id": self.gateway_without_id, "in_flight": len(self._in_flight)}
 
     # --- modems ----------------------------------------------------------------------------------
     def _state_changed(self, runner: ModemRunner) -> None:
@@ -200,6 +212,7 @@ class SmsService(Service):
         """Spool an SMS from the HTTP gateway durably (fsync), then let the drain deliver it."""
         assert self.pipeline is not None
         await self.pipeline.accept([entry])
+        self.gateway_received += 1
         self._wake_drain.set()
 
     def _published(self, results: list[Any]) -> None:
@@ -341,6 +354,8 @@ class SmsService(Service):
         try:
             _, gateway_id = await http_gateway.submit(self.gateway, to, text, sender)
         except http_gateway.GatewayError as exc:
+            self.gateway_failures += 1
+            self.gateway_error, self.gateway_error_at = str(exc), utcnow().isoformat(timespec="seconds") + "Z"
             return await self._failed(row_id, str(exc), exc.permanent)
         await self.ctx.db.call(outbox.mark_sent_gateway, row_id, http_gateway.NAME, gateway_id)
         if gateway_id is None:

@@ -152,7 +152,7 @@ async def submit(gw: GatewayConfig, to: str, text: str, sender: str) -> tuple[st
                 whole = await resp.text(errors="replace")
                 answer, status = whole[:ANSWER_SHOWN], resp.status
     except (aiohttp.ClientError, TimeoutError, OSError, ssl.SSLError) as exc:
-        raise GatewayError(f"SMS gateway {gw.url} not reached: {exc!r}"[:ANSWER_SHOWN * 2], False) from None
+        raise GatewayError(f"SMS gateway {gw.host} not reached: {exc!r}"[:ANSWER_SHOWN * 2], False) from None
     if 200 <= status < 300:
         return answer, answer_id(whole, gw.id_field)
     permanent = 400 <= status < 500 and status not in RETRYABLE_4XX

@@ -11,7 +11,8 @@ from appliance.domain.errors import NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.models import Message, ServiceAddress, Tenant, Ticket
 from appliance.models.access import Scope
-from appliance.sms import emulated, http_gateway, inbound_http, outbox
+from appliance.mail.models import MailAccount
+from appliance.sms import emulated, http_gateway, inbound_http, inbound_mail, outbox
 from appliance.intake.errors import RejectedInput
 from appliance.sms.intake import pending_parts, route
 from appliance.sms.models import SmsOutbox
@@ -275,7 +276,14 @@ async def inject_json(request: web.Request) -> web.Response:
 # --- the console -----------------------------------------------------------------------------------
 def _page_data(tenant_id: int | None) -> dict[str, Any]:
     items, _ = outbox.page(tenant_id, limit=50)
-    return {"outbox": items, "outbox_counts": outbox.counts(), "parts_waiting": pending_parts()}
+    accounts = MailAccount.select().where(MailAccount.kind == inbound_mail.KIND).order_by(MailAccount.id)
+    if tenant_id is not None:
+        accounts = accounts.where(MailAccount.tenant == tenant_id)
+    mail_in = [{"id": a.id, "name": a.name, "server": f"{a.protocol} {a.host}", "number": a.sms_number,
+                "active": a.active, "fetched": a.fetched_total, "last_error": a.last_error,
+                "last_ok_at": a.last_ok_at.isoformat(timespec="seconds") + "Z" if a.last_ok_at else ""}
+               for a in accounts]
+    return {"outbox": items, "outbox_counts": outbox.counts(), "parts_waiting": pending_parts(), "mail_in": mail_in}
 
 
 @routes.get("/admin/sms")

@@ -12,6 +12,7 @@ from appliance.sms.models import SmsOutbox
 from tests.appliance.api.client import API, admin_client, tenant_with_admin
 from tests.appliance.sms.conftest import CUSTOMER_NUMBER, make_org, until, until_true
 from tests.appliance.sms.gateway_server import FakeGateway
+from tests.appliance.webui.helpers import csrf_from
 
 
 @pytest.fixture
@@ -113,3 +114,34 @@ async def test_a_slow_gateway_answer_does_not_hold_up_the_others(app, web: aioht
     assert sum(b"slow one" in r["body"] for r in gateway.requests) == 1  # sent once, not again while it waited
     health = app.supervisor.service("sms").health()["gateway"]
     assert health["sent"] == 6 and "s3cret" not in json.dumps(health)
+
+
+async def test_the_sms_page_shows_the_gateways_without_their_secrets(app, web: aiohttp.ClientSession,
+                                                                     gateway: FakeGateway) -> None:
+    from appliance.mail.models import MailAccount
+    from tests.appliance.webui.helpers import login_admin
+    org = await app.db.call(make_org, "Acme")
+    await app.db.call(MailAccount.create, tenant=org["tenant_id"], mailbox=org["mailbox_id"], name="gw-mail",
+                      protocol="imap", host="imap.gw.example", port=993, username="u", kind="sms-gateway",
+                      sms_number="+46700000100", active=False)
+    await login_admin(web, app.first_boot_password)
+    gateway.status = 503  # an outage: the page shows the last error
+    token = await csrf_from(web, "/admin/sms")
+    async with web.get("/admin/sms") as resp:
+        assert resp.status == 200
+    svc = app.supervisor.service("sms")
+    await app.db.call(lambda: SmsOutbox.create(tenant=org["tenant_id"], to_number=CUSTOMER_NUMBER, text="x"))
+    svc.wake_outbox()
+    assert await until_true(lambda: svc.gateway_failures >= 1)
+    host = gateway.url.split("/")[2]
+    async with web.get("/admin/sms", headers={"Accept-Language": "en"}) as resp:
+        page = await resp.text()
+    assert f"<td>{host}</td>" in page and "HTTP 503" in page and token
+    assert "s3cret" not in page and "/send" not in page  # the auth value and the URL's path stay in the file
+    assert "gw-mail" in page and "SMS to +46700000100" in page and "imap imap.gw.example" in page
+    async with web.post("/account/language", data={"csrf_token": token, "language": "de", "next": "/admin/sms"},
+                        allow_redirects=False) as resp:
+        assert resp.status in (302, 303)
+    async with web.get("/admin/sms") as resp:
+        page = await resp.text()
+    assert "Eingehend per Mail" in page and "Ausgehend per HTTP(S)" in page
