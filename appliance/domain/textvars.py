@@ -143,9 +143,10 @@ def _compiled(source: str, html: bool) -> jinja2.Template:
 def sanitise_html(html: str) -> str:
     """HTML reduced to the allowed formatting and safe links (nh3, C2)."""
     # Images only from our own store (`/images/<sha256>`): no tracking pixels, no remote content (E4).
-    return nh3.clean(html, tags=HTML_TAGS | {"img"}, attributes=HTML_ATTRIBUTES,
-                     url_schemes={"https", "http", "mailto"}, link_rel="noopener noreferrer",
-                     attribute_filter=images.img_attribute)
+    out = nh3.clean(html, tags=HTML_TAGS | {"img"}, attributes=HTML_ATTRIBUTES,
+                    url_schemes={"https", "http", "mailto"}, link_rel="noopener noreferrer",
+                    attribute_filter=images.img_attribute)
+    return re.sub(r"<img\b(?![^>]*\ssrc=)[^>]*>", "", out)  # a picture whose source was refused is dropped
 
 
 def render(source: str, context: Mapping[str, Any], html: bool = False, fax: bool = False) -> str:
@@ -214,7 +215,13 @@ def sample_context() -> dict[str, Any]:
 
 def context(values: Mapping[str, Any], today: datetime.date) -> dict[str, Any]:
     """A render context from dotted names (`{"customer.name": …}`); missing ones are empty strings."""
-    ctx = empty_context()
+    ctx = with_values(empty_context(), values)
+    ctx["today"] = today.isoformat()
+    return ctx
+
+
+def with_values(ctx: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The context with the given dotted names set (images kept as images, the rest as text); unknown ones skipped."""
     for name, value in values.items():
         if _is_image(name) and isinstance(value, images.ImageValue):
             ctx[IMAGE_ROOT][name.partition(".")[2]] = value
@@ -228,7 +235,6 @@ def context(values: Mapping[str, Any], today: datetime.date) -> dict[str, Any]:
             ctx[root][leaf] = value
         else:
             ctx[root] = value
-    ctx["today"] = today.isoformat()
     return ctx
 
 

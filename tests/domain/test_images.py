@@ -58,6 +58,7 @@ def test_signature_and_salutation_are_variables() -> None:
 def test_sanitiser_keeps_no_foreign_image_source_or_handler(html: str) -> None:
     out = textvars.sanitise_html(html)
     assert "tracker" not in out and "passwd" not in out and "data:" not in out and "onerror" not in out
+    assert out.count("<img") == out.count('src="/images/')
 
 
 def test_to_cid_rewrites_only_known_images() -> None:

@@ -14,7 +14,7 @@ from appliance.domain.errors import Forbidden, NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.models import Customer, CustomerIdentifier, Mailbox, ServiceAddress, Team, Tenant, Ticket, User, UserSkill
-from appliance.models.access.images import variable_values as image_values
+from appliance.models.access.images import preview_values, variable_values as image_values
 from appliance.models.access.resource import Resource
 from appliance.models.access.scope import Scope
 from appliance.models.access.tickets import customer_of
@@ -257,8 +257,8 @@ def _values_for(ticket: Ticket, customer: Customer | None, user: User | None) ->
 
 
 def _context_for(scope: Scope, ticket_id: int | None) -> dict[str, Any]:
-    if ticket_id is None:
-        return textvars.sample_context()
+    if ticket_id is None:  # the sample ticket, with the actor's own pictures and signature (E4)
+        return textvars.with_values(textvars.sample_context(), preview_values(scope))
     scope.require(Perm.TICKETS_READ)
     return ticket_context(scope, scope.get(Ticket, ticket_id))
 

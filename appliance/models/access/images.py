@@ -139,6 +139,23 @@ def variable_values(ticket: Ticket, customer: Customer | None, user: User | None
     return values
 
 
+def preview_values(scope: Scope) -> dict[str, Any]:
+    """For the sample ticket of the editor's preview: the actor's tenant-wide pictures and own signature."""
+    values: dict[str, Any] = {}
+    if scope.actor.tenant_id is not None:
+        for row in ContentImage.select().where((ContentImage.tenant == scope.actor.tenant_id)
+                                               & ContentImage.mailbox.is_null()):
+            values[f"image.{row.name}"] = ImageValue(row.digest, row.mime, row.alt, row.width, row.height)
+    profile = _profile(scope.actor.user_id) if scope.actor.user_id is not None else None
+    if profile is not None:
+        if profile.signature:
+            values["agent.signature"] = profile.signature
+        if profile.image_digest:
+            values["agent.signature_image"] = ImageValue(profile.image_digest, profile.image_mime, profile.image_alt,
+                                                         profile.image_width, profile.image_height)
+    return values
+
+
 def image_of_tenant(tenant_id: int | None, digest: str) -> tuple[str, str] | None:
     """(mime, alt) of one of the tenant's pictures or of its users' signature images; None for any other digest."""
     if tenant_id is None:
