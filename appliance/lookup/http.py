@@ -20,7 +20,12 @@ def http_lookup(url: str) -> ExternalLookup:
                 if resp.status == 404:
                     return None
                 resp.raise_for_status()
-                body = await resp.content.read(MAX_ANSWER_BYTES)
+                # content.read(n) would answer with what has arrived so far: a long answer arrives in parts.
+                body = b""
+                async for chunk in resp.content.iter_chunked(16 * 1024):
+                    body += chunk
+                    if len(body) > MAX_ANSWER_BYTES:
+                        raise ValueError(f"answer longer than {MAX_ANSWER_BYTES} bytes")
                 data = json.loads(body or b"null")
                 return data if isinstance(data, dict) else None
     return lookup

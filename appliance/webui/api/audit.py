@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from aiohttp import web
 
+from appliance.domain.errors import ValidationError
 from appliance.domain.permissions import Perm
 from appliance.models import AuditEntry
 from appliance.models.access import Page, Scope
@@ -19,8 +20,11 @@ def list_audit(scope: Scope, params: Mapping[str, str]) -> Page:
     q = scope.query(AuditEntry)
     if params.get("object_type"):
         q = q.where(AuditEntry.object_type == params["object_type"][:32])
-    if params.get("object_id", "").isdigit():
-        q = q.where(AuditEntry.object_id == int(params["object_id"]))
+    object_id = params.get("object_id", "")
+    if object_id:
+        if not object_id.isdigit():
+            raise ValidationError({"object_id": "must be an integer"})
+        q = q.where(AuditEntry.object_id == int(object_id))
     page = scope.page(q, AuditEntry, params.get("limit"), params.get("cursor"))
     page.items = [_json(e) for e in page.items]
     return page

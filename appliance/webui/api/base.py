@@ -72,13 +72,23 @@ def json_error(status: int, error: str, message: str = "", fields: dict[str, str
     return cls(**kwargs)
 
 
+async def read_body(request: web.Request, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The whole request body, at most `limit` bytes; 413 when it is longer."""
+    if request.content_length is not None and request.content_length > limit:
+        raise json_error(413, "too_large", f"the body exceeds {limit} bytes")
+    # StreamReader.read(n) answers with what has arrived so far, which for a large body is only its start.
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise json_error(413, "too_large", f"the body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON; 400 naming `body` when it is not, 413 when it is too large."""
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise json_error(413, "too_large", f"the body exceeds {MAX_JSON_BYTES} bytes")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        raise json_error(413, "too_large", f"the body exceeds {MAX_JSON_BYTES} bytes")
+    raw = await read_body(request)
     if not raw.strip():
         return {}
     try:
