@@ -10,7 +10,7 @@ from typing import Any
 
 from appliance.lookup.after_intake import IntakeLookup
 from appliance.mail import interim
-from appliance.models.access.tickets import escalate_due, wake_resubmissions
+from appliance.models.access.ticket_jobs import escalate_due, wake_resubmissions
 from appliance.supervisor import Service
 
 log = logging.getLogger(__name__)

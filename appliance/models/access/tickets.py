@@ -2,7 +2,6 @@
 links, back-office steps, the universal work queue and SLA escalation (C7, D13, F8, F9, F12, F15)."""
 from __future__ import annotations
 
-import datetime
 import json
 from typing import Any, Mapping
 
@@ -15,6 +14,7 @@ from appliance.domain.schema import Field, Schema
 from appliance.models import (Category, Customer, CustomerIdentifier, Mailbox, Message, SlaPolicy, Team, Tenant,
                               Ticket, TicketStep, database_proxy)
 from appliance.models.access import outbound
+from appliance.models.access.ticket_jobs import escalate_due, wake_resubmissions  # noqa: F401 - their old home
 from appliance.models.access.resource import Resource, to_jsonable
 from appliance.models.access.scope import Page, Scope
 from appliance.models.auth import utcnow
@@ -439,40 +439,6 @@ def pick_next(scope: Scope) -> dict[str, Any] | None:
     ticket = Ticket.get_by_id(ticket_id)
     scope.audit("pick_next", ticket)
     return TicketResource().to_json(scope, ticket)
-
-
-def escalate_due(now: datetime.datetime | None = None) -> list[tuple[int, int, str]]:
-    """System job: apply every SLA escalation step reached (F8); returns (ticket, level, action)."""
-    now = now or utcnow()
-    done: list[tuple[int, int, str]] = []
-    q = (Ticket.select(Ticket, SlaPolicy).join(SlaPolicy)
-         .where(Ticket.state.not_in(workflow.FINAL_STATES)))
-    for ticket in q:
-        steps = sla.parse_escalations(json.loads(ticket.sla.escalations or "[]"))
-        for level, step in sla.due_escalations(steps, ticket.escalation_level, ticket.created_at, ticket.due_at, now):
-            changes: dict[str, Any] = {"escalation_level": level}
-            if step.action == "raise_priority":
-                changes["priority"] = max(1, ticket.priority - 1)
-            elif step.action == "reassign_team":
-                changes["owner"] = None
-            Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
-            Message.create(tenant=ticket.tenant_id, ticket=ticket.id, channel="internal", direction="internal",
-                           kind="system", body=f"SLA escalation {level}: {step.action} at {step.at_percent} %")
-            done.append((ticket.id, level, step.action))
-    return done
-
-
-def wake_resubmissions(now: datetime.datetime | None = None) -> list[int]:
-    """System job: tickets whose resubmission time has come go back to work (F12 resubmission)."""
-    now = now or utcnow()
-    due = [t.id for t in Ticket.select(Ticket.id).where((Ticket.state == "resubmission") & (Ticket.resubmit_at <= now))]
-    if due:
-        Ticket.update(state="open", resubmit_at=None, updated_at=now).where(Ticket.id.in_(due)).execute()
-        for ticket_id in due:
-            ticket = Ticket.get_by_id(ticket_id)
-            Message.create(tenant=ticket.tenant_id, ticket=ticket_id, channel="internal", direction="internal",
-                           kind="system", body="Resubmission due: back in the work queue")
-    return due
 
 
 def customer_of(scope: Scope, ticket: Ticket) -> Customer | None:

@@ -1,0 +1,58 @@
+"""The scheduler's ticket jobs: SLA escalation steps (F8) and resubmissions come due (F12). Each change is
+written with a system message on the ticket and an audit entry naming the job as its author."""
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from appliance.domain import sla, workflow
+from appliance.models import AuditEntry, Message, SlaPolicy, Ticket
+from appliance.models.auth import utcnow
+
+ESCALATION_ACTOR = "SLA escalation"
+RESUBMISSION_ACTOR = "resubmission"
+
+
+def _audit(ticket: Ticket, actor: str, action: str, detail: dict[str, Any]) -> None:
+    AuditEntry.create(tenant=ticket.tenant_id, user=None, username=actor, action=action, object_type="ticket",
+                      object_id=ticket.id, detail=json.dumps(detail, default=str))
+
+
+def escalate_due(now: datetime.datetime | None = None) -> list[tuple[int, int, str]]:
+    """System job: apply every SLA escalation step reached (F8); returns (ticket, level, action)."""
+    now = now or utcnow()
+    done: list[tuple[int, int, str]] = []
+    q = (Ticket.select(Ticket, SlaPolicy).join(SlaPolicy)
+         .where(Ticket.state.not_in(workflow.FINAL_STATES)))
+    for ticket in q:
+        steps = sla.parse_escalations(json.loads(ticket.sla.escalations or "[]"))
+        for level, step in sla.due_escalations(steps, ticket.escalation_level, ticket.created_at, ticket.due_at, now):
+            changes: dict[str, Any] = {"escalation_level": level}
+            if step.action == "raise_priority":
+                changes["priority"] = max(1, ticket.priority - 1)
+            elif step.action == "reassign_team":
+                changes["owner"] = None
+            Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
+            Message.create(tenant=ticket.tenant_id, ticket=ticket.id, channel="internal", direction="internal",
+                           kind="system", body=f"SLA escalation {level}: {step.action} at {step.at_percent} %")
+            _audit(ticket, ESCALATION_ACTOR, "sla.escalation",
+                   {"level": level, "step": step.action, "at_percent": step.at_percent, "policy": ticket.sla.name,
+                    "priority": [ticket.priority, changes.get("priority", ticket.priority)],
+                    **({"owner_id": [ticket.owner_id, None]} if "owner" in changes else {})})
+            done.append((ticket.id, level, step.action))
+    return done
+
+
+def wake_resubmissions(now: datetime.datetime | None = None) -> list[int]:
+    """System job: tickets whose resubmission time has come go back to work (F12 resubmission)."""
+    now = now or utcnow()
+    due = [t.id for t in Ticket.select(Ticket.id).where((Ticket.state == "resubmission") & (Ticket.resubmit_at <= now))]
+    if due:
+        Ticket.update(state="open", resubmit_at=None, updated_at=now).where(Ticket.id.in_(due)).execute()
+        for ticket_id in due:
+            ticket = Ticket.get_by_id(ticket_id)
+            Message.create(tenant=ticket.tenant_id, ticket=ticket_id, channel="internal", direction="internal",
+                           kind="system", body="Resubmission due: back in the work queue")
+            _audit(ticket, RESUBMISSION_ACTOR, "resubmission.due", {"state": ["resubmission", "open"]})
+    return due
