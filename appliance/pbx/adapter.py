@@ -90,6 +90,11 @@ class PbxAdapter(abc.ABC):
         """Carry out a script media action and return its result (key, digits, yes/no)."""
         raise UnsupportedAction(f"{self.name} cannot {type(action).__name__}")
 
+    async def verify(self, call_id: str, agent_id: str, kind: str) -> str | None:
+        """Take the caller into an IVR step asking for `kind` (customer_number, digits) while the agent waits,
+        then back to the same agent; returns the digits entered (None: none, or the caller left)."""
+        raise UnsupportedAction(f"{self.name} cannot send the caller to a verification")
+
     async def survey_after(self, call_id: str, survey: Action) -> None:
         """The script asks for the after-call survey (B17): prepare the PBX to keep the caller once the agent
         hangs up. Adapters that ask it themselves in `perform` need nothing here."""

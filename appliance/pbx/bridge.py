@@ -21,6 +21,7 @@ from appliance.pbx.adapter import PbxAdapter, Recording, UnsupportedAction
 from appliance.pbx.call_control import CallControl
 from appliance.pbx.script_steps import ScriptSteps
 from appliance.pbx.kpi import Outcome, RollingKpis
+from appliance.pbx.verification import CallVerification
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,10 @@ class CallMeta:
     parties: list[dict[str, Any]] = field(default_factory=list)  # consultations, transfers, three-ways (B3)
     muted: set[str] = field(default_factory=set)
     held: bool = False
+    verification: dict[str, Any] | None = None  # the IVR verification the agent asked for, and its result
 
 
-class AcdBridge(CallControl, ScriptSteps):
+class AcdBridge(CallControl, CallVerification, ScriptSteps):
     """Runs the ACD for one appliance: see the module note."""
 
     def __init__(self, engine: AcdEngine, adapter: PbxAdapter, bus: Bus, *, scripts: dict[str, Script] | None = None,

@@ -160,7 +160,8 @@ class CallControl:
         """The call panel's data: who is on the call, in which state, muted or held."""
         meta = self.meta.get(call_id)
         view: dict[str, Any] = {"call_id": call_id, "parties": [], "consult": None, "muted": [], "held": False,
-                                "history": list(meta.parties) if meta else []}
+                                "history": list(meta.parties) if meta else [],
+                                "verification": dict(meta.verification) if meta and meta.verification else None}
         call = self._call_or_none(call_id)
         if call is None:
             view["ended"] = True
@@ -169,9 +170,11 @@ class CallControl:
         view["queue_id"] = call.queue_id
         if meta is not None:
             view["muted"], view["held"] = sorted(meta.muted), meta.held
+            verifying = bool(meta.verification and meta.verification.get("state") == "collecting")
             view["parties"].append({"role": "customer", "name": meta.caller,
-                                    "state": "held" if meta.held or call.consult and call.consult.state in (
-                                        ConsultState.RINGING, ConsultState.TALKING) else "connected"})
+                                    "state": "verifying" if verifying else "held" if meta.held or call.consult
+                                    and call.consult.state in (ConsultState.RINGING, ConsultState.TALKING)
+                                    else "connected"})
         if call.agent_id:
             view["parties"].append({"role": "agent", "id": call.agent_id, "name": self._name(call.agent_id),
                                     "state": "connected", "muted": bool(meta and call.agent_id in meta.muted)})

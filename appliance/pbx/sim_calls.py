@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 CONSULT_RING_S = 20.0   # how long a consultation rings before the PBX gives up (a typical Dial timeout)
 BUSY_AFTER_S = 0.5      # a busy signal comes back at once
+VERIFY_S = (4.0, 10.0)  # a caller listens to the request and types the digits
 
 
 @dataclass
@@ -33,6 +34,22 @@ class SimCallControl:
         self.busy_targets: set[str] = set()
         self.unanswered_targets: set[str] = set()
         self.consult_ring_s = CONSULT_RING_S
+        self.verify_answers: dict[str, str] = {}  # caller number -> what they type when verified ("": nothing)
+
+    async def verify(self, call_id: str, agent_id: str, kind: str) -> str | None:
+        """The caller listens to the request and types: what `verify_answers` says for their number, else six
+        digits (mostly) or nothing; the talk goes on afterwards with the same agent."""
+        call = self.calls.get(call_id)  # type: ignore[attr-defined]
+        if call is None:
+            return None
+        await asyncio.sleep(self.rng.uniform(*VERIFY_S) * self.time_scale)  # type: ignore[attr-defined]
+        if call.gone:
+            return None
+        if call.caller in self.verify_answers:
+            return self.verify_answers[call.caller] or None
+        if self.rng.random() < 0.15:  # type: ignore[attr-defined]
+            return None
+        return "".join(self.rng.choice("0123456789") for _ in range(6))  # type: ignore[attr-defined]
 
     async def mute(self, call_id: str, agent_id: str, on: bool) -> None:
         """Mute the agent's side of the simulated call."""

@@ -15,13 +15,14 @@ from aiohttp import web
 from appliance.domain.acd import AcdError
 from appliance.pbx.adapter import UnsupportedAction
 from appliance.pbx.setup import human_agent_id
+from appliance.pbx.verification import VERIFY_KINDS
 from appliance.webui.api.base import api, json_error, read_json, respond, run
 from appliance.webui.keys import USER
 from appliance.webui.routes_acd import LEADS, STAFF, _error, bridge_of
 from appliance.webui.security import require_role
 
 routes = web.RouteTableDef()
-ACTIONS = "mute|unmute|consult|consult-cancel|consult-complete|conference|leave"
+ACTIONS = "mute|unmute|consult|consult-cancel|consult-complete|conference|leave|verify"
 NUMBER_CHARS = set("0123456789+*#")
 
 
@@ -46,10 +47,13 @@ def _live_call_of(bridge, call_id: str, agent_id: str):
 
 
 @api("POST", r"/acd/calls/{call_id}/{action:" + ACTIONS + "}", "Mute or unmute, consult, cancel or complete "
-     "the consultation, three-way, leave (your own call)", "acd", table=routes)
+     "the consultation, three-way, leave, or send the customer to an IVR verification and back (your own "
+     "call; verify: body kind = customer_number or digits, the result follows as a call.parties event)", "acd",
+     table=routes)
 @require_role(*STAFF)
 async def control(request: web.Request) -> web.Response:
-    """Mute/unmute, consult (body: target = extension or number), cancel or complete it, three-way, leave."""
+    """Mute/unmute, consult (body: target = extension or number), cancel or complete it, three-way, leave,
+    verify (body: kind)."""
     service, bridge = bridge_of(request)
     call_id, action = request.match_info["call_id"], request.match_info["action"]
     me = human_agent_id(request[USER].id)
@@ -73,6 +77,11 @@ async def control(request: web.Request) -> web.Response:
             await bridge.consult_cancel(call_id)
         elif action == "consult-complete":
             await bridge.consult_complete(call_id)
+        elif action == "verify":
+            kind = body.get("kind", "customer_number")
+            if kind not in VERIFY_KINDS:
+                raise _error(400, "invalid", f"kind must be one of {', '.join(VERIFY_KINDS)}", field="kind")
+            await bridge.verify(call_id, me, kind)
         else:
             await bridge.conference(call_id)
     except UnsupportedAction as exc:

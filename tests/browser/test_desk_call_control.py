@@ -149,3 +149,37 @@ async def test_attended_transfer_to_a_colleague_at_another_desk(appliance, first
     assert transfer["by"] == agent_id and transfer["to"] == "2002" and transfer["to_agent"] == colleague
     await other.close()
     assert not bert_errors, bert_errors
+
+
+async def test_the_customer_verifies_in_the_ivr_by_keyboard_and_the_panel_shows_the_result(appliance, first_boot,
+                                                                                          http, page) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    await office["acme"].post("/customers", {"name": "Olga Other", "number": "100234"})
+    await _with_phone(appliance, office)
+    pbx = office["bridge"].adapter
+    pbx.time_scale = 0.05
+    pbx.verify_answers["+4940999000"] = "100234"
+
+    await _login_agent(page)
+    await page.click("#btn-login")
+    await page.wait_for_selector("#state-badge.st-ready")
+    pbx.arrive(HOTLINE, caller="+4940999000")
+    await page.wait_for_selector("#call-panel[data-state=ringing]")
+    assert await page.locator("#btn-verify").is_disabled(), "not before the call is answered"
+    await page.keyboard.press("a")
+    await page.wait_for_selector("#btn-verify:not([disabled])")
+    await page.keyboard.press("v")
+    await page.wait_for_selector("#cc-verify[data-state=collecting]")
+    assert "in the verification" in await page.locator("#cc-parties li[data-role=customer]").inner_text()
+    await page.wait_for_selector("#cc-verify[data-state=verified]")
+    assert "Olga Other" in await page.inner_text("#cc-verify") and "100234" in await page.inner_text("#cc-verify")
+    assert "connected" in await page.locator("#cc-parties li[data-role=customer]").inner_text()
+    await screenshot(page, "desk-verified")
+
+    pbx.verify_answers["+4940999000"] = "4711"
+    await page.select_option("#verify-kind", "digits")
+    await page.click("#btn-verify")
+    await page.wait_for_selector("#cc-verify[data-state=entered]")
+    assert "4711" in await page.inner_text("#cc-verify")
+    await page.keyboard.press("?")
+    assert "verification in the IVR" in await page.inner_text("#shortcuts")

@@ -53,6 +53,9 @@
     $("btn-conference").disabled = !(live && lead && consult && consult.state === "talking");
     $("btn-cancel-consult").disabled = !(live && lead && consult && consult.state !== "conference");
     $("btn-leave").disabled = !(live && consult && (consult.state === "conference" || !lead));
+    const verifying = !!(v && v.verification && v.verification.state === "collecting");
+    $("verify-kind").disabled = $("btn-verify").disabled = !(live && lead && !consult && !verifying);
+    renderVerification(live && lead && v ? v.verification : null);
     const ul = $("cc-parties");
     ul.textContent = "";
     if (!live || !v) return;
@@ -79,6 +82,17 @@
       li.append(name, state);
       ul.append(li);
     }
+  }
+
+  // The IVR verification's state or result, in words, with its digits and customer filled in.
+  function renderVerification(ver) {
+    const p = $("cc-verify");
+    if (!ver) { p.hidden = true; p.textContent = ""; return; }
+    const c = ver.customer || {};
+    const values = {digits: ver.digits || "", name: c.name || "", number: c.number || "", reason: ver.reason || ""};
+    p.textContent = T("v_" + ver.state).replace(/%\((\w+)\)s/g, (_, k) => values[k] || "");
+    p.dataset.state = ver.state;
+    p.hidden = false;
   }
 
   async function act(action, body) {
@@ -190,11 +204,16 @@
   $("btn-conference").addEventListener("click", () => act("conference"));
   $("btn-cancel-consult").addEventListener("click", () => act("consult-cancel"));
   $("btn-leave").addEventListener("click", () => act("leave"));
+  $("verify-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act("verify", {kind: $("verify-kind").value});
+  });
 
   // Single keys outside text fields, like desk.js's own.
   const KEYS = {
     m: () => $("btn-mute").click(), c: () => $("consult-target").focus(), k: () => $("btn-complete").click(),
     3: () => $("btn-conference").click(), g: () => $("btn-cancel-consult").click(), l: () => $("btn-leave").click(),
+    v: () => { if (!$("btn-verify").disabled) $("btn-verify").click(); },
     w: () => { const first = $("wrapup-codes").querySelector("input"); if (!$("wrapup").hidden && first) first.focus(); },
   };
   document.addEventListener("keydown", (ev) => {
