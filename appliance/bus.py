@@ -37,6 +37,7 @@ class EventKind(str, enum.Enum):
     HARDWARE_STATE = "hardware.state"
     SNMP_RECEIVERS_CHANGED = "snmp.receivers_changed"
     FAX_STATUS = "fax.status"  # an outgoing fax changed state or page; data: ticket_id, fax (the desk's view)
+    SMS_STATUS = "sms.status"  # an outgoing SMS of a ticket got a delivery report; data: ticket_id, sms
 
 
 @dataclass(frozen=True)

@@ -274,6 +274,10 @@ class SmsService(Service):
                 seen = None
             if seen is not None and seen.outbox_id is not None:
                 log.info("sms outbox %s: status report %#x -> %s", seen.outbox_id, report.status, seen.state)
+                try:  # the desk's open ticket shows it at once, as for a gateway's report
+                    self._publish_status(await self.ctx.db.call(outbox.show, seen.outbox_id))
+                except Exception as exc:  # the report is stored; only the push is lost
+                    log.warning("sms outbox %s: status not pushed: %r", seen.outbox_id, exc)
                 return
             await asyncio.sleep(REPORT_RETRY_S)
         self.unmatched_reports += 1
@@ -283,10 +287,13 @@ class SmsService(Service):
     def report_applied(self, row: dict[str, Any]) -> None:
         """A gateway's delivery report changed an SMS: count it and tell the ticket's viewers."""
         self.gateway_reports += 1
+        self._publish_status(row)
+
+    def _publish_status(self, row: dict[str, Any]) -> None:
         if row.get("ticket_id"):
-            self.ctx.bus.publish(Event(EventKind.TICKET_UPDATED, {"ticket_id": row["ticket_id"], "channel": CHANNEL,
-                                                                  "sms": {"id": row["id"], "state": row["state"]}},
-                                       row["tenant_id"]))
+            self.ctx.bus.publish(Event(EventKind.SMS_STATUS, {"ticket_id": row["ticket_id"], "sms": {
+                "id": row["id"], "message_id": row["message_id"], "state": row["state"],
+                "last_error": row["last_error"]}}, row["tenant_id"]))
 
     # --- outbox ----------------------------------------------------------------------------------
     def wake_outbox(self) -> None:

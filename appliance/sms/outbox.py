@@ -256,6 +256,11 @@ def row_dict(row: SmsOutbox) -> dict[str, Any]:
             "status_at": _at(row.status_at), "idempotency_key": row.idempotency_key, "gateway_id": row.gateway_id}
 
 
+def show(row_id: int) -> dict[str, Any]:
+    """One row as `row_dict` shows it."""
+    return row_dict(SmsOutbox.get_by_id(row_id))
+
+
 Page = tuple[list[dict[str, Any]], int | None]
 
 

@@ -50,6 +50,7 @@ JS_STRINGS = (
     N_("Several customers share this number."), N_("Keyboard shortcuts"), N_("Done"), N_("Error"),
     N_("task"), N_("note"), N_("appointment"), N_("in"), N_("out"), N_("internal"), N_("Voice message"),
     N_("Document"), N_("Uploaded."),
+    N_("SMS queued"), N_("SMS sent"), N_("SMS delivered"), N_("SMS undeliverable"), N_("SMS failed"),
 )
 SHORTCUTS = (
     ("a", N_("Answer the ringing call")), ("h", N_("Hold or retrieve")), ("x", N_("Hang up")),

@@ -27,7 +27,8 @@ FAN_OUT_SLICE = 32  # sockets woken per pass of the event loop (each sends one f
 PUSHED = (EventKind.QUEUE_STATS, EventKind.CALL_OFFERED, EventKind.OFFER_WITHDRAWN, EventKind.CALL_ANSWERED,
           EventKind.CALL_ENDED, EventKind.CALL_ABANDONED, EventKind.AGENT_STATE, EventKind.ROUTING_DECISION,
           EventKind.CALL_TRANSFERRED, EventKind.CALL_PARTIES,  # these two: consultation and three-way (B12)
-          EventKind.FAX_STATUS)  # an outgoing fax of a ticket changed state (the desk's ticket view)
+          EventKind.FAX_STATUS,  # an outgoing fax of a ticket changed state (the desk's ticket view)
+          EventKind.SMS_STATUS)  # an outgoing SMS of a ticket got a delivery report (the same view)
 
 
 # Strings wallboard.js shows, translated into the page's data attribute (no inline script under the CSP). An agent's
@@ -160,7 +161,7 @@ class LiveHub:
                     or (slot + self.ticks) % DESK_EVERY == 0]
         if event.kind is EventKind.ROUTING_DECISION:
             return list(self.leads)
-        if event.kind is EventKind.FAX_STATUS:
+        if event.kind in (EventKind.FAX_STATUS, EventKind.SMS_STATUS):
             # Only the viewers of this ticket in the event's own tenant: a ticket id alone crosses no tenant.
             if event.tenant_id is None:
                 return []

@@ -246,6 +246,7 @@
       msg.subject ? el("div", {class: "subject"}, msg.subject) : null,
       el("div", {class: "body"}, msg.body || "")), "No history yet.");
     if (items.some((x) => x.kind === "voicemail")) addVoicePlayers(id);
+    if (items.some((x) => x.channel === "sms" && x.direction === "out")) addSmsStates(id);
     const lastIn = [...items].reverse().find((x) => x.direction === "in" && x.sender);
     const channel = ["mail", "sms", "fax", "letter"].includes(t.data.channel) ? t.data.channel : "mail";
     $("reply-channel").value = channel;
@@ -267,6 +268,22 @@
                              "aria-label": `${S("Voice message")} ${Math.round(vm.duration_s)} s`}),
                 vm.mailed ? null : el("div", {class: "field-error"}, vm.mail_error));
     }
+  }
+
+  // An SMS sent from the ticket says how far it got: queued, sent, delivered (a modem's or gateway's report).
+  function smsState(sms) {
+    const li = $("ticket-timeline").querySelector(`li[data-id="${sms.message_id}"]`);
+    if (!li) return;
+    let badge = li.querySelector(".sms-state");
+    if (!badge) { badge = el("div", {class: "sms-state muted", role: "status"}); li.append(badge); }
+    badge.dataset.state = sms.state;
+    badge.textContent = S(`SMS ${sms.state}`) + (sms.last_error && sms.state !== "delivered" ? ` · ${sms.last_error}` : "");
+  }
+
+  async function addSmsStates(ticketId) {
+    const r = await api("GET", `/api/v1/sms?ticket_id=${ticketId}&limit=200`);
+    if (!r.ok || !desk.ticket || String(desk.ticket.id) !== String(ticketId)) return;
+    for (const sms of r.data.items) if (sms.message_id) smsState(sms);
   }
 
   async function ticketAction(body) {
@@ -326,6 +343,10 @@
   function onEvent(type, d) {
     root.dispatchEvent(new CustomEvent("desk:event", {detail: {type, data: d}}));  // desk-call.js follows too
     if (type === "snapshot") { renderQueues(d); return; }
+    if (type === "sms.status") {
+      if (desk.ticket && d.sms && String(d.ticket_id) === String(desk.ticket.id)) smsState(d.sms);
+      return;
+    }
     if (type === "agent.state") {
       desk.state = d.state;
       desk.reason = d.reason || null;
