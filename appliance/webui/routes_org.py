@@ -4,6 +4,7 @@ and the audit trail. The forms are generated from the same schemas the REST API 
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 from typing import Any
 
@@ -18,7 +19,9 @@ from appliance.lookup import hooks
 from appliance.models import Tenant
 from appliance.models.access import Scope, documents, load_actor
 from appliance.models.access.resource import Resource
+from appliance.webui.api import transfer
 from appliance.webui.api.audit import list_audit
+from appliance.webui.api.base import MAX_JSON_BYTES
 from appliance.webui.api.crud import all_resources
 from appliance.webui.keys import DB, STORE, USER
 from appliance.webui.security import csrf_token
@@ -75,9 +78,12 @@ async def org_index(request: web.Request) -> dict[str, Any]:
 
 
 @routes.get(r"/admin/org/{res:[a-z-]+}")
-@aiohttp_jinja2.template("admin/list.html")
-async def list_page(request: web.Request) -> dict[str, Any]:
+async def list_page(request: web.Request) -> web.Response:
     """A searchable, paged table."""
+    return await _list_page(request, imported=request.query.get("imported", ""))
+
+
+async def _list_page(request: web.Request, status: int = 200, **extra: Any) -> web.Response:
     res = _resource(request)
     params = {"q": request.query.get("q", "")[:200], "limit": str(PAGE_SIZE),
               "cursor": request.query.get("cursor", "")}
@@ -89,8 +95,51 @@ async def list_page(request: web.Request) -> dict[str, Any]:
         raise refusal(exc) from None
     rows = [{"id": item["id"], "active": item.get("active", True),
              "cells": [_show(item.get(c)) for c in COLUMNS[res.name]]} for item in page.items]
-    return await _ctx(request, res.name, columns=COLUMNS[res.name], rows=rows, next=page.next, q=params["q"],
-                      cursor=params["cursor"])
+    ctx = await _ctx(request, res.name, columns=COLUMNS[res.name], rows=rows, next=page.next, q=params["q"],
+                     cursor=params["cursor"], transfer=res.name in transfer.KINDS, **extra)
+    return aiohttp_jinja2.render_template("admin/list.html", request, ctx, status=status)
+
+
+@routes.get(r"/admin/org/{res:customers|users|tickets}/export.csv")
+async def export_csv(request: web.Request) -> web.Response:
+    """Everything of the kind the admin may see, as the API's CSV export (G10)."""
+    kind = request.match_info["res"]
+    try:
+        rows = await _run(request, transfer.export_rows, kind)
+    except (NotFound, Forbidden) as exc:
+        raise refusal(exc) from None
+    return web.Response(text=transfer.to_csv(kind, rows), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
+
+
+@routes.post(r"/admin/org/{res:customers|users|tickets}/import")
+async def import_csv(request: web.Request) -> web.StreamResponse:
+    """A CSV file in the export's columns, all rows or none; the list again naming each bad cell."""
+    kind = request.match_info["res"]
+    form = await request.post()  # the CSRF check has read it already; aiohttp keeps it
+    upload = form.get("file")
+    errors: dict[str, str] = {}
+    if not isinstance(upload, web.FileField):
+        errors["file"] = "choose a CSV file"
+    else:
+        raw = upload.file.read(MAX_JSON_BYTES + 1)
+        if len(raw) > MAX_JSON_BYTES:
+            errors["file"] = f"is larger than {MAX_JSON_BYTES // (1024 * 1024)} MB"
+        else:
+            try:
+                rows = transfer.from_csv(raw.decode("utf-8-sig"), all_resources()[kind].create_schema)
+                done = await _run(request, transfer.import_rows, kind, rows)
+            except UnicodeDecodeError:
+                errors["file"] = "is not UTF-8 text"
+            except csv.Error as exc:
+                errors["file"] = f"is not CSV: {exc}"
+            except ValidationError as exc:
+                errors = exc.fields
+            except (NotFound, Forbidden) as exc:
+                raise refusal(exc) from None
+    if errors:
+        return await _list_page(request, status=400, import_errors=errors)
+    raise web.HTTPFound(f"/admin/org/{kind}?imported={done['created']}")
 
 
 def _show(value: Any) -> str:
