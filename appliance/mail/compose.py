@@ -57,13 +57,19 @@ def text_to_html(text: str) -> str:
     return '<!doctype html><html><body><div>' + "\n".join(out) + "</div></body></html>"
 
 
-def html_document(body_html: str, salutation: str = "", signature: str = "", quoted: Quoted | None = None) -> str:
-    """The HTML part around an (already sanitised) HTML body: salutation, signature and quote as in the text."""
+def html_document(body_html: str, salutation: str = "", signature: str = "", quoted: Quoted | None = None,
+                  signature_html: str | None = None) -> str:
+    """The HTML part around an (already sanitised) HTML body: salutation, signature and quote as in the text.
+
+    `signature_html` (sanitised) stands for the signature when given: it may show pictures.
+    """
     def lines(text: str) -> str:
         return "<br>".join(html_mod.escape(ln) for ln in text.replace("\r\n", "\n").split("\n"))
     out = [f"<p>{lines(salutation)}</p>"] if salutation else []
     out.append(body_html)
-    if signature:
+    if signature_html:
+        out.append(f'<div class="signature">-- <br>{signature_html}</div>')
+    elif signature:
         out.append(f'<p class="signature">-- <br>{lines(signature)}</p>')
     if quoted and quoted.text:
         head = f"On {quoted.date}, {quoted.sender} wrote:" if quoted.date else f"{quoted.sender} wrote:"
@@ -80,12 +86,13 @@ def build_reply(*, from_addr: str, to: list[str], subject: str, text: str, from_
                 cc: list[str] | None = None, salutation: str = "", signature: str = "",
                 quoted: Quoted | None = None, html: str | None = None,
                 attachments: list[Attachment] | None = None, auto: bool = False,
-                message_id: str | None = None, inline: list[InlineImage] | None = None) -> EmailMessage:
+                message_id: str | None = None, inline: list[InlineImage] | None = None,
+                signature_html: str | None = None) -> EmailMessage:
     """A complete reply: threading headers, text and HTML alternative, attachments.
 
     `html`, when given, is the body's sanitised HTML; the HTML part wraps it like the text part wraps `text`.
     `inline` are the images the HTML shows: the HTML part becomes multipart/related with one part per image,
-    referenced by `cid:` (RFC 2387, RFC 2392).
+    referenced by `cid:` (RFC 2387, RFC 2392). `signature_html` is the signature in the HTML part.
     """
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = _address(from_addr, from_name)
@@ -111,8 +118,9 @@ def build_reply(*, from_addr: str, to: list[str], subject: str, text: str, from_
     if quoted and quoted.text:
         body += "\n\n" + quote_text(quoted.text, quoted.sender, quoted.date)
     msg.set_content(body + "\n")
-    html_body = text_to_html(body) if html is None else html_document(html, salutation, signature, quoted)
-    shown = [img for img in inline or [] if html is not None and img.digest in images.sources_in(html)]
+    html_body = text_to_html(body) if html is None else html_document(html, salutation, signature, quoted,
+                                                                        signature_html)
+    shown = [img for img in inline or [] if html is not None and img.digest in images.sources_in(html_body)]
     cids = {img.digest: email.utils.make_msgid(idstring="img", domain=domain)[1:-1] for img in shown}
     msg.add_alternative(images.to_cid(html_body, cids), subtype="html")
     if shown:

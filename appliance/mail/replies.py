@@ -25,7 +25,8 @@ def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None =
                 salutation: str = "", attachments: list[Attachment] | None = None,
                 to: list[str] | None = None, quote: bool = True, signature: str | None = None,
                 subject: str | None = None, box: Any = None, auto: bool = False,
-                kind: str = "reply", inline: list[InlineImage] | None = None) -> QueuedReply:
+                kind: str = "reply", inline: list[InlineImage] | None = None,
+                signature_html: str | None = None) -> QueuedReply:
     """Queue a reply on a mail ticket (inside a transaction): to the last inbound sender unless `to` is given.
 
     The ticket must belong to `tenant_id`; the sending address is the mailbox's first e-mail address, the
@@ -61,7 +62,8 @@ def queue_reply(tenant_id: int, ticket_id: int, text: str, user_id: int | None =
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=recipients,
                       subject=subject, text=text, salutation=salutation,
                       signature=str(settings.get("signature", "")) if signature is None else signature,
-                      quoted=quoted, html=html, attachments=attachments, auto=auto, inline=inline)
+                      quoted=quoted, html=html, attachments=attachments, auto=auto, inline=inline,
+                      signature_html=signature_html)
     row: MailOutbox = outbox.enqueue(tenant_id, ticket.id, msg, sender, recipients, kind=kind, user_id=user_id,
                                      settings=settings, box=box)
     return QueuedReply(row.id, conversation.message_ids_of(msg), recipients)

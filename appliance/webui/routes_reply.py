@@ -48,6 +48,8 @@ MAIL_REPLY = Schema("mail_reply", (
     Field("subject", max_length=300, nullable=True), Field("close", "bool"), Field("quote", "bool"),
     Field("salutation", max_length=2000),
     Field("signature", max_length=5000, nullable=True, help="null: the mailbox's signature"),
+    Field("signature_html", max_length=20_000, nullable=True,
+          help="the template's signature as HTML (with its pictures), for an HTML reply"),
     Field("attachment_ids", "ids", help="documents uploaded to this ticket"),
     Field("idempotency_key", max_length=200, help="one per draft: a repeated send returns the first")))
 
@@ -162,7 +164,9 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
     except StoreError as exc:
         raise ValidationError({"attachment_ids": str(exc)}) from None
     html = textvars.sanitise_html(data.get("text", "")) if data.get("html") else None
-    inline = _inline_images(ticket.tenant_id, html, store) if html is not None else []
+    signature_html = textvars.sanitise_html(data["signature_html"]) \
+        if html is not None and data.get("signature_html") else None
+    inline = _inline_images(ticket.tenant_id, html + (signature_html or ""), store) if html is not None else []
     text = textvars.html_to_text(html) if html is not None else data.get("text", "")
     if not text.strip() and not files:
         raise ValidationError({"text": "is required (or attach a file)"})
@@ -170,7 +174,8 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
         queued = replies.queue_reply(ticket.tenant_id, ticket.id, text, user_id=scope.actor.user_id, html=html,
                                      salutation=data.get("salutation", ""), attachments=files, to=to,
                                      quote=data.get("quote", True), signature=data.get("signature") or None,
-                                     subject=data.get("subject") or None, box=box, inline=inline)
+                                     subject=data.get("subject") or None, box=box, inline=inline,
+                                     signature_html=signature_html)
     except MailError as exc:
         raise ValidationError({"recipient": f"cannot send: {exc} (does the ticket's mailbox have an e-mail "
                                             "address?)"}) from None

@@ -293,7 +293,17 @@ def render_template(scope: Scope, template_id: int, raw: Any) -> dict[str, Any]:
 
 def _template_json(tpl: ReplyTemplate, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": tpl.id, "name": tpl.name, "salutation": textvars.render(tpl.salutation, ctx),
-            "signature": textvars.render(tpl.signature, ctx), **_rendered_bodies(tpl.body_text, tpl.body_html, ctx)}
+            "signature": textvars.render(tpl.signature, ctx), "signature_html": _signature_html(tpl.signature, ctx),
+            **_rendered_bodies(tpl.body_text, tpl.body_html, ctx)}
+
+
+def _signature_html(source: str, ctx: Mapping[str, Any]) -> str:
+    """The signature for an HTML mail: its lines kept, its pictures shown (E4: `{{ agent.signature_image }}`)."""
+    if not source.strip():
+        return ""
+    # Line breaks of the template and of the values alike (agent.signature has several lines): after sanitising,
+    # so only <br> is added.
+    return textvars.render(source.replace("\r\n", "\n"), ctx, html=True).strip("\n").replace("\n", "<br>\n")
 
 
 def render_auto_reply(tenant_id: int, template_id: Any, ticket_id: int) -> dict[str, str] | None:

@@ -11,7 +11,7 @@
   const T = form.dataset;  // translated strings rendered into data-* attributes (no inline script under the CSP)
   const VIS = {personal: T.visPersonal, team: T.visTeam, tenant: T.visTenant};
   const newKey = () => `desk-reply-${crypto.randomUUID()}`;  // one per draft: a repeated send is not a second mail
-  const state = {ticketId: null, options: null, files: [], pickerAt: null, selected: 0, key: newKey()};
+  const state = {ticketId: null, options: null, files: [], pickerAt: null, selected: 0, key: newKey(), signature: null};
 
   async function call(method, url, body) {
     const opts = {method, credentials: "same-origin", headers: {"Accept": "application/json", "X-CSRF-Token": CSRF}};
@@ -164,6 +164,8 @@
   function fillTemplate(t) {
     $("reply-salutation").value = t.salutation || "";
     $("reply-signature").value = t.signature || "";
+    // The template's signature with its pictures (E4), sent with an HTML reply while the text is left as it came.
+    state.signature = {text: t.signature || "", html: t.signature_html || ""};
     const html = $("reply-html").checked;
     $("reply-text").value = html ? (t.html || escapeHtml(t.text || "").replace(/\n/g, "<br>\n")) : (t.text || "");
     $("reply-template").value = String(t.id);
@@ -171,7 +173,7 @@
 
   $("reply-template").addEventListener("change", async () => {
     const id = $("reply-template").value;
-    if (!id) { $("reply-salutation").value = ""; $("reply-signature").value = ""; return; }
+    if (!id) { $("reply-salutation").value = ""; $("reply-signature").value = ""; state.signature = null; return; }
     const r = await call("POST", `/api/v1/reply-templates/${id}/render`, {ticket_id: state.ticketId});
     if (!r.ok) { showError(problem(r)); return; }
     showError("");
@@ -243,6 +245,8 @@
       renderFiles();
       $("reply-salutation").value = "";
       $("reply-signature").value = "";
+      state.signature = null;
+    state.signature = null;
       $("reply-text").value = "";
       loadOptions(id);
     }
@@ -256,6 +260,9 @@
       body.idempotency_key = state.key;
       body.salutation = salutation;
       body.signature = signature || null;  // empty: the mailbox's signature
+      if (body.html && state.signature && state.signature.html && signature === state.signature.text.trim()) {
+        body.signature_html = state.signature.html;
+      }
       body.attachment_ids = state.files.map((f) => f.id);
     } else {
       if (state.files.length) { body.error = T.mailOnly; return; }
@@ -270,6 +277,7 @@
     renderFiles();
     $("reply-salutation").value = "";
     $("reply-signature").value = "";
+    state.signature = null;
     $("reply-template").value = "";
   });
 

@@ -73,8 +73,8 @@ async def test_logo_and_signature_image_reach_the_mail_inline(appliance, first_b
     await appliance.db.call(lambda: Customer.update(language="de")
                             .where(Customer.id == office["customer"]["id"]).execute())
     tpl = await acme.post("/reply-templates", {
-        "name": "Mit Logo", "salutation": "{{ salutation }}", "signature": "{{ agent.signature }}",
-        "body_html": "<p>{{ image.logo }}</p><p>Ihre Rechnung kommt.</p><p>{{ agent.signature_image }}</p>",
+        "name": "Mit Logo", "salutation": "{{ salutation }}", "signature": "{{ agent.signature }}\n{{ agent.signature_image }}",
+        "body_html": "<p>{{ image.logo }}</p><p>Ihre Rechnung kommt.</p>",
         "body_text": "[{{ image.logo }}] Ihre Rechnung kommt."})
     token = await csrf_from(http, "/desk")
     h = {"X-CSRF-Token": token}
@@ -83,14 +83,14 @@ async def test_logo_and_signature_image_reach_the_mail_inline(appliance, first_b
         rendered = await r.json()
         assert r.status == 200, rendered
     assert rendered["salutation"] == "Hallo Zbigniew Łukasiewicz 王小明,"
-    assert rendered["signature"] == "Agnes Åström\nKundenservice"
+    assert rendered["signature"] == "Agnes Åström\nKundenservice\nUnterschrift"
     assert rendered["text"] == "[ACME Logo] Ihre Rechnung kommt."
-    sources = re.findall(r'src="/images/([0-9a-f]{64})"', rendered["html"])
-    assert len(sources) == 2 and sources[0] == digest
+    assert re.findall(r'src="/images/([0-9a-f]{64})"', rendered["html"]) == [digest]
+    assert "Kundenservice<br>" in rendered["signature_html"] and 'alt="Unterschrift"' in rendered["signature_html"]
 
     # A picture not of this tenant's store is refused rather than sent.
     body = {"channel": "mail", "recipient": "zbigniew@example.pl", "html": True, "salutation": rendered["salutation"],
-            "signature": rendered["signature"]}
+            "signature": rendered["signature"], "signature_html": rendered["signature_html"]}
     async with http.post(f"/desk/tickets/{ticket['id']}/reply", headers=h,
                          json={**body, "text": f'<img src="/images/{"0" * 64}" alt="x">'}) as r:
         assert r.status == 400 and "not one of this tenant's images" in (await r.json())["fields"]["text"]
@@ -108,7 +108,8 @@ async def test_logo_and_signature_image_reach_the_mail_inline(appliance, first_b
     html_part, *pictures = related.get_payload()
     assert html_part.get_content_type() == "text/html"
     html = html_part.get_content()
-    assert "/images/" not in html
+    assert "/images/" not in html and re.search(r'class="signature">-- <br>Agnes Åström<br>\s*Kundenservice<br>\s*'
+                                                r'<img src="cid:', html)
     by_cid = {p["Content-ID"].strip("<>"): p for p in pictures}
     assert re.findall(r'src="cid:([^"]+)"', html) == list(by_cid)
     assert [(p.get_content_type(), p.get_content()) for p in pictures] == [("image/png", logo), ("image/jpeg", sign)]
