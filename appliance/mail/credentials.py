@@ -8,6 +8,9 @@ Synchronous; call inside a transaction.
 from __future__ import annotations
 
 import datetime
+import logging
+
+from cryptography.hazmat.primitives import serialization
 
 from appliance.mail import certs
 from appliance.mail.errors import SmimeError
@@ -15,7 +18,10 @@ from appliance.mail.models import MailAccount, SmimeCredential
 from appliance.mail.smime import SmimeKeys
 from appliance.security.secrets import SecretBox, SecretError
 
+log = logging.getLogger(__name__)
+
 MAX_LEARNED_PER_MAIL = 4
+_REPORTED: set[tuple[int, str]] = set()
 
 
 def password_purpose(account_id: int) -> str:
@@ -61,22 +67,44 @@ def seal_plaintext(box: SecretBox) -> int:
             SmimeCredential.id == cred.id).execute()
         done += 1
     for cred in SmimeCredential.select().where(SmimeCredential.sha256 == ""):  # rows from before 0014
-        SmimeCredential.update(sha256=certs.fingerprint(certs.load_certificate(cred.cert_pem.encode()))).where(
-            SmimeCredential.id == cred.id).execute()
+        try:
+            sha = certs.fingerprint(certs.load_certificate(cred.cert_pem.encode()))
+        except SmimeError as exc:  # one broken row must not stop the sealing (and the reload) of the others
+            _skipped(cred.id, f"no fingerprint: {exc}")
+            continue
+        SmimeCredential.update(sha256=sha).where(SmimeCredential.id == cred.id).execute()
     return done
 
 
+def _skipped(credential_id: int, reason: str) -> None:
+    # Logged once per row and reason: the mail service reloads every few seconds.
+    if (credential_id, reason) not in _REPORTED:
+        _REPORTED.add((credential_id, reason))
+        log.warning("S/MIME credential id=%s skipped: %s", credential_id, reason)
+
+
 def smime_keys(box: SecretBox) -> SmimeKeys:
-    """Every mailbox key and trusted certificate (PEM), for unwrapping inbound S/MIME; unopenable keys skipped."""
+    """Every mailbox key and trusted certificate (PEM), for unwrapping inbound S/MIME; a row whose certificate
+    or key cannot be read (or opened) is logged with its id and reason and left out, the others go on."""
     keys = SmimeKeys()
-    for c in SmimeCredential.select():
-        if c.key_sealed or c.key_pem:
-            try:
-                keys.own.append((c.cert_pem.encode(), key_of(box, c).encode()))
-            except SecretError:
-                continue  # a key sealed under another store key (a restored backup): the console shows it
-        elif c.trusted:
-            keys.trusted.append(c.cert_pem.encode())
+    for c in SmimeCredential.select().order_by(SmimeCredential.id):
+        if not (c.key_sealed or c.key_pem or c.trusted):
+            continue
+        try:
+            cert = c.cert_pem.encode()
+            certs.load_certificate(cert)
+            if c.key_sealed or c.key_pem:
+                key = key_of(box, c).encode()
+                serialization.load_pem_private_key(key, password=None)
+                keys.own.append((cert, key))
+            else:
+                keys.trusted.append(cert)
+        except SecretError as exc:  # a key sealed under another store key (a restored backup)
+            _skipped(c.id, f"its private key cannot be opened: {exc}")
+        except SmimeError as exc:
+            _skipped(c.id, f"its certificate cannot be read: {exc}")
+        except (ValueError, TypeError) as exc:
+            _skipped(c.id, f"its private key cannot be read: {exc}")
     return keys
 
 
