@@ -21,6 +21,8 @@ from appliance.models.auth import utcnow
 CHANNELS = ("mail", "sms", "fax")  # calls are identified by the PBX bridge while they ring
 LOOKBACK = datetime.timedelta(days=1)  # after a long outage, older tickets are left to people
 ACTION = "ticket.customer_lookup"
+# Spam is filed as pending (intake.tickets): a flood of it must not become a flood of CRM questions.
+SKIPPED_STATES = ("pending", "deleted")
 ACTOR = "external lookup"
 
 
@@ -55,7 +57,7 @@ def pending(tenant_ids: list[int], limit: int = 50, now: datetime.datetime | Non
         & (audit.object_type == "ticket") & (audit.object_id == Ticket.id))
     q = (Ticket.select(Ticket.id, Ticket.tenant, Ticket.channel)
          .where(Ticket.tenant.in_(tenant_ids) & Ticket.customer.is_null() & Ticket.channel.in_(CHANNELS)
-                & (Ticket.created_at >= since) & (Ticket.state != "deleted") & ~peewee.fn.EXISTS(done)))
+                & (Ticket.created_at >= since) & Ticket.state.not_in(SKIPPED_STATES) & ~peewee.fn.EXISTS(done)))
     if ticket_ids is not None:
         q = q.where(Ticket.id.in_(ticket_ids))
     out = []

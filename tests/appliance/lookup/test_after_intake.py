@@ -172,9 +172,9 @@ def db(database_url: str):
     database.close()
 
 
-def deliver(tenant_id: int, channel: str, sender: str, key: str) -> int:
+def deliver(tenant_id: int, channel: str, sender: str, key: str, state: str = "open") -> int:
     return ModelTicketSink().deliver(InboundMessage(tenant_id=tenant_id, channel=channel, idempotency_key=key,
-                                                    sender=sender, body="hello")).ticket_id
+                                                    sender=sender, body="hello", new_ticket_state=state)).ticket_id
 
 
 async def test_sms_and_fax_are_swept_once_and_a_restart_attaches_nothing_twice(db, crm_file) -> None:
@@ -185,6 +185,7 @@ async def test_sms_and_fax_are_swept_once_and_a_restart_attaches_nothing_twice(d
     fax = await db.call(deliver, tenant_id, "fax", "040 123456", "fax-1")
     stranger = await db.call(deliver, tenant_id, "sms", "+4930999999", "sms-2")
     taken = await db.call(deliver, tenant_id, "sms", "+4940123456", "sms-3")
+    spam = await db.call(deliver, tenant_id, "mail", "peter@crm.example", "spam-1", "spam")  # never asked about
     other = await db.call(lambda: Customer.create(tenant=tenant_id, name="Chosen by a person").id)
     # A person set the customer of this one between the sweep and the answer: it is not overwritten.
     candidates = await db.call(customer_lookup.pending, [tenant_id])
@@ -198,7 +199,7 @@ async def test_sms_and_fax_are_swept_once_and_a_restart_attaches_nothing_twice(d
     await worker.settle()
     got = await db.call(lambda: {t.id: t.customer_id for t in Ticket.select()})
     assert got[sms] == customer_id and got[fax] == customer_id  # the fax's national number read in DE
-    assert got[stranger] is None and got[taken] == other
+    assert got[stranger] is None and got[taken] == other and got[spam] is None
     assert (await db.call(outcome, stranger))["outcome"] == "not found"
 
     # After a restart: every ticket has its one outcome, nothing is asked again.
