@@ -28,6 +28,7 @@ from appliance.domain.queue_script import Action, Survey, Voicemail
 from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
 from appliance.pbx.ami_calls import AmiCallControl
 from appliance.pbx.ami_survey import SURVEY_ANSWER_VARIABLE, AmiSurvey
+from appliance.pbx.ami_verify import VERIFY_VARIABLE, AmiVerification
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class AmiCall:
     answered_by: str | None = None
     agent_channel: str = ""  # the answering agent's channel (mute, consultation)
     ended: bool = False  # the agent hung up; the caller is still in the dialplan (the survey)
+    verifying: bool = False  # the caller is in acd-verify, the agent in acd-hold (ami_verify.py)
 
 
 class VoicemailSpool:
@@ -85,7 +87,7 @@ def parse_ami_url(url: str) -> tuple[str, int, str, str]:
     return parts.hostname, parts.port or 5038, parts.username, parts.password or ""
 
 
-class AmiPbx(AmiSurvey, AmiCallControl, PbxAdapter):
+class AmiPbx(AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter):
     """Maps AMI events to the bridge and bridge commands to AMI actions."""
 
     name = "ami"
@@ -137,6 +139,9 @@ class AmiPbx(AmiSurvey, AmiCallControl, PbxAdapter):
         if event.variable == SURVEY_ANSWER_VARIABLE:
             self.survey_answer(event)
             return
+        if event.variable == VERIFY_VARIABLE:
+            self.verify_event(event)
+            return
         if event.variable.lstrip("_") != QUEUE_VARIABLE or not event.value:
             return
         ch = event.channel
@@ -186,6 +191,8 @@ class AmiPbx(AmiSurvey, AmiCallControl, PbxAdapter):
             return
         self.counts["hung_up"] += 1
         self.survey_over(call_id)  # hung up on the agent (or while waiting): no survey
+        if call.verifying:
+            self.verify_party_left(call, caller_left=True)
         waiting = self.recording.pop(call_id, None)
         if waiting is not None:
             # The dialplan hangs up after Record(): the voice message step, not the bridge, ends this call.
@@ -203,6 +210,8 @@ class AmiPbx(AmiSurvey, AmiCallControl, PbxAdapter):
         for call in self.calls.values():
             if call.answered_by and not call.ended and call.agent_channel == channel:
                 call.ended = True
+                if call.verifying:
+                    self.verify_party_left(call, caller_left=False)
                 self.counts["hung_up"] += 1
                 self.sink.call_hung_up(call.call_id)
                 return

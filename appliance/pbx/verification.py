@@ -53,12 +53,14 @@ class CallVerification:
             digits = await self.adapter.verify(meta.call_id, agent_id, kind)
         except UnsupportedAction as exc:  # the PBX failed to carry the caller out: they stayed with the agent
             digits, reason = None, str(exc)
+        call = self._call_or_none(meta.call_id)
+        if meta.call_id not in self.meta or call is None or call.state is not CallState.CONNECTED:
+            meta.verification = {"kind": kind, "by": agent_id, "state": "ended", "digits": ""}
+            return  # a party hung up meanwhile: the call is over, the history has the "verify" step
         result = await self._verification_result(meta, kind, digits)
         if reason:
             result.update(state="failed", reason=reason)
         meta.verification = result
-        if meta.call_id not in self.meta:
-            return  # the caller hung up meanwhile: the call is over, the history has the "verify" step
         self._note(meta.call_id, result["state"], by=agent_id, what=kind)
         self._parties_changed(meta.call_id, extra=(agent_id,))
 
