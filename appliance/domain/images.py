@@ -133,6 +133,16 @@ def to_cid(html_text: str, cids: dict[str, str]) -> str:
                   lambda m: f'{m.group(1)}cid:{cids[m.group(2)]}"' if m.group(2) in cids else m.group(0), html_text)
 
 
+def drop_sources(html_text: str, digests: list[str] | set[str]) -> str:
+    """The HTML without the <img> of the given pictures (ones a mail cannot carry), their alt text in their place."""
+    def swap(m: re.Match[str]) -> str:
+        if m.group(1) not in digests:
+            return m.group(0)
+        alt = re.search(r'\balt="([^"]*)"', m.group(0))
+        return alt.group(1) if alt else ""
+    return re.sub(r'<img\b[^>]*\bsrc="/images/([0-9a-f]{64})"[^>]*>', swap, html_text)
+
+
 def img_attribute(tag: str, attr: str, value: str) -> str | None:
     """nh3's attribute filter: an <img> may only show one of our images; other attributes pass unchanged."""
     if tag != "img":

@@ -38,7 +38,7 @@ def mailbox_address(mailbox_id: int) -> str:
 
 
 def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str,
-                     settings: dict[str, Any] | None = None, box: Any = None) -> bool:
+                     settings: dict[str, Any] | None = None, box: Any = None, store: Any = None) -> bool:
     """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none.
 
     The mailbox setting `auto_reply` holds `enabled` and either `text` (with `{ticket}`) or `template_id`, a
@@ -56,14 +56,18 @@ def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: Pars
     text = str(conf.get("text") or "Thank you for your message. We will answer as soon as we can.")
     text = text.replace("{ticket}", str(ticket_id))
     salutation, signature, html = "", str(settings.get("signature", "")), None
+    signature_html, inline = None, []
     if conf.get("template_id") is not None:  # E3: the auto-reply written as a reply template with variables
         from appliance.models.access.content import render_auto_reply  # the template store sits above mail
         tpl = render_auto_reply(tenant_id, conf["template_id"], ticket_id)
         if tpl is not None:
-            salutation, text, html = tpl["salutation"], tpl["text"], tpl["html"] or None
+            from appliance.mail.replies import with_pictures  # replies builds on this module
+            salutation, text = tpl["salutation"], tpl["text"]
+            html, signature_html, inline = with_pictures(tenant_id, tpl, store)  # E4: the template's pictures
             signature = tpl["signature"] or signature
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=[to], subject=subject,
                       text=text, salutation=salutation, signature=signature, html=html,
-                      quoted=Quoted(mail.message_id, mail.references, mail.from_addr, mail.date), auto=True)
+                      quoted=Quoted(mail.message_id, mail.references, mail.from_addr, mail.date), auto=True,
+                      inline=inline, signature_html=signature_html)
     outbox.enqueue(tenant_id, ticket_id, msg, sender, [to], kind="auto_reply", settings=settings, box=box)
     return True

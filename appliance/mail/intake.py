@@ -264,7 +264,7 @@ class MailProcessor:
                        filename=att["filename"][:255], mime=att["mime"], size=att["size"])
         if delivery.created_ticket and not block and within and not is_spam and mailbox_id:
             autoreply.queue_auto_reply(tenant_id, mailbox_id, delivery.ticket_id, mail, recipient,
-                                       self.mailbox_settings(mailbox_id), self.secrets)
+                                       self.mailbox_settings(mailbox_id), self.secrets, self.store)
         return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, delivery.created_ticket, False,
                              ",".join(flags))
 

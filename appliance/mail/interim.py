@@ -47,8 +47,11 @@ def _unanswered(mailbox_id: int, cutoff: datetime.datetime) -> list[Ticket]:
         & ~fn.EXISTS(answered) & ~fn.EXISTS(sent)).order_by(Ticket.id).limit(BATCH))
 
 
-def queue_due(now: datetime.datetime | None = None, box: Any = None) -> list[int]:
-    """System job: queue the interim replies that have come due; returns their tickets."""
+def queue_due(now: datetime.datetime | None = None, box: Any = None, store: Any = None) -> list[int]:
+    """System job: queue the interim replies that have come due; returns their tickets.
+
+    `store` (the document store) lets a template's pictures go inline (E4); without it they give way to alt text.
+    """
     now = now or utcnow()
     done: list[int] = []
     for box_row in Mailbox.select(Mailbox.id, Mailbox.tenant).where(Mailbox.active == True):  # noqa: E712
@@ -61,9 +64,11 @@ def queue_due(now: datetime.datetime | None = None, box: Any = None) -> list[int
                 from appliance.models.access.content import render_auto_reply  # the template store sits above mail
                 rendered = render_auto_reply(ticket.tenant_id, conf["template_id"], ticket.id)
             text = str(conf.get("text") or DEFAULT_TEXT).replace("{ticket}", str(ticket.id))
+            html, signature_html, inline = replies.with_pictures(ticket.tenant_id, rendered, store) \
+                if rendered else (None, None, [])
             try:
                 replies.queue_reply(ticket.tenant_id, ticket.id, rendered["text"] if rendered else text,
-                                    html=rendered["html"] or None if rendered else None,
+                                    html=html, signature_html=signature_html, inline=inline,
                                     salutation=rendered["salutation"] if rendered else "",
                                     signature=(rendered["signature"] or None) if rendered else None,
                                     quote=False, box=box, auto=True, kind="interim")

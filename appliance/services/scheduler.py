@@ -64,7 +64,8 @@ class SchedulerService(Service):
         try:
             self.escalated += len(await self.ctx.db.call(escalate_due))
             self.woken += len(await self.ctx.db.call(wake_resubmissions))
-            self.interim_replies += len(await self.ctx.db.call(interim.queue_due, None, await self._secret_box()))
+            self.interim_replies += len(await self.ctx.db.call(interim.queue_due, None, await self._secret_box(),
+                                                               self.ctx.store))
             self.last_job_error = ""
         except Exception as exc:
             self.last_job_error = repr(exc)

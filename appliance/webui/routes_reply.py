@@ -15,19 +15,17 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
-from appliance.domain import images, textvars
+from appliance.domain import textvars
 from appliance.domain.errors import NotFound, ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Field, Schema
 from appliance.errors import StoreError
 from appliance.mail import replies
-from appliance.mail.compose import InlineImage
 from appliance.mail.errors import MailError
 from appliance.mail.models import MailRecord
 from appliance.mail.parse import Attachment
 from appliance.models import Document, Message, Ticket
 from appliance.models.access import Scope
-from appliance.models.access.images import image_of_tenant
 from appliance.models.access.tickets import TicketResource, apply_action
 from appliance.webui.keys import STORE
 from appliance.webui.routes_acd import STAFF
@@ -123,17 +121,11 @@ async def upload(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------------------------------- the mail reply
-def _inline_images(tenant_id: int, html: str, store: Any) -> list[InlineImage]:
+def _inline_images(tenant_id: int, html: str, store: Any) -> list[Any]:
     """The tenant's images an HTML reply shows, read from the store; ValidationError for any other picture."""
-    found = []
-    for digest in images.sources_in(html):
-        known = image_of_tenant(tenant_id, digest)
-        if known is None:
-            raise ValidationError({"text": f"image {digest[:12]}… is not one of this tenant's images"})
-        try:
-            found.append(InlineImage(digest, known[0], store.get(digest)))
-        except StoreError as exc:
-            raise ValidationError({"text": str(exc)}) from None
+    found, missing = replies.pictures_of(tenant_id, html, store)
+    if missing:
+        raise ValidationError({"text": f"image {missing[0][:12]}… is not one of this tenant's images"})
     return found
 
 

@@ -71,3 +71,39 @@ async def test_another_tenants_template_is_not_used(database_url: str, tmp_path:
     finally:
         db.close()
     assert text.startswith(f"Got it: {ticket_id}.") and "Alice" not in text
+
+
+async def test_the_auto_reply_carries_the_templates_pictures_inline(database_url: str, tmp_path: Path) -> None:
+    """E4: the logo of the tenant goes inline by cid:; a picture gone from the store gives way to its alt text."""
+    import io
+
+    from PIL import Image
+
+    from appliance.models.content import ContentImage
+    store = make_store(tmp_path)
+    out = io.BytesIO()
+    Image.new("RGB", (30, 10), (0, 90, 0)).save(out, "PNG")
+    logo = out.getvalue()
+    digest = store.put(logo)
+    db = open_db(database_url)
+    try:
+        acme, tpl_id = _setup(db)
+
+        def pictures() -> None:
+            ContentImage.create(tenant=acme.tenant_id, name="logo", digest=digest, mime="image/png", size=len(logo),
+                                width=30, height=10, alt="Acme")
+            ContentImage.create(tenant=acme.tenant_id, name="stamp", digest="e" * 64, mime="image/png", size=1,
+                                width=1, height=1, alt="Stempel")
+            ReplyTemplate.update(body_html="<p>{{ image.logo }} Danke!</p><p>{{ image.stamp }}</p>").where(
+                ReplyTemplate.id == tpl_id).execute()
+        _in_db(db, pictures)
+        await _first_auto_reply(db, store, tmp_path)
+        [queued] = await db.call(lambda: list(MailOutbox.select()))
+    finally:
+        db.close()
+    sent = message_from_bytes(bytes(queued.raw), policy=policy.default)
+    related = sent.get_body(("related",))
+    html_part, picture = related.get_payload()
+    html = html_part.get_content()
+    assert f'src="cid:{picture["Content-ID"].strip("<>")}"' in html and picture.get_content() == logo
+    assert "<p>Stempel</p>" in html and "/images/" not in html
