@@ -47,6 +47,7 @@ class Resource:
     write_perm = Perm.ORG_WRITE
     search: tuple[str, ...] = ("name",)
     filters: tuple[str, ...] = ()  # query parameters matched exactly against columns (x_id → x)
+    filter_choices: Mapping[str, tuple[str, ...]] = {}  # a filter with known values: anything else is a 400
     unique: tuple[str, ...] = ("name",)  # unique within a tenant
     hierarchical = False
     max_depth: int | None = None
@@ -113,6 +114,8 @@ class Resource:
             if name in params and params[name] != "":
                 column = self.model._meta.fields[name[:-3] if name.endswith("_id") else name]
                 raw = params[name]
+                if name in self.filter_choices and raw not in self.filter_choices[name]:
+                    raise ValidationError({name: "must be one of " + ", ".join(self.filter_choices[name])})
                 try:
                     value = int(raw) if isinstance(column, (peewee.IntegerField, peewee.ForeignKeyField)) \
                         and not isinstance(column, peewee.BooleanField) else raw

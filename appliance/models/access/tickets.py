@@ -48,6 +48,7 @@ class TicketResource(Resource):
     search = ("subject",)
     filters = ("state", "owner_id", "team_id", "mailbox_id", "customer_id", "channel", "category_id",
                "priority", "master_id", "skill_id")
+    filter_choices = {"state": workflow.STATES, "channel": workflow.CHANNELS}
     unique = ()
 
     def to_json(self, scope: Scope, obj: Any) -> dict[str, Any]:

@@ -123,8 +123,11 @@ def _kind(request: web.Request) -> str:
 async def export(request: web.Request) -> web.StreamResponse:
     """The whole visible set."""
     kind = _kind(request)
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise json_error(400, "validation", fields={"format": "must be json or csv"})
     rows = await run(request, export_rows, kind)
-    if request.query.get("format", "json") == "csv":
+    if fmt == "csv":
         return web.Response(text=to_csv(kind, rows), content_type="text/csv", charset="utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
     return respond({"items": rows, "next": None})

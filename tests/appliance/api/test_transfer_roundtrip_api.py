@@ -1,6 +1,6 @@
 """Import and export (G10) and request bodies, through HTTP: exported tickets imported as CSV into another tenant
 come back with their state and creation time (a finished case stays out of the work queue); bad history
-fields are named per row with nothing written; a large JSON body is read whole; a bad audit filter is named."""
+fields are named per row with nothing written; a large JSON body is read whole; bad filters and formats are named."""
 from __future__ import annotations
 
 from tests.appliance.api.client import admin_client, tenant_with_admin, user_client
@@ -52,3 +52,9 @@ async def test_tickets_round_trip_bad_rows_and_large_bodies(appliance, first_boo
 
     status, body = await acme.call("GET", "/audit", object_id="x")
     assert status == 400 and "object_id" in body["fields"]
+    status, body = await acme.call("GET", "/export/tickets", format="xml")
+    assert status == 400 and "format" in body["fields"]
+    for name, value in (("state", "closed"), ("channel", "pigeon")):
+        status, body = await acme.call("GET", "/tickets", **{name: value})
+        assert status == 400 and name in body["fields"]
+    assert len((await acme.get("/tickets", state="done"))["items"]) == 1
