@@ -333,7 +333,8 @@ _CLAIM_SQL = 'UPDATE ticket SET owner_id = {p}, updated_at = {p} WHERE id = {p} 
 # (key space PICK_LOCK_CLASS, the user id); SQLite: the database's write lock, taken before the count.
 PICK_LOCK_CLASS = 0x7069636B  # "pick"
 _PG_AGENT_LOCK_SQL = 'SELECT pg_advisory_xact_lock(%s, %s)'
-_SQLITE_WRITE_LOCK_SQL = 'UPDATE "user" SET id = id WHERE id = ?'
+# Not `SET id = id`: touching the key makes SQLite scan every table referencing users (messages, audit …).
+_SQLITE_WRITE_LOCK_SQL = 'UPDATE "user" SET active = active WHERE id = ?'
 
 
 def _param() -> str:
