@@ -230,6 +230,7 @@ def _close_children(scope: Scope, master: Ticket, text: str) -> tuple[list[int],
             _insert_message(scope, child, {"channel": spec.channel, "direction": spec.direction, "kind": spec.kind,
                                            "recipient": recipient, "subject": child.subject, "body": spec.body})
         Ticket.update(state="done", closed_at=now, updated_at=now).where(Ticket.id == child.id).execute()
+        scope.audit("action.done", child, detail={"master_id": master.id, "mailed": mailed})
         closed.append(child.id)
     return closed, unsent
 

@@ -40,6 +40,9 @@ async def test_outage_closing_and_mail_actions_queue_real_mail(appliance, first_
         last = (await acme.get(f"/tickets/{child['id']}/messages"))["items"][-1]
         assert (last["channel"], last["direction"], last["recipient"]) == ("mail", "out", f"c{i}@example.org")
         assert (await acme.get(f"/tickets/{child['id']}"))["state"] == "done"
+        own = (await acme.get("/audit", object_type="ticket", object_id=child["id"]))["items"][-1]
+        assert (own["action"], own["detail"], own["username"]) == (
+            "action.done", {"master_id": outage["id"], "mailed": True}, "acme-admin")
     assert (await acme.get(f"/tickets/{orphan['id']}"))["state"] == "done"
     assert await appliance.db.call(outbox_of, orphan["id"]) == []
     trail = (await acme.get("/audit", object_type="ticket", object_id=outage["id"]))["items"]
