@@ -338,7 +338,9 @@ class MailboxResource(Resource):
                 raise ValidationError({f"addresses[{i}]": str(exc)}) from None
             clash = ServiceAddress.get_or_none((ServiceAddress.kind == pair[0]) & (ServiceAddress.value == pair[1])
                                                & (ServiceAddress.mailbox != obj.id))
-            if clash is not None or pair in parsed:
+            if pair in parsed:
+                raise ValidationError({f"addresses[{i}]": f"{pair[1]} is listed twice"})
+            if clash is not None:
                 raise ValidationError({f"addresses[{i}]": f"{pair[1]} is already served by a mailbox"})
             parsed.append(pair)
         ServiceAddress.delete().where(ServiceAddress.mailbox == obj.id).execute()

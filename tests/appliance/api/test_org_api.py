@@ -65,6 +65,9 @@ async def test_organisation_end_to_end(appliance, first_boot, http) -> None:
     assert (await globex.get("/mailboxes"))["items"] == []  # the failed create left nothing behind
     status, body = await acme.call("POST", "/mailboxes", {"name": "Bad", "addresses": ["not an address"]})
     assert status == 400 and "addresses[0]" in body["fields"]
+    status, body = await acme.call("POST", "/mailboxes", {"name": "Twice", "addresses": ["a@acme.example",
+                                                                                       "A@Acme.example"]})
+    assert status == 400 and body["fields"] == {"addresses[1]": "a@acme.example is listed twice"}
 
     # Categories: ten levels allowed, the eleventh refused, also by moving a subtree under another.
     parent = None
