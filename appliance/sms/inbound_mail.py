@@ -31,10 +31,15 @@ _SEPARATORS = re.compile(r"[\s\-/().]")
 
 @dataclass(frozen=True)
 class MailSms(InboundSms):
-    """An SMS a gateway sent as mail; `sender` is still as written (read in the tenant's region at commit)."""
+    """An SMS a gateway sent as mail, read without the database: the sender is found at commit, with the
+    account's settings as they are then (so a quarantined mail re-processed after a fix uses the fix)."""
 
     mail_key: str = ""
     tenant_id: int = 0
+    account_id: int = 0
+    regex: str = ""
+    subject: str = ""
+    from_header: str = ""
 
     @property
     def key(self) -> str:
@@ -73,8 +78,9 @@ class SmsSpoolIntake:
         return segment.name
 
 
-def _sender(msg: EmailMessage, regex: str) -> str:
-    subject, sender_header = str(msg.get("Subject", "") or ""), str(msg.get("From", "") or "")
+def find_sender(subject: str, sender_header: str, regex: str) -> str:
+    """The sender number as the gateway wrote it: the From local part, or the regex's match in Subject, then
+    From; RejectedInput naming where it looked."""
     if not regex:
         local = parseaddr(sender_header)[1].rpartition("@")[0]
         candidate = _SEPARATORS.sub("", local)
@@ -82,8 +88,11 @@ def _sender(msg: EmailMessage, regex: str) -> str:
             raise RejectedInput(f"no sender number in the From local part {local or sender_header!r} of this "
                                 f"SMS-gateway mail; set the account's sender regex if the gateway writes it elsewhere")
         return candidate
-    compiled = re.compile(regex)
-    for where, text in (("Subject", subject), ("From", sender_header)):
+    try:
+        compiled = re.compile(regex)
+    except re.error as exc:
+        raise RejectedInput(f"the account's sender regex {regex!r} is not a regular expression: {exc}") from None
+    for text in (subject, sender_header):
         hit = compiled.search(text)
         if hit is None:
             continue
@@ -118,7 +127,7 @@ def from_entry(entry: SpoolEntry) -> MailSms:
                             "number; set it on the account, then re-process")
     try:
         msg = message_from_bytes(entry.raw, policy=policy.default)
-        sender = _sender(msg, str(entry.meta.get("sender_regex", "")))  # type: ignore[arg-type]
+        subject, sender_header = str(msg.get("Subject", "") or ""), str(msg.get("From", "") or "")
         text = _text(msg)  # type: ignore[arg-type]
         message_id = str(msg.get("Message-ID", "") or "")
     except RejectedInput:
@@ -126,8 +135,10 @@ def from_entry(entry: SpoolEntry) -> MailSms:
     except Exception as exc:  # a header the parser cannot read: quarantine, never a crash
         raise RejectedInput(f"unreadable SMS-gateway mail: {type(exc).__name__}: {exc}") from None
     key = mail_key(message_id, entry.raw)
-    return MailSms(sender, number, text, message_id.strip("<> ")[:100] or key[-16:], mail_key=key,
-                   tenant_id=int(entry.meta.get("tenant_id") or 0))
+    return MailSms("", number, text, message_id.strip("<> ")[:100] or key[-16:], mail_key=key,
+                   tenant_id=int(entry.meta.get("tenant_id") or 0), account_id=int(entry.meta.get("account_id") or 0),
+                   regex=str(entry.meta.get("sender_regex", "")), subject=subject[:1000],
+                   from_header=sender_header[:1000])
 
 
 def sender_number(raw: str, region: str) -> str:

@@ -20,6 +20,7 @@ from appliance.intake.errors import RejectedInput
 from appliance.intake.idempotency import KEY_MAX, content_key
 from appliance.intake.sink import Delivery, InboundMessage, TicketSink
 from appliance.intake.spool import SpoolEntry
+from appliance.mail.models import MailAccount
 from appliance.models import Message, ServiceAddress, Tenant, Ticket
 from appliance.models.auth import utcnow
 from appliance.sms import inbound_http, inbound_mail, outbox
@@ -204,12 +205,15 @@ class SmsProcessor:
         return self._join(tenant_id, mailbox_id, sender, number, parts)
 
     def _deliver_mail(self, sms: inbound_mail.MailSms) -> SmsDelivered:
-        tenant_id, mailbox_id, region = self.route(sms.to)
+        # The account as it is now: a mail quarantined for its sender is re-processed with the fixed regex.
+        account = MailAccount.get_or_none(MailAccount.id == sms.account_id)
+        number, regex = (account.sms_number or sms.to, account.sms_sender_regex) if account else (sms.to, sms.regex)
+        tenant_id, mailbox_id, region = self.route(number)
         if tenant_id != sms.tenant_id:  # an account may feed only its own tenant's numbers
-            raise RejectedInput(f"the SMS-gateway account's service number {sms.to} belongs to another tenant; "
+            raise RejectedInput(f"the SMS-gateway account's service number {number} belongs to another tenant; "
                                 "set one of this tenant's SMS numbers on the account, then re-process")
-        sender = inbound_mail.sender_number(sms.sender, region)
-        return self._deliver(tenant_id, mailbox_id, sender, sms.to, sms.text, sms.key,
+        sender = inbound_mail.sender_number(inbound_mail.find_sender(sms.subject, sms.from_header, regex), region)
+        return self._deliver(tenant_id, mailbox_id, sender, number, sms.text, sms.key,
                              f"mail:{sms.gateway_id}"[:200], 1)
 
     def _join(self, tenant_id: int, mailbox_id: int | None, sender: str, number: str,

@@ -91,6 +91,27 @@ async def test_pop3_gateway_with_a_sender_regex_over_the_subject(app, dovecot: D
     assert dovecot.count(user) == 0
 
 
+async def test_a_quarantined_gateway_mail_is_delivered_when_reprocessed_after_the_regex_is_set(
+        app, dovecot: Dovecot, admin_http) -> None:
+    user = "sms-fix@gw.example"
+    tenant_id, box_id = await sms_org(app, "SMS fixed later", "+4930444000")
+    dovecot.add_user(user)
+    dovecot.deliver(user, gateway_mail("gateway@sms.example.net", "Bitte um Rückruf", "<fix1@gw>",
+                                       subject="SMS from 491701112222"))
+    await account(app, dovecot, tenant_id, box_id, user, "imap", "imaps", number="+4930444000")
+    held = await until(app, lambda: QuarantineEntry.get_or_none(QuarantineEntry.channel == "sms",
+                                                                 QuarantineEntry.reason.contains("local part 'gateway'")))
+    assert held is not None and "set the account's sender regex" in held.reason
+    await app.db.call(lambda: MailAccount.update(sms_sender_regex=r"SMS from (\d+)")
+                      .where(MailAccount.username == user).execute())
+    token = await csrf_from(admin_http, "/admin/mail")
+    async with admin_http.post(f"/api/v1/quarantine/{held.id}/reprocess", headers={"X-CSRF-Token": token}) as r:
+        assert r.status == 200, await r.text()
+    [msg] = await app.db.call(sms_messages, tenant_id)
+    assert (msg.channel, msg.sender, msg.recipient, msg.body) == ("sms", "+491701112222", "+4930444000",
+                                                                  "Bitte um Rückruf")
+
+
 @pytest.mark.parametrize("body,field", [
     ({"kind": "sms-gateway", "sms_number": "not a number"}, "sms_number"),
     ({"kind": "sms-gateway", "sms_number": "+4930999999"}, "sms_number"),  # not this tenant's number
