@@ -138,3 +138,19 @@ async def test_the_api_stores_a_gateway_account_and_the_page_shows_it(app, admin
                                                                                  r"(\+?\d+)")
     async with admin_http.get("/admin/mail") as r:
         assert "SMS gateway for +4930777000" in await r.text()
+
+
+async def test_the_add_account_form_takes_the_gateway_settings(app, admin_http) -> None:
+    _, box_id = await sms_org(app, "Form", "+4930888000")
+    token = await csrf_from(admin_http, "/admin/mail")
+    form = {"csrf_token": token, "name": "gw form", "mailbox_id": str(box_id), "protocol": "pop3", "host": "localhost",
+            "security": "tls", "username": "u", "password": "p", "kind": "sms-gateway", "sms_number": "12"}
+    async with admin_http.post("/admin/mail/accounts", data=form, allow_redirects=False) as r:
+        page = await r.text()
+    assert r.status == 400 and 'id="f-sms_number"' in page and "aria-invalid" in page
+    assert '<option value="sms-gateway" selected>' in page  # the choice is kept
+    async with admin_http.post("/admin/mail/accounts", data={**form, "sms_number": "+49 30 888000"},
+                               allow_redirects=False) as r:
+        assert r.status == 302
+    row = await app.db.call(MailAccount.get, MailAccount.name == "gw form")
+    assert (row.kind, row.sms_number, row.sms_sender_regex) == ("sms-gateway", "+4930888000", "")
