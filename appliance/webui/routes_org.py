@@ -19,11 +19,13 @@ from appliance.lookup import hooks
 from appliance.models import Tenant
 from appliance.models.access import Scope, documents, load_actor
 from appliance.models.access.resource import Resource
+from appliance.models.access import outage as outage_access, tickets as ticket_access
 from appliance.webui.api import transfer
 from appliance.webui.api.audit import list_audit
 from appliance.webui.api.base import MAX_JSON_BYTES
 from appliance.webui.api.crud import all_resources
 from appliance.webui.keys import DB, STORE, USER
+from appliance.webui.locale import N_, gettext
 from appliance.webui.security import csrf_token
 
 routes = web.RouteTableDef()
@@ -246,6 +248,9 @@ async def _edit_page(request: web.Request, res: Resource | None = None, status: 
         extra["documents"] = (await _run(request, documents.list_for_customer, item["id"],
                                          {"limit": str(PAGE_SIZE * 2)})).items
         extra.setdefault("uploaded", request.query.get("uploaded"))
+    if res.name == "tickets":
+        extra["outage"] = await _run(request, outage_access.outage_view, item["id"])
+        extra.setdefault("outage_notice", _outage_notice(request.query))
     ctx = await _ctx(request, res.name, fields=_fields(res.update_schema, request, item, {}), obj=item, errors={},
                      created=request.query.get("created"), otp=request.query.get("otp", ""), **extra)
     return aiohttp_jinja2.render_template("admin/form.html", request, ctx, status=status)
@@ -277,6 +282,48 @@ async def upload_document(request: web.Request) -> web.StreamResponse:
     await _run(request, documents.file_upload, target, digest, upload.filename, upload.content_type, len(data))
     raise web.HTTPFound(f"/admin/org/customers/{customer_id}?uploaded=1")
 
+
+def _outage_notice(query: Any) -> str:
+    if query.get("linked") == "1":
+        return gettext(N_("Linked."))
+    if query.get("linked") == "0":
+        return gettext(N_("Unlinked."))
+    if query.get("closed", "").isdigit():
+        return gettext(N_("The outage is closed, and with it %(n)s linked ticket(s).")) % {"n": query["closed"]}
+    return ""
+
+
+@routes.post(r"/admin/org/tickets/{id:\d+}/link")
+async def link_ticket(request: web.Request) -> web.StreamResponse:
+    """Link the ticket to an outage (master) ticket by its number, or unlink it with an empty one (D13)."""
+    ticket_id = int(request.match_info["id"])
+    raw = str((await request.post()).get("master_id", "")).strip().lstrip("#")
+    try:
+        if raw and not raw.isdigit():
+            raise ValidationError({"master_id": gettext(N_("must be a ticket number"))})
+        await _run(request, ticket_access.link, ticket_id, {"master_id": int(raw) if raw else None})
+    except ValidationError as exc:
+        return await _edit_page(request, all_resources()["tickets"], status=400,
+                                outage_error="; ".join(exc.fields.values()))
+    except (NotFound, Forbidden, Conflict) as exc:
+        raise refusal(exc) from None
+    raise web.HTTPFound(f"/admin/org/tickets/{ticket_id}?linked={1 if raw else 0}")
+
+
+@routes.post(r"/admin/org/tickets/{id:\d+}/close-outage")
+async def close_outage(request: web.Request) -> web.StreamResponse:
+    """Close an outage ticket and every ticket linked to it, each customer told (D13)."""
+    ticket_id = int(request.match_info["id"])
+    text = str((await request.post()).get("child_message", ""))
+    try:
+        before = await _run(request, outage_access.outage_view, ticket_id)
+        await _run(request, ticket_access.apply_action, ticket_id, {"action": "done", "child_message": text})
+    except ValidationError as exc:
+        return await _edit_page(request, all_resources()["tickets"], status=400,
+                                outage_error="; ".join(exc.fields.values()))
+    except (NotFound, Forbidden, Conflict) as exc:
+        raise refusal(exc) from None
+    raise web.HTTPFound(f"/admin/org/tickets/{ticket_id}?closed={before['open_children']}")
 
 @routes.post(r"/admin/org/tenants/{id:\d+}/lookup-test")
 async def lookup_test(request: web.Request) -> web.Response:
