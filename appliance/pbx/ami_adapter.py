@@ -26,7 +26,7 @@ from hardware.ami.errors import AmiError
 
 from appliance.domain.queue_script import Action, Survey, Voicemail
 from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
-from appliance.pbx.ami_calls import AmiCallControl
+from appliance.pbx.ami_calls import AmiCallControl, dtmf_digits
 from appliance.pbx.ami_survey import SURVEY_ANSWER_VARIABLE, AmiSurvey
 from appliance.pbx.ami_verify import VERIFY_VARIABLE, AmiVerification
 
@@ -36,6 +36,7 @@ QUEUE_VARIABLE = "ACD_QUEUE"
 WAIT_CONTEXT = "acd-wait"
 DIAL_CONTEXT = "acd-dial"
 OUT_CONTEXT = "acd-out"
+PHONE_DIAL_CONTEXT = "acd-dial-out"  # an agent in external phone mode: their outside number through the trunk
 VOICEMAIL_CONTEXT = "acd-voicemail"  # Record()s the caller into the shared voicemail directory, then hangs up
 RECORDED_VARIABLE = "RECORDED_FILE"  # set by Record(): the file's path without its extension
 VOICEMAIL_GRACE_S = 30.0             # beyond the message's longest length, before we stop waiting
@@ -162,6 +163,9 @@ class AmiPbx(AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter):
             return
         agent_id = self._agent_for(event.dest)
         if agent_id is None:
+            # an outside number: the trunk channel's Exten is the dialled one (app_dial.c inherits it)
+            agent_id = next((a for a, dialled in call.ringing.items() if dialled == event.dest.exten), None)
+        if agent_id is None:
             return
         call.ringing.pop(agent_id, None)
         if event.dial_status == "ANSWER":
@@ -244,8 +248,13 @@ class AmiPbx(AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter):
         call = self.calls.get(call_id)
         if call is None:
             return
-        call.ringing[agent_id] = extension
-        await self._safely("offer", self.client.redirect(call.channel, DIAL_CONTEXT, extension, 1))
+        if extension.isdigit() and len(extension) <= 6:  # an extension (B20)
+            call.ringing[agent_id] = extension
+            await self._safely("offer", self.client.redirect(call.channel, DIAL_CONTEXT, extension, 1))
+            return
+        # External phone mode: an outside number, dialled as digits (+ as 00) so `_X.` matches it.
+        call.ringing[agent_id] = dtmf_digits(extension)
+        await self._safely("offer", self.client.redirect(call.channel, PHONE_DIAL_CONTEXT, call.ringing[agent_id], 1))
 
     async def withdraw(self, call_id: str, agent_id: str) -> None:
         call = self.calls.get(call_id)

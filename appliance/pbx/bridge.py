@@ -85,6 +85,7 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
         self.kpis = RollingKpis()
         self.recent_decisions: deque[dict[str, Any]] = deque(maxlen=DECISION_LOG)
         self.agent_names: dict[str, str] = {}
+        self.external_phones: dict[str, str] = {}  # agent id -> the outside number offers ring (B12 phone mode)
         # hot prompts switched on (outage notices, B8/B10) as (tenant, name, language); tenant None: for every
         # tenant, language "": for every caller
         self.hot_prompts: set[tuple[int | None, str, str]] = set()
@@ -182,7 +183,8 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
         try:
             if decision.action is DecisionAction.OFFER:
                 for offer in decision.offers:
-                    await self.adapter.offer(decision.call_id, offer.agent_id, offer.extension, offer.caller_display)
+                    phone = self.external_phones.get(offer.agent_id, offer.extension)
+                    await self.adapter.offer(decision.call_id, offer.agent_id, phone, offer.caller_display)
             elif decision.action is DecisionAction.REDIRECT:
                 if meta is not None:
                     meta.outcome = "overflowed"
@@ -205,6 +207,8 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
                 if call is not None:
                     data["wait_s"] = round(now - call.enqueued_at, 1)
                     data["caller_display"] = self._display_for(ev.call_id, ev.agent_id)
+                    if ev.agent_id in self.external_phones:
+                        data["phone"] = self.external_phones[ev.agent_id]  # rings the agent's outside number
             self.bus.publish(Event(EventKind(ev.kind.value), data))
             self._track(ev, now)
 
@@ -350,14 +354,21 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
         self._wake.set()
 
     # ------------------------------------------------------------------ agents and call control (desk API)
-    def login(self, agent_id: str, mode: str = "inbound", pause_reason: str | None = None) -> None:
-        """Log an agent in with a readiness mode (B5)."""
+    def login(self, agent_id: str, mode: str = "inbound", pause_reason: str | None = None,
+              phone: str | None = None) -> None:
+        """Log an agent in with a readiness mode (B5); with `phone`, an outside number (E.164) that their offers
+        ring instead of the extension until logout (external phone mode, B12)."""
         self.engine.agent_login(agent_id, self.clock(), ReadinessMode(mode), pause_reason)
+        if phone:
+            self.external_phones[agent_id] = phone
+        else:
+            self.external_phones.pop(agent_id, None)
         self._wake.set()
 
     def logout(self, agent_id: str) -> None:
-        """Log an agent out."""
+        """Log an agent out (back to the extension for the next login)."""
         self.engine.agent_logout(agent_id, self.clock())
+        self.external_phones.pop(agent_id, None)
         self._wake.set()
 
     def ready(self, agent_id: str) -> None:
@@ -476,4 +487,5 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
         return {"id": a.id, "name": self.agent_names.get(a.id, a.name or a.id), "extension": a.extension,
                 "state": a.state.value, "reason": a.pause_reason, "mode": a.mode.value,
                 "since_s": round(now - a.state_since, 1), "call_id": a.call_id, "calls_taken": a.calls_taken,
-                "skills": dict(a.skills)}
+                "skills": dict(a.skills), **({"phone": self.external_phones[a.id]}
+                                             if a.id in self.external_phones else {})}

@@ -71,6 +71,7 @@ class SimulatedPbx(SimCallControl, PbxAdapter):
         self.ids = itertools.count(1)
         self.counts = {"arrived": 0, "answered": 0, "abandoned": 0, "redirected": 0, "hung_up": 0}
         self.held: set[str] = set()
+        self.rung: dict[str, str] = {}  # agent id -> the extension or outside number their last offer rang
         self.arrivals_on = True
         self._seen: set[str] = set()  # call ids this PBX has carried (a finished call is not a callback)  # the admin (or a test) can stop new callers; calls in progress go on
 
@@ -131,6 +132,7 @@ class SimulatedPbx(SimCallControl, PbxAdapter):
             shape = self.traffic[0] if self.traffic else SimTraffic("", "", 0.0)
             call = self.calls[call_id] = _SimCall(call_id, shape, "", pending={})
         self._seen.add(call_id)
+        self.rung[agent_id] = extension
         if call is None or call.gone or agent_id not in self.bots:
             return  # a human's phone rings: the desk answers, or the engine's offer timeout passes
         call.pending[agent_id] = self._later(self.rng.uniform(*self.answer_delay_s), self._bot_answers,

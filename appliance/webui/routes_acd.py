@@ -108,6 +108,7 @@ async def me(request: web.Request) -> web.Response:
         raise _error(404, "no_phone_profile", "You have no phone profile (extension); ask your administrator.")
     return web.json_response({"agent_id": agent.id, "state": agent.state.value, "reason": agent.pause_reason,
                               "mode": agent.mode.value, "extension": agent.extension, "call_id": agent.call_id,
+                              "phone": bridge.external_phones.get(agent.id),
                               "pause_reasons": sorted(bridge.engine.pause_reasons)})
 
 
@@ -127,7 +128,7 @@ async def agent_action(request: web.Request) -> web.Response:
         mode = body.get("mode", "inbound")
         if mode not in ("inbound", "outbound", "back_office"):
             raise _error(400, "invalid", "mode must be inbound, outbound or back_office", field="mode")
-        _acd(bridge.login, agent_id, mode, body.get("pause_reason"))
+        _acd(bridge.login, agent_id, mode, body.get("pause_reason"), _outside_number(body.get("phone")))
     elif action == "logout":
         _acd(bridge.logout, agent_id)
     elif action == "ready":
@@ -139,7 +140,24 @@ async def agent_action(request: web.Request) -> web.Response:
                          field="reason")
         _acd(bridge.pause, agent_id, reason)
     agent = bridge.engine.agent(agent_id)
-    return web.json_response({"state": agent.state.value, "reason": agent.pause_reason, "mode": agent.mode.value})
+    return web.json_response({"state": agent.state.value, "reason": agent.pause_reason, "mode": agent.mode.value,
+                              "phone": bridge.external_phones.get(agent_id)})
+
+
+def _outside_number(raw: Any) -> str | None:
+    """External phone mode (B12): the outside number offers ring instead of the extension, as E.164; None or ""
+    for the extension. International format only: the agent may be anywhere, so no region is assumed."""
+    if raw in (None, ""):
+        return None
+    import phonenumbers
+    try:
+        number = phonenumbers.parse(raw, None) if isinstance(raw, str) and len(raw) <= 40 else None
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise _error(400, "invalid", "phone: an outside number in international format, e.g. +49 170 1234567",
+                     field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 @api("POST", "/acd/calls/{call_id}/{action:answer|hangup|transfer|hold|retrieve}", "Call control of your own call", "acd", bodies.CALL_ACTION, table=routes)

@@ -183,3 +183,24 @@ async def test_the_customer_verifies_in_the_ivr_by_keyboard_and_the_panel_shows_
     assert "4711" in await page.inner_text("#cc-verify")
     await page.keyboard.press("?")
     assert "verification in the IVR" in await page.inner_text("#shortcuts")
+
+
+async def test_logging_in_with_an_outside_number_rings_it(appliance, first_boot, http, page) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    agent_id = await _with_phone(appliance, office)
+    pbx = office["bridge"].adapter
+    await _login_agent(page)
+    await page.fill("#login-phone", "0170 1234567")  # no country code: refused, the field's reason shown
+    await page.press("#login-phone", "Enter")
+    await eventually(lambda: _contains(page, "#flash", "international format"))
+    await page.fill("#login-phone", "+49 170 1234567")
+    await page.press("#login-phone", "Enter")
+    await page.wait_for_selector("#state-badge.st-ready")
+    assert "+491701234567" in await page.inner_text("#ext")
+    pbx.arrive(HOTLINE, caller="+4940999000")
+    await page.wait_for_selector("#call-panel[data-state=ringing]")
+    assert pbx.rung[agent_id] == "+491701234567"
+    await screenshot(page, "desk-external-phone")
+    await page.click("#btn-logout")
+    await page.wait_for_selector("#login-form:not([hidden])")
+    assert await page.inner_text("#ext") == "Extension 2001"

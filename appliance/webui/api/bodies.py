@@ -7,6 +7,8 @@ from appliance.domain.schema import Field, Schema
 AGENT_ACTION = Schema("agent_action", (
     Field("mode", choices=("inbound", "outbound", "back_office"), help="login: how you take work"),
     Field("pause_reason", max_length=100, help="login: start paused with this reason"),
+    Field("phone", max_length=40, help="login: an outside number in international format that offers ring "
+                                       "instead of the extension (external phone mode)"),
     Field("reason", max_length=100, help="pause: one of the pause reasons of /acd/me")))
 CALL_ACTION = Schema("call_action", (
     Field("queue", max_length=64, help="transfer: to this queue (or give number)"),

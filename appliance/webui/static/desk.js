@@ -81,6 +81,11 @@
     badge.className = `badge state-badge st-${state}`;
     badge.textContent = state === "none" ? "–" : S(STATE_LABEL[state] || state) + (desk.reason ? ` · ${desk.reason}` : "");
     const loggedIn = state !== "logged_out" && state !== "none";
+    const ext = $("ext");
+    if (ext && ext.dataset.phoneLabel) {  // external phone mode: offers ring an outside number, not the extension
+      ext.textContent = loggedIn && desk.phone ? ext.dataset.phoneLabel.replace("%(p)s", desk.phone)
+                                               : ext.dataset.extLabel;
+    }
     if ($("login-form")) {
       $("login-form").hidden = loggedIn;
       $("btn-ready").hidden = !loggedIn;
@@ -96,6 +101,7 @@
     if (r.ok) {
       desk.state = r.data.state;
       desk.reason = r.data.reason;
+      desk.phone = r.data.phone;
       renderState();
     } else {
       flash(problem(r), true);
@@ -108,6 +114,7 @@
     if (r.ok) {
       desk.state = r.data.state;
       desk.reason = r.data.reason;
+      desk.phone = r.data.phone;
       renderState();
     }
   }
@@ -392,7 +399,8 @@
     if (node) node.addEventListener(event, (ev) => { if (event === "submit") ev.preventDefault(); fn(ev); });
   }
 
-  on("login-form", "submit", () => agentAction("login", {mode: $("mode").value}));
+  on("login-form", "submit", () => agentAction("login", {mode: $("mode").value,
+                                                        phone: $("login-phone") ? $("login-phone").value.trim() : ""}));
   on("btn-ready", "click", () => agentAction("ready"));
   on("pause-form", "submit", () => agentAction("pause", {reason: $("pause-reason").value}));
   on("btn-logout", "click", () => agentAction("logout"));
