@@ -300,7 +300,8 @@ class MailService(Service):
             pipeline: Any = self.pipeline
             meta = {"account_id": a.id, "tenant_id": a.tenant_id, "mailbox_id": a.mailbox_id, "address": address}
             if a.kind == inbound_mail.KIND:  # a gateway's mail is an SMS: into the SMS spool, never a mail ticket
-                pipeline = inbound_mail.SmsSpoolIntake(channel_spool(self.ctx.shared, self.ctx.store.root, "sms"))
+                pipeline = inbound_mail.SmsSpoolIntake(channel_spool(self.ctx.shared, self.ctx.store.root, "sms"),
+                                                       self.ctx.metrics)
                 meta = inbound_mail.meta_for(a.id, a.tenant_id, a.sms_number, a.sms_sender_regex, a.name)
             fetcher = AccountFetcher(a.name, a.protocol, conf, pipeline, self.executor, meta, a.poll_s, a.use_idle,
                                      self._wake_drain.set, self.ctx.config.get("fetch_batch", 100))

@@ -69,12 +69,14 @@ def meta_for(account_id: int, tenant_id: int, number: str, regex: str, name: str
 class SmsSpoolIntake:
     """The fetch loop's `pipeline` for an SMS-gateway account: `accept` spools into the SMS channel (fsync)."""
 
-    def __init__(self, spool: Spool) -> None:
-        self.spool = spool
+    def __init__(self, spool: Spool, metrics: Any = None) -> None:
+        self.spool, self.metrics = spool, metrics
 
     async def accept(self, entries: list[SpoolEntry]) -> str:
         """Write the entries durably into the SMS spool; the SMS service's drain loop delivers them."""
         segment = await asyncio.get_running_loop().run_in_executor(None, self.spool.write, entries)
+        if self.metrics is not None:  # counted as the SMS channel's, like the SMS pipeline's own input
+            self.metrics.inc("intake.sms.received", len(entries))
         return segment.name
 
 
