@@ -18,12 +18,18 @@ from appliance.sms import intake as sms_intake
 from appliance.sms.inbound_mail import check_regex
 from appliance.models.access import Scope, load_actor
 from appliance.webui.keys import DB, SUPERVISOR, USER
+from appliance.webui.locale import N_
 from appliance.webui.routes_smime import secret_box
 from appliance.webui.security import csrf_token, require_role
 from appliance.webui.api import bodies
 from appliance.webui.api.base import api, read_json_object
 
 routes = web.RouteTableDef()
+# The virus check's status words as the mail service reports them (appliance.services.mail), for the catalogue;
+# a status with a detail ("ok: ClamAV 1.0", "unreachable: …") is shown with its first word translated.
+VIRUS_WORDS = (N_("not configured: no virus check (set [mail] clamd)"), N_("unknown"), N_("ok"), N_("unreachable"),
+               N_("fail-closed"), N_("fail-open"), N_("new mail waits in the spool until clamd answers"),
+               N_("new mail is delivered unchecked, flagged 'unscanned'"))
 PROTOCOLS = {"imap": {"tls": 993, "starttls": 143}, "pop3": {"tls": 995, "starttls": 110}}
 
 
@@ -217,7 +223,8 @@ async def _page(request: web.Request) -> dict:
     by_name = {a["name"]: a for a in live.get("accounts", [])}
     return {"user": request[USER], "csrf": await csrf_token(request), "section": "mail",
             "accounts": [account_dict(a, by_name.get(a.name)) for a in accounts], "live": live,
-            "outbox": counts, "mailboxes": boxes, "failed": failed, "errors": {}, "form": {}}
+            "outbox": counts, "mailboxes": boxes, "failed": failed, "errors": {}, "form": {},
+            "virus_words": VIRUS_WORDS}
 
 
 @routes.post("/admin/mail/accounts")

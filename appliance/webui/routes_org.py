@@ -29,10 +29,10 @@ from appliance.webui.locale import N_, gettext
 from appliance.webui.security import csrf_token
 
 routes = web.RouteTableDef()
-TITLES = {"tenants": "Tenants", "users": "Users", "profiles": "Profiles", "teams": "Teams", "skills": "Skills",
-          "mailboxes": "Mailboxes", "categories": "Categories", "sla-policies": "SLA policies",
-          "staff": "Staff directory", "customers": "Customers", "tickets": "Tickets",
-          "wrap-up-codes": "Wrap-up codes"}
+TITLES = {"tenants": N_("Tenants"), "users": N_("Users"), "profiles": N_("Profiles"), "teams": N_("Teams"),
+          "skills": N_("Skills"), "mailboxes": N_("Mailboxes"), "categories": N_("Categories"),
+          "sla-policies": N_("SLA policies"), "staff": N_("Staff directory"), "customers": N_("Customers"),
+          "tickets": N_("Tickets"), "wrap-up-codes": N_("Wrap-up codes")}
 COLUMNS = {"tenants": ("name", "region", "timezone"), "users": ("username", "display_name", "role", "email"),
            "profiles": ("name", "parent_id", "rights"), "teams": ("name", "kind", "parent_id"),
            "skills": ("name", "kind", "code"), "mailboxes": ("name", "parent_id", "addresses"),
@@ -122,19 +122,19 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     upload = form.get("file")
     errors: dict[str, str] = {}
     if not isinstance(upload, web.FileField):
-        errors["file"] = "choose a CSV file"
+        errors["file"] = gettext(N_("choose a CSV file"))
     else:
         raw = upload.file.read(MAX_JSON_BYTES + 1)
         if len(raw) > MAX_JSON_BYTES:
-            errors["file"] = f"is larger than {MAX_JSON_BYTES // (1024 * 1024)} MB"
+            errors["file"] = gettext(N_("is larger than %(mb)s MB")) % {"mb": MAX_JSON_BYTES // (1024 * 1024)}
         else:
             try:
                 rows = transfer.from_csv(raw.decode("utf-8-sig"), all_resources()[kind].create_schema)
                 done = await _run(request, transfer.import_rows, kind, rows)
             except UnicodeDecodeError:
-                errors["file"] = "is not UTF-8 text"
+                errors["file"] = gettext(N_("is not UTF-8 text"))
             except csv.Error as exc:
-                errors["file"] = f"is not CSV: {exc}"
+                errors["file"] = gettext(N_("is not CSV: %(reason)s")) % {"reason": exc}
             except ValidationError as exc:
                 errors = exc.fields
             except (NotFound, Forbidden) as exc:
@@ -269,13 +269,14 @@ async def upload_document(request: web.Request) -> web.StreamResponse:
     upload = form.get("file")
     problem = ""
     if not isinstance(upload, web.FileField):
-        problem = "Choose a file to upload."
+        problem = gettext(N_("Choose a file to upload."))
     else:
         data = upload.file.read(documents.MAX_DOCUMENT_BYTES + 1)
         if not data:
-            problem = "The file is empty."
+            problem = gettext(N_("The file is empty."))
         elif len(data) > documents.MAX_DOCUMENT_BYTES:
-            problem = f"The file is larger than {documents.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."
+            problem = gettext(N_("The file is larger than %(mb)s MB.")) % {
+                "mb": documents.MAX_DOCUMENT_BYTES // (1024 * 1024)}
     if problem:
         return await _edit_page(request, all_resources()["customers"], status=400, upload_error=problem)
     digest = await asyncio.get_running_loop().run_in_executor(None, request.app[STORE].put, data)

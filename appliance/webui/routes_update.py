@@ -19,6 +19,7 @@ from appliance.update.errors import BundleRejected, UpdateError
 from appliance.update.install import check_bundle, installed_version
 from appliance.update.staging import LAST_RESULT, STAGED, updates_dir
 from appliance.webui.keys import CONFIG, USER
+from appliance.webui.locale import N_, gettext
 from appliance.webui.security import csrf_token, require_role
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ async def upload_update(request: web.Request) -> web.Response:
     ctx = {"csrf": await csrf_token(request)}
     if not isinstance(field, web.FileField):
         return aiohttp_jinja2.render_template("admin/update.html", request, _context(
-            request, error="Choose an update file to upload.", **ctx), status=400)
+            request, error=gettext(N_("Choose an update file to upload.")), **ctx), status=400)
     folder = updates_dir(cfg.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     upload = folder / f".upload-{secrets.token_hex(8)}.part"
@@ -77,13 +78,16 @@ async def upload_update(request: web.Request) -> web.Response:
         upload.unlink(missing_ok=True)
         log.warning("update upload refused: %s", exc)
         return aiohttp_jinja2.render_template("admin/update.html", request, _context(
-            request, error=f"Refused: {exc}. Nothing was changed.", **ctx), status=422)
+            request, error=gettext(N_("Refused: %(reason)s. Nothing was changed.")) % {"reason": exc}, **ctx),
+            status=422)
     except BaseException:
         upload.unlink(missing_ok=True)
         raise
     os.replace(upload, folder / STAGED)
     log.info("update %s verified and staged from the admin console", manifest.version)
     return aiohttp_jinja2.render_template("admin/update.html", request, _context(
-        request, message=f"Version {manifest.version} is verified (signature and all {len(manifest.files)} "
-                         f"files) and staged. The appliance installs it now and restarts; if the new version "
-                         f"does not start, the current one comes back by itself.", **ctx))
+        request, message=gettext(N_("Version %(version)s is verified (signature and all %(files)s files) and staged. "
+                                    "The appliance installs it now and restarts; if the new version does not start, "
+                                    "the current one comes back by itself.")) % {"version": manifest.version,
+                                                                                 "files": len(manifest.files)},
+        **ctx))

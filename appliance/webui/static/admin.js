@@ -18,7 +18,7 @@
         const row = table.querySelector(`tr[data-name="${CSS.escape(s.name)}"]`);
         if (!row) continue;
         const st = row.querySelector(".state");
-        st.textContent = s.state; st.className = `state state-${s.state}`;
+        st.textContent = T(s.state); st.className = `state state-${s.state}`;
         row.querySelector(".restarts").textContent = s.restarts;
         row.querySelector(".uptime").textContent = fmtUptime(s.uptime_s);
         row.querySelector(".err").textContent = s.last_error || "";

@@ -1,0 +1,113 @@
+"""The console pages that used to be English only (organisation, customers, audit, backups, update, the services
+page's demo hint, the SMS emulator's hint, the mail page's virus-check details), rendered in German: no text on
+them is a catalogue message left in English."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from babel.messages.pofile import read_po
+
+from appliance.webui import locale
+from tests.appliance.api.client import ADMIN_PASSWORD
+from tests.appliance.webui.helpers import csrf_from, login
+from tests.appliance.webui.test_desk import office_setup
+
+
+class _Texts(HTMLParser):
+    """The page's visible text pieces and the attribute texts a person reads (placeholders, labels, titles)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style", "code", "textarea", "option"):  # code, values and data, not our words
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("placeholder", "aria-label", "title") and value:
+                self.texts.append(value.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "code", "textarea", "option"):
+            self._skip = max(0, self._skip - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def _english_left(page: str, english: set[str]) -> list[str]:
+    parser = _Texts()
+    parser.feed(page)
+    found = []
+    for text in parser.texts:
+        for piece in [text, *text.split(": ")]:
+            if piece in english or piece.rstrip(".:") in english:
+                found.append(piece)
+    return found
+
+
+def _english_messages() -> set[str]:
+    """The catalogue's English texts whose German differs (a word the same in both languages proves nothing, nor
+    does one that is also a German translation: "Profile" is German for "Profiles")."""
+    with locale.po_path("de").open("rb") as fh:
+        catalog = read_po(fh)
+    german = {m.string for m in catalog if m.id}
+    return {m.id for m in catalog
+            if m.id and m.string and m.string != m.id and "%(" not in m.id and len(m.id) > 2} - german
+
+
+async def test_console_pages_render_in_german(appliance, first_boot, http) -> None:
+    office = await office_setup(appliance, first_boot, http)
+    admin = office["admin"]
+    await office["acme"].post("/customers", {"name": "Łucja Wiśniewska", "number": "K-2002"})
+    http.cookie_jar.clear()
+    await login(http, "admin", ADMIN_PASSWORD)
+    token = await csrf_from(http, "/admin/org")
+    async with http.post("/account/language", data={"csrf_token": token, "language": "de", "next": "/"},
+                         allow_redirects=False) as r:
+        assert r.status == 302
+    english = _english_messages()
+    pages = ["/admin/org", "/admin/org/customers", f"/admin/org/customers/{office['customer']['id']}",
+             "/admin/org/customers?q=niemand", f"/admin/org/tenants/{office['tenant']['id']}", "/admin/org/users/new",
+             "/admin/org/tickets", "/admin/org/mailboxes", "/admin/audit", "/admin/backups", "/admin/update",
+             "/admin", "/admin/sms", "/admin/mail"]
+    seen = {}
+    for path in pages:
+        async with http.get(path) as r:
+            page = await r.text()
+            assert r.status == 200, (path, page[:300])
+        seen[path] = page
+        assert _english_left(page, english) == [], path
+    assert "Mandanten" in seen["/admin/org"] and "Audit-Protokoll" in seen["/admin/org"]
+    assert "Alle Bereiche" in seen["/admin/audit"] and "Wann (UTC)" in seen["/admin/audit"]
+    assert "Noch keine Dokumente in der Akte dieses Kunden." in seen[f"/admin/org/customers/{office['customer']['id']}"]
+    assert "Anzeigename" in seen["/admin/org/users/new"] and "Einmalpasswort" in seen["/admin/org/users/new"]
+    assert "Nichts gefunden." in seen["/admin/org/customers?q=niemand"]
+    assert "Alles als CSV exportieren" in seen["/admin/org/customers"]
+    assert "Externe Abfrage" in seen[f"/admin/org/tenants/{office['tenant']['id']}"]
+    assert "Jetzt sichern" in seen["/admin/backups"] and "<code>systemctl stop appliance</code>" in seen["/admin/backups"]
+    assert "Prüfen und installieren" in seen["/admin/update"]
+    assert "„Demo einrichten“ legt einen Mandanten <em>Demo</em> an" in seen["/admin"]
+    assert "Die emulierten Modems von <code>make run</code>" in seen["/admin/sms"]
+    assert "nicht eingerichtet: keine Virenprüfung" in seen["/admin/mail"]
+
+
+def test_generated_labels_and_hints_are_all_in_the_catalogue_list() -> None:
+    """Every form label, column heading and hint the organisation pages make from the schemas is listed in
+    org_texts (and so, through the completeness test, translated): a new field needs its words there."""
+    from appliance.webui import org_texts
+    from appliance.webui.api.crud import all_resources
+    from appliance.webui.routes_org import COLUMNS
+    labels, hints = set(), set()
+    for res in all_resources().values():
+        for schema in (res.create_schema, res.update_schema):
+            for spec in schema.fields:
+                labels.add(spec.name.replace("_id", "").replace("_", " ").capitalize())
+                if spec.help:
+                    hints.add(spec.help)
+    for columns in COLUMNS.values():
+        labels.update(c.replace("_id", "").replace("_", " ").capitalize() for c in columns)
+    assert labels - set(org_texts.LABELS) == set()
+    assert hints - set(org_texts.HINTS) == set()
