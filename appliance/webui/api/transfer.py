@@ -1,4 +1,4 @@
-"""CSV and JSON import/export of customers, users and tickets (G10).
+"""CSV and JSON import/export of customers, users, tickets and their messages (G10).
 
 An import is all or nothing: one transaction, and a bad row names itself (`rows[3].email`).
 """
@@ -13,11 +13,11 @@ from aiohttp import web
 from appliance.domain.errors import ValidationError
 from appliance.domain.permissions import Perm
 from appliance.domain.schema import Schema
-from appliance.models.access import Scope, ticket_import
+from appliance.models.access import Scope, message_transfer, ticket_import
 from appliance.webui.api.base import api, json_error, read_body, read_json, respond, run
 from appliance.webui.api.crud import all_resources
 
-KINDS = ("customers", "users", "tickets")
+KINDS = ("customers", "users", "tickets", "messages")
 MAX_ROWS = 10000
 MAX_EXPORT = 200_000
 COLUMNS = {
@@ -26,11 +26,14 @@ COLUMNS = {
     "users": ("id", "username", "display_name", "role", "email", "phone", "department", "language", "active"),
     "tickets": ("id", "subject", "channel", "state", "priority", "customer_id", "team_id", "mailbox_id",
                 "category_id", "owner_id", "skill_id", "language", "due_at", "created_at"),
+    "messages": message_transfer.COLUMNS,
 }
 
 
 def export_rows(scope: Scope, kind: str) -> list[dict[str, Any]]:
     """Every row the actor may see, in the export's columns."""
+    if kind == "messages":
+        return message_transfer.export_messages(scope, MAX_EXPORT)
     scope.require(Perm.TRANSFER if kind == "users" else all_resources()[kind].read_perm)
     res, rows, cursor = all_resources()[kind], [], None
     while len(rows) < MAX_EXPORT:
@@ -89,12 +92,12 @@ def from_csv(text: str, schema: Schema) -> list[dict[str, Any]]:
 
 def import_rows(scope: Scope, kind: str, rows: Any) -> dict[str, Any]:
     """Create every row or none."""
-    scope.require(Perm.TRANSFER if kind == "users" else all_resources()[kind].write_perm)
+    scope.require(Perm.TRANSFER if kind in ("users", "messages") else all_resources()[kind].write_perm)
     if not isinstance(rows, list):
         raise ValidationError({"body": "must be a JSON array of objects"})
     if len(rows) > MAX_ROWS:
         raise ValidationError({"body": f"at most {MAX_ROWS} rows per import"})
-    res, ids = all_resources()[kind], []
+    res, ids = all_resources().get(kind), []
     for i, row in enumerate(rows):
         if isinstance(row, Mapping):
             row = {k: v for k, v in row.items() if k != "id"}
@@ -102,13 +105,18 @@ def import_rows(scope: Scope, kind: str, rows: Any) -> dict[str, Any]:
             history: dict[str, Any] = {}
             if kind == "tickets":  # the export's state and created_at come back as they were
                 row, history = ticket_import.split_history(row)
-            created = res.create(scope, row)
+            created = message_transfer.import_message(scope, row) if res is None else res.create(scope, row)
             ids.append(created["id"])
             if history and not created.get("duplicate"):  # a repeated key must not rewrite the first ticket
                 ticket_import.apply_history(scope, created["id"], history)
         except ValidationError as exc:
             raise ValidationError({f"rows[{i}].{k}": v for k, v in exc.fields.items()}) from None
     return {"created": len(ids), "ids": ids}
+
+
+def import_schema(kind: str) -> Schema:
+    """The fields an import of `kind` takes (for typing CSV cells)."""
+    return message_transfer.IMPORT_SCHEMA if kind == "messages" else all_resources()[kind].create_schema
 
 
 def _kind(request: web.Request) -> str:
@@ -118,7 +126,7 @@ def _kind(request: web.Request) -> str:
     return kind
 
 
-@api("GET", "/export/{kind}", "Export customers, users or tickets as CSV (format=csv) or JSON", "transfer",
+@api("GET", "/export/{kind}", "Export customers, users, tickets or messages as CSV (format=csv) or JSON", "transfer",
      query=("format",))
 async def export(request: web.Request) -> web.StreamResponse:
     """The whole visible set."""
@@ -133,7 +141,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     return respond({"items": rows, "next": None})
 
 
-@api("POST", "/import/{kind}", "Import customers, users or tickets from CSV (text/csv) or a JSON array; "
+@api("POST", "/import/{kind}", "Import customers, users, tickets or messages from CSV (text/csv) or a JSON array; "
      "all or nothing", "transfer")
 async def import_(request: web.Request) -> web.Response:
     """Create every row in one transaction."""
@@ -141,7 +149,7 @@ async def import_(request: web.Request) -> web.Response:
     if request.content_type == "text/csv":
         raw = await read_body(request)
         try:
-            rows = from_csv(raw.decode("utf-8-sig"), all_resources()[kind].create_schema)
+            rows = from_csv(raw.decode("utf-8-sig"), import_schema(kind))
         except UnicodeDecodeError:
             raise json_error(400, "validation", fields={"body": "must be UTF-8 CSV"}) from None
         except (ValidationError, csv.Error) as exc:

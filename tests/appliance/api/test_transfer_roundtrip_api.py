@@ -19,7 +19,10 @@ async def test_tickets_round_trip_bad_rows_and_large_bodies(appliance, first_boo
     admin = await admin_client(http, first_boot.admin_password)
     _, acme = await tenant_with_admin(admin, "Acme")
     _, globex = await tenant_with_admin(admin, "Globex")
-    finished = await acme.post("/tickets", {"subject": "old case", "channel": "mail", "priority": 2})
+    finished = await acme.post("/tickets", {"subject": "old case", "channel": "mail", "priority": 2,
+                                            "body": "My invoice is wrong.", "idempotency_key": "mid-1"})
+    await acme.post(f"/tickets/{finished['id']}/messages", {"body": "Credited, sorry.", "direction": "out",
+                                                            "recipient": "anne@example.org"})
     await acme.post(f"/tickets/{finished['id']}/actions", {"action": "done"})
     await acme.post("/tickets", {"subject": "waiting", "channel": "letter", "due_at": "2031-05-01T08:00:00Z"})
     exported = (await acme.get("/export/tickets"))["items"]
@@ -30,6 +33,23 @@ async def test_tickets_round_trip_bad_rows_and_large_bodies(appliance, first_boo
         assert resp.status == 201, await resp.text()
     again = (await globex.get("/export/tickets"))["items"]
     assert [{k: t[k] for k in SAME} for t in again] == [{k: t[k] for k in SAME} for t in exported]
+    # Their messages follow, each onto the imported ticket (ids differ between tenants), dates kept.
+    new_id = {t["subject"]: t["id"] for t in again}
+    old_subject = {t["id"]: t["subject"] for t in exported}
+    messages = (await acme.get("/export/messages"))["items"]
+    assert [m["body"] for m in messages] == ["My invoice is wrong.", "Credited, sorry."]
+    moved = [{**{k: v for k, v in m.items() if k not in ("id", "ticket_id")},
+              "ticket_id": new_id[old_subject[m["ticket_id"]]]} for m in messages]
+    status, body = await globex.call("POST", "/import/messages", [moved[0], {**moved[1], "ticket_id": finished["id"]}])
+    assert status == 400 and set(body["fields"]) == {"rows[1].ticket_id"}  # Acme's ticket, unknown to Globex
+    assert (await globex.get("/export/messages"))["items"] == []
+    await globex.post("/import/messages", moved)
+    copied = (await globex.get("/export/messages"))["items"]
+    same = ("channel", "direction", "kind", "sender", "recipient", "body", "idempotency_key", "created_at")
+    assert [{k: m[k] for k in same} for m in copied] == [{k: m[k] for k in same} for m in messages]
+    await globex.post("/import/messages", moved[:1])  # the same key again: nothing twice
+    assert len((await globex.get("/export/messages"))["items"]) == 2
+
     _, agent = await user_client(globex, "gina")
     taken = await agent.post("/tickets/next", {})
     assert taken["subject"] == "waiting"  # the finished case did not come back as new work
