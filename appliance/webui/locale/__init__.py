@@ -162,7 +162,7 @@ TEMPLATES = ("base.html", "login.html", "password.html", "wallboard.html", "desk
              "admin/services.html", "admin/fax.html", "sms/admin.html", "mail/accounts.html", "mail/quarantine.html",
              "calls.html", "desk_call.html", "desk_call_keys.html", "profile.html", "admin/images.html",
              "admin/org.html", "admin/list.html", "admin/form.html", "admin/audit.html", "admin/backups.html",
-             "admin/update.html")
+             "admin/update.html", "admin/ticket_outage.html")
 PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py", "routes_content.py",
                   "routes_diagnose.py", "../snmp/receivers.py", "routes_live.py", "routes_org.py", "org_texts.py",
                   "routes_update.py", "routes_mail.py")
