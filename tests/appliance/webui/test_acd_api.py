@@ -106,7 +106,8 @@ async def test_agent_without_a_phone_profile_and_with_one(appliance, first_boot,
     async with http.post("/api/v1/acd/me/pause", json={"reason": "coffee"}, headers=h) as r:
         assert r.status == 400 and (await r.json())["field"] == "reason"
     async with http.post("/api/v1/acd/me/pause", json={"reason": "lunch"}, headers=h) as r:
-        assert (await r.json()) == {"state": "paused", "reason": "lunch", "mode": "inbound"}
+        assert (await r.json()) == {"state": "paused", "reason": "lunch", "mode": "inbound",
+                                      "phone": None}
     async with http.post("/api/v1/acd/me/login", json={}, headers=h) as r:
         assert r.status == 409  # already logged in
     async with http.post("/api/v1/acd/calls/sim-404/answer", headers=h) as r:
