@@ -148,3 +148,18 @@ async def test_logo_and_signature_image_reach_the_mail_inline(appliance, first_b
         assert r.status == 404
     async with http.get("/admin/images") as r:
         assert r.status == 403
+
+    # Another tenant's admin neither lists, fetches nor deletes them.
+    from appliance.models.content import ContentImage
+    image_id = await appliance.db.call(lambda: ContentImage.get(ContentImage.digest == digest).id)
+    http.cookie_jar.clear()
+    await login(http, "globex-admin", "Tenant-Globex-Pass-1")
+    token = await csrf_from(http, "/admin/images")
+    async with http.get("/admin/images") as r:
+        page = await r.text()
+    assert digest not in page and "No images yet" in page
+    async with http.get(f"/images/{digest}") as r:
+        assert r.status == 404
+    async with http.post(f"/admin/images/{image_id}/delete", data={"csrf_token": token}) as r:
+        assert r.status == 404
+    assert await appliance.db.call(lambda: ContentImage.select().where(ContentImage.id == image_id).exists())
