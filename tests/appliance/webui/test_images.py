@@ -57,6 +57,8 @@ async def test_logo_and_signature_image_reach_the_mail_inline(appliance, first_b
     http.cookie_jar.clear()
     await login(http, "agnes", AGENT_PASSWORD)
     token = await csrf_from(http, "/profile")
+    async with http.post("/profile", data={"signature": "forged"}) as r:
+        assert r.status == 403  # no CSRF token
     async with http.post("/profile", data={"csrf_token": token, "signature": "Agnes Åström\nKundenservice",
                                            "salutation_de": "informal", "salutation_en": "casual"}) as r:
         assert r.status == 400 and 'aria-invalid="true"' in await r.text()
