@@ -20,6 +20,10 @@ WRAP = 70
 PICTURE_MAX = (A4_PX[0] - 2 * MARGIN, 600)  # a logo or signature, not a full-page scan
 # Debian's fonts-dejavu-core (a Depends of the package): Latin, Greek, Cyrillic; Pillow's own font has no umlauts.
 FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+# Pillow draws with one font and no fallback, and DejaVu has no Han, kana or Hangul: a cover holding any of those is
+# drawn with Debian's fonts-noto-cjk (a Recommends), whose Latin is complete too. Face 2 of the collection is SC.
+CJK_FONT_FILE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+CJK_FACE = 2
 
 
 class FaxDocumentError(ValueError):
@@ -33,7 +37,8 @@ def cover_png(text: str, to: str, sender: str, pictures: dict[str, bytes] | None
     picture when `pictures` holds it, and left out otherwise.
     """
     from PIL import Image, ImageDraw  # heavy: only when a fax is made
-    font, head = _font(FONT_PX), _font(FONT_PX + 14)
+    cjk = needs_cjk(f"{text}{to}{sender}")
+    font, head = _font(FONT_PX, cjk), _font(FONT_PX + 14, cjk)
     step = FONT_PX + 12
     items: list[Any] = []   # a line of text, or a picture already scaled for the sheet
     for para in text.splitlines():
@@ -78,8 +83,16 @@ def _picture(data: bytes) -> Any:
     return grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))))
 
 
-def _font(size: int) -> Any:
+def needs_cjk(text: str) -> bool:
+    """Whether the text has a character from the CJK blocks (ideographs, kana, Hangul, full-width forms)."""
+    return any(0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF or 0xF900 <= ord(ch) <= 0xFAFF
+               or 0xFF00 <= ord(ch) <= 0xFFEF or 0x20000 <= ord(ch) <= 0x3FFFF for ch in text)
+
+
+def _font(size: int, cjk: bool = False) -> Any:
     from PIL import ImageFont
+    if cjk and CJK_FONT_FILE.exists():
+        return ImageFont.truetype(str(CJK_FONT_FILE), size, index=CJK_FACE)
     if FONT_FILE.exists():
         return ImageFont.truetype(str(FONT_FILE), size)
     return ImageFont.load_default(size=size)  # no umlauts, but still a readable sheet
