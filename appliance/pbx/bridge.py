@@ -412,7 +412,8 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
     async def dial(self, agent_id: str, number: str) -> str:
         """Call a number from the agent's phone (B3); UnsupportedAction when the adapter cannot."""
         agent = self.engine.agent(agent_id)
-        return await self.adapter.dial(agent_id, agent.extension, number)
+        # external phone mode: the PBX calls the agent's outside number first, then the customer
+        return await self.adapter.dial(agent_id, self.external_phones.get(agent_id, agent.extension), number)
 
     # ------------------------------------------------------------------ live configuration
     def upsert_agent(self, agent: Agent, name: str) -> bool:

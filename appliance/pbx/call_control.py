@@ -57,7 +57,9 @@ class CallControl:
         # noted before the PBX is asked: its answer may arrive while we wait for the action's response
         self._note(call_id, "consult", by=agent_id, to=target, to_agent=colleague)
         try:
-            await self.adapter.consult(call_id, agent_id, target, external)
+            # a colleague in external phone mode is reached on their outside number, like any outside party
+            phone = self.external_phones.get(colleague) if colleague else None
+            await self.adapter.consult(call_id, agent_id, phone or target, external or phone is not None)
         except UnsupportedAction:
             self.engine.consult_end(call_id, self.clock(), "unsupported")
             self.meta[call_id].parties.pop() if call_id in self.meta else None
