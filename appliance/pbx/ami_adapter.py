@@ -269,8 +269,16 @@ class AmiPbx(AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter):
 
     async def hangup(self, call_id: str) -> None:
         call = self.calls.get(call_id)
-        if call is not None:
-            await self._safely("hangup", self.client.hangup(call.channel))
+        if call is None:
+            return
+        if call.answered_by and call.agent_channel and not (call.ended or call.verifying
+                                                             or call_id in self._consults()):
+            # The agent's side hangs up, as if the handset went down: Dial's option g takes the caller on to
+            # the survey or to Hangup(). (During a consultation that would complete the transfer, so not then.)
+            call.ended = True
+            await self._safely("hangup", self.client.hangup(call.agent_channel))
+            return
+        await self._safely("hangup", self.client.hangup(call.channel))
 
     def _recorded(self, event: ev.VarSet) -> None:
         call_id = self.by_uniqueid.get(event.channel.uniqueid)

@@ -140,3 +140,16 @@ async def test_ami_answers_reach_the_survey_statistics(first_boot, database_url)
     db.close()
     assert figures["total"]["calls"] == 1 and figures["total"]["answers"] == 2
     assert figures["total"]["average"] == 4.5 and figures["groups"][0]["key"] == "support"
+
+
+async def test_hanging_up_from_the_desk_ends_the_agents_side_and_the_caller_is_surveyed() -> None:
+    async with FakeAmiServer() as server:
+        engine, pbx, records, task = await talking(server)
+        bridge = pbx.sink
+        await bridge.hangup("1717430400.1")
+        assert [a["Channel"] for a in actions(server, "hangup")] == ["PJSIP/201-00000002"]
+        assert engine.agent("u7").state is AgentState.WRAP_UP
+        await server.play((DATA / "survey_answered.ami").read_bytes())
+        await wait_until(lambda: records)
+        task.cancel()
+    assert records[0]["survey"]["answers"] == [4, 5] and pbx.calls == {}
