@@ -10,10 +10,13 @@ from aiohttp import web
 
 from appliance.domain.identifiers import normalise_phone
 from appliance.webui.keys import DB, STORE, SUPERVISOR, USER
+from appliance.webui.locale import N_
 from appliance.webui.routes_acd import _error, _json
 from appliance.webui.security import csrf_token, require_role
 from appliance.webui.api import bodies
 from appliance.webui.api.base import api
+
+LINE_STATES = (N_("idle"), N_("sending"), N_("down"))  # a line's state on the admin fax page, translated there
 
 routes = web.RouteTableDef()
 STAFF = ("agent", "team_lead", "supervisor", "admin")
