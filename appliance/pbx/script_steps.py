@@ -108,12 +108,12 @@ class ScriptSteps:
                 await asyncio.wait([meta.identified])
             meta.customer = await self.identify(meta.caller, meta.digits, meta.queue_id) or {}
             return {"customer_known": bool(meta.customer), "customer_number": meta.customer.get("number")}
+        if isinstance(action, Play):  # in the caller's language where the PBX has that recording
+            action = replace(action, language=self._caller_language(meta, run))
         if isinstance(action, Play) and action.hot:
-            language = self._caller_language(meta, run)
-            switch = self.hot_language(meta.queue_id, action.prompt, language)
+            switch = self.hot_language(meta.queue_id, action.prompt, action.language)
             if switch is None:
                 return None  # a hot prompt plays only while switched on (for this caller's language or for all)
-            action = replace(action, language=language)
             note = f"hot prompt {action.prompt} ({'language ' + switch if switch else 'every caller'})"
             if note not in meta.notes:  # a hot prompt in the waiting loop plays every round: noted once
                 meta.notes.append(note)
