@@ -488,5 +488,5 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
         return {"id": a.id, "name": self.agent_names.get(a.id, a.name or a.id), "extension": a.extension,
                 "state": a.state.value, "reason": a.pause_reason, "mode": a.mode.value,
                 "since_s": round(now - a.state_since, 1), "call_id": a.call_id, "calls_taken": a.calls_taken,
-                "skills": dict(a.skills), **({"phone": self.external_phones[a.id]}
-                                             if a.id in self.external_phones else {})}
+                # external phone mode is shown, the private number is not (the wallboard is seen by many)
+                "skills": dict(a.skills), **({"external_phone": True} if a.id in self.external_phones else {})}
