@@ -174,6 +174,7 @@ async def test_the_customer_verifies_in_the_ivr_by_keyboard_and_the_panel_shows_
     await page.wait_for_selector("#cc-verify[data-state=verified]")
     assert "Olga Other" in await page.inner_text("#cc-verify") and "100234" in await page.inner_text("#cc-verify")
     assert "connected" in await page.locator("#cc-parties li[data-role=customer]").inner_text()
+    await eventually(lambda: _contains(page, "#pop-name", "Olga Other"))  # the verified customer's file opens
     await screenshot(page, "desk-verified")
 
     pbx.verify_answers["+4940999000"] = "4711"

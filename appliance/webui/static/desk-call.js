@@ -172,6 +172,12 @@
         const consultedId = data.consult && data.consult.agent_id;
         if (data.lead !== ME && consultedId !== ME) { st.phase = "idle"; st.view = null; }
       }
+      const ver = data.verification;
+      const seen = `${data.call_id}:${(data.history || []).length}`;
+      if (ver && ver.state === "verified" && ver.customer && ver.customer.id && data.lead === ME && st.opened !== seen) {
+        st.opened = seen;  // once per result: the customer's file opens beside the call
+        root.dispatchEvent(new CustomEvent("desk:open-customer", {detail: {id: ver.customer.id}}));
+      }
       const last = (data.history || []).slice(-1)[0];
       if (last && ["busy", "no_answer", "hung_up", "left"].includes(last.kind) && data.lead === ME) say(T(last.kind));
     } else if (data.call_id !== st.call) {

@@ -236,6 +236,8 @@
     if (!r.ok) { flash(problem(r), true); return; }
     renderPop({identity: "known", file: r.data, caller: ""}, null);
   }
+  // the call panel found the caller (an IVR verification of their customer number): show their file
+  root.addEventListener("desk:open-customer", (ev) => openCustomer(ev.detail.id));
 
   // -------------------------------------------------------------------------------------- tickets
   async function openTicket(id) {
