@@ -10,7 +10,8 @@ from typing import Any
 
 from appliance.lookup.after_intake import IntakeLookup
 from appliance.mail import interim
-from appliance.models.access.ticket_jobs import escalate_due, wake_resubmissions
+from appliance.bus import Event, EventKind
+from appliance.models.access.ticket_jobs import escalate_due, tenants_of, wake_resubmissions
 from appliance.supervisor import Service
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,30 @@ class SchedulerService(Service):
     async def _ticket_jobs(self) -> None:
         # A failing job is logged and shown in health(); it must not stop backups or the next minute's run.
         try:
-            self.escalated += len(await self.ctx.db.call(escalate_due))
-            self.woken += len(await self.ctx.db.call(wake_resubmissions))
+            escalated = await self.ctx.db.call(escalate_due)
+            self.escalated += len(escalated)
+            woken = await self.ctx.db.call(wake_resubmissions)
+            self.woken += len(woken)
+            await self._announce(escalated, woken)
             self.interim_replies += len(await self.ctx.db.call(interim.queue_due, None, await self._secret_box(),
                                                                self.ctx.store))
             self.last_job_error = ""
         except Exception as exc:
             self.last_job_error = repr(exc)
             log.error("ticket jobs failed: %r", exc)
+
+    async def _announce(self, escalated: list[tuple[int, int, str]], woken: list[int]) -> None:
+        """Tell the desks (issue 6): an escalation or a resubmission due shows as an alert on the owner's home."""
+        if not escalated and not woken:
+            return
+        tenants = await self.ctx.db.call(tenants_of, [t for t, _, _ in escalated] + woken)
+        for ticket_id, level, action in escalated:
+            self.ctx.bus.publish(Event(EventKind.TICKET_UPDATED, {"ticket_id": ticket_id, "reason": "escalation",
+                                                                  "escalation_level": level, "step": action},
+                                       tenants.get(ticket_id)))
+        for ticket_id in woken:
+            self.ctx.bus.publish(Event(EventKind.TICKET_UPDATED, {"ticket_id": ticket_id, "reason": "resubmission"},
+                                       tenants.get(ticket_id)))
 
     async def _secret_box(self) -> Any:
         """The box that opens mailboxes' sealed S/MIME keys, for interim replies of signing mailboxes."""

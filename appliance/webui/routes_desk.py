@@ -211,7 +211,19 @@ def my_work(scope: Scope) -> dict[str, Any]:
     late_tasks = sum(1 for t in tasks if t["overdue"])
     if late_tasks:
         alerts.append({"kind": "tasks_overdue", "count": late_tasks})
-    return {"tickets": tickets, "tasks": tasks, "alerts": alerts, "now": now.isoformat() + "Z"}
+    return {"tickets": tickets, "tasks": tasks, "alerts": alerts, "queue_count": queue_count(scope),
+            "now": now.isoformat() + "Z"}
+
+
+def queue_count(scope: Scope) -> int:
+    """Open tickets nobody owns in the mailboxes the agent's teams may take from: the universal queue (F15, F3)."""
+    from appliance.models import Ticket
+    from appliance.models.access.tickets import agent_limits
+    q = scope.query(Ticket).where((Ticket.state == "open") & Ticket.owner.is_null())
+    limits = agent_limits(scope.actor.tenant_id, scope.actor.user_id)
+    if limits.mailboxes is not None:
+        q = q.where(Ticket.mailbox.is_null() | Ticket.mailbox.in_(sorted(limits.mailboxes) or [0]))
+    return q.count()
 
 
 @routes.get("/desk/work")
@@ -219,7 +231,8 @@ def my_work(scope: Scope) -> dict[str, Any]:
 async def work(request: web.Request) -> web.Response:
     """Priority work and alerts of the home page."""
     if getattr(request[USER], "tenant_id", None) is None:
-        return web.json_response({"tickets": [], "tasks": [], "alerts": [], "now": utcnow().isoformat() + "Z"})
+        return web.json_response({"tickets": [], "tasks": [], "alerts": [], "queue_count": 0,
+                                  "now": utcnow().isoformat() + "Z"})
     return web.json_response(await _run(request, my_work), dumps=_dumps)
 
 

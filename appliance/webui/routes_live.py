@@ -15,6 +15,7 @@ from appliance.domain.errors import Forbidden, NotFound
 from appliance.pbx.setup import human_agent_id
 from appliance.webui import locale
 from appliance.webui.keys import BUS, DB, USER
+from appliance.webui.live_tickets import TicketHints
 from appliance.webui.locale import N_
 from appliance.webui.routes_acd import LEADS, STAFF, bridge_of, visible_queues
 from appliance.webui.routes_desk import pop_for
@@ -203,6 +204,7 @@ class SnapshotCache:
 
 
 _LIVE: "weakref.WeakKeyDictionary[web.Application, tuple[LiveHub, SnapshotCache]]" = weakref.WeakKeyDictionary()
+_HINTS: "weakref.WeakKeyDictionary[web.Application, TicketHints]" = weakref.WeakKeyDictionary()
 
 
 def _live(app: web.Application) -> tuple[LiveHub, SnapshotCache]:
@@ -210,6 +212,13 @@ def _live(app: web.Application) -> tuple[LiveHub, SnapshotCache]:
     if app not in _LIVE:
         _LIVE[app] = (LiveHub(app[BUS]), SnapshotCache())
     return _LIVE[app]
+
+
+def ticket_hints(app: web.Application) -> TicketHints:
+    """The app's ticket hints for desk sockets (their filter knows which ticket each desk shows)."""
+    if app not in _HINTS:
+        _HINTS[app] = TicketHints(app[BUS], app[DB], _live(app)[0].watching)
+    return _HINTS[app]
 
 
 @routes.get("/ws")
@@ -227,6 +236,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     desk = request.query.get("view") == "desk"
     hub, cache = _live(request.app)
     events = hub.join(me, lead, desk)
+    hints = ticket_hints(request.app)
+    if desk and getattr(user, "tenant_id", None) is not None:
+        hints.join(events, user.id, user.tenant_id)  # a tenant's desk gets hints of its tickets (issue 6)
     scope_key = (desk, user.role == "admin" and getattr(user, "tenant_id", None) is None,
                  getattr(user, "tenant_id", None))
 
@@ -254,6 +266,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 
     pump_task = asyncio.create_task(pump())
     try:
+        if events in hints.desks:
+            await hints.refresh(events, request.remote or "", [])
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
                 await ws.send_str('{"type": "pong"}')
@@ -263,16 +277,22 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 break
     finally:
         pump_task.cancel()
+        hints.leave(events)
         hub.leave(me, events)
     return ws
 
 
 async def _listen(request: web.Request, hub: LiveHub, events: asyncio.Queue, text: str) -> None:
     """A message from the page: `{"watch": "ticket", "id": N}` (N null: none) names the ticket it shows, whose
-    events (fax states) it then receives; only a ticket the user may see through the scoped accessor counts."""
+    events (fax states) it then receives; `{"watch": "list", "ids": [...]}` the tickets it lists; only tickets
+    the user may see through the scoped accessor count."""
     try:
         message = json.loads(text)
     except ValueError:
+        return
+    if isinstance(message, dict) and message.get("watch") == "list":
+        # The desk's lists (its own tickets, the customer file's): their hints reach it even once not its own.
+        await ticket_hints(request.app).refresh(events, request.remote or "", message.get("ids"))
         return
     if not isinstance(message, dict) or message.get("watch") != "ticket":
         return

@@ -1,10 +1,10 @@
-"""The scheduler runs the ticket jobs: a resubmission that has come due goes back to work."""
+"""The scheduler runs the ticket jobs: a resubmission that has come due goes back to work, and the desks hear of it."""
 from __future__ import annotations
 
 import asyncio
 import datetime
 
-from appliance.bus import Bus
+from appliance.bus import Bus, EventKind
 from appliance.db import Database
 from appliance.services.scheduler import SchedulerService
 from appliance.supervisor import ServiceContext
@@ -18,14 +18,14 @@ async def test_due_resubmission_is_woken(first_boot, database_url) -> None:
     ticket = await db.call(lambda: Ticket.create(tenant=Tenant.create(name="Acme"), subject="Call back Friday",
                                                  channel="phone", state="resubmission", resubmit_at=past,
                                                  due_at=utcnow()))
-    service = SchedulerService(ServiceContext({"hour": -1, "keep_days": 1}, Bus(), db))
+    bus = Bus()
+    announced = bus.subscribe(EventKind.TICKET_UPDATED)
+    service = SchedulerService(ServiceContext({"hour": -1, "keep_days": 1}, bus, db))
     task = asyncio.create_task(service.run())
-    for _ in range(100):
-        if service.woken:
-            break
-        await asyncio.sleep(0.05)
+    event = await asyncio.wait_for(announced.get(), 30)  # the desks hear of it: an alert on the owner's home
     task.cancel()
     assert service.woken == 1 and not service.last_job_error
+    assert event.data == {"ticket_id": ticket.id, "reason": "resubmission"} and event.tenant_id == ticket.tenant_id
     assert (await db.call(Ticket.get_by_id, ticket.id)).state == "open"
     db.close()
 

@@ -56,3 +56,10 @@ def wake_resubmissions(now: datetime.datetime | None = None) -> list[int]:
                            kind="system", body="Resubmission due: back in the work queue")
             _audit(ticket, RESUBMISSION_ACTOR, "resubmission.due", {"state": ["resubmission", "open"]})
     return due
+
+
+def tenants_of(ticket_ids: list[int]) -> dict[int, int]:
+    """Each ticket's tenant, for the events announcing what the jobs changed."""
+    if not ticket_ids:
+        return {}
+    return dict(Ticket.select(Ticket.id, Ticket.tenant).where(Ticket.id.in_(ticket_ids)).tuples())
