@@ -51,13 +51,18 @@ JS_STRINGS = (
     N_("task"), N_("note"), N_("appointment"), N_("in"), N_("out"), N_("internal"), N_("Voice message"),
     N_("Document"), N_("Uploaded."),
     N_("SMS queued"), N_("SMS sent"), N_("SMS delivered"), N_("SMS undeliverable"), N_("SMS failed"),
+    # desk-live.js: ticket news without a reload ({…} filled in by the script)
+    N_("{n} open in the universal queue"), N_("Nothing open in the universal queue."), N_("Dismiss"),
+    N_("New message from {name}"), N_("New ticket from {name}"), N_("New message on #{id}"),
+    N_("SLA escalation {level} on #{id}"), N_("Resubmission due: #{id}"), N_("Customer"),
+    N_("Customer attached by the external lookup."), N_("Open the file"),
 )
 SHORTCUTS = (
     ("a", N_("Answer the ringing call")), ("h", N_("Hold or retrieve")), ("x", N_("Hang up")),
     ("t", N_("Transfer")), ("r", N_("Go ready")), ("p", N_("Pause")), ("n", N_("Take the next ticket")),
     ("e", N_("Reply to the open ticket")), ("d", N_("Mark the open ticket done")),
     ("o", N_("Add a note to the open ticket")), ("f", N_("Send the open ticket's answer as a fax")),
-    ("b", N_("Pick a text block for the reply")),
+    ("b", N_("Pick a text block for the reply")), ("j", N_("Open the ticket of the newest notice")),
     ("Ctrl+Space", N_("Pick a text block (in the reply)")), ("#… Tab", N_("Expand a text block by its shortcut")),
     ("/", N_("Search customers")), ("?", N_("Show this list")),
     ("Esc", N_("Close the dialog")),

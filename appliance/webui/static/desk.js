@@ -249,11 +249,8 @@
     $("ticket-subject").textContent = `#${t.data.id} ${t.data.subject}`;
     $("ticket-meta").textContent = `${t.data.channel} · ${t.data.state} · ${S("due")} ${when(t.data.due_at)}`;
     const items = m.ok ? m.data.items : [];
-    listOrEmpty($("ticket-timeline"), items, (msg) => el("li", {class: `msg dir-${msg.direction} kind-${msg.kind}`, "data-id": String(msg.id)},
-      el("span", {class: "tag"}, msg.channel), " ",
-      el("span", {class: "muted"}, `${S(msg.direction)} · ${msg.kind} · ${when(msg.created_at)}${msg.sender ? " · " + msg.sender : ""}`),
-      msg.subject ? el("div", {class: "subject"}, msg.subject) : null,
-      el("div", {class: "body"}, msg.body || "")), "No history yet.");
+    $("ticket-meta").dataset.attached = "";
+    listOrEmpty($("ticket-timeline"), items, messageItem, "No history yet.");
     if (items.some((x) => x.kind === "voicemail")) addVoicePlayers(id);
     if (items.some((x) => x.channel === "sms" && x.direction === "out")) addSmsStates(id);
     const lastIn = [...items].reverse().find((x) => x.direction === "in" && x.sender);
@@ -265,6 +262,33 @@
     root.dispatchEvent(new CustomEvent("desk:ticket", {detail: t.data}));  // desk-reply.js: blocks, files
     $("ticket").scrollIntoView({block: "nearest"});
   }
+
+  function messageItem(msg) {
+    return el("li", {class: `msg dir-${msg.direction} kind-${msg.kind}`, "data-id": String(msg.id)},
+      el("span", {class: "tag"}, msg.channel), " ",
+      el("span", {class: "muted"}, `${S(msg.direction)} · ${msg.kind} · ${when(msg.created_at)}${msg.sender ? " · " + msg.sender : ""}`),
+      msg.subject ? el("div", {class: "subject"}, msg.subject) : null,
+      el("div", {class: "body"}, msg.body || ""));
+  }
+
+  // News on the open ticket (desk-live.js): its head is read again and the messages not shown yet are appended,
+  // so a reply being written, the chosen channel and the scroll position stay as they are.
+  async function ticketNews(id) {
+    if (!desk.ticket || String(desk.ticket.id) !== String(id)) return;
+    const [t, m] = await Promise.all([api("GET", `/api/v1/tickets/${id}`),
+                                      api("GET", `/api/v1/tickets/${id}/messages?limit=500`)]);
+    if (!t.ok || !m.ok || !desk.ticket || String(desk.ticket.id) !== String(id)) return;
+    desk.ticket = t.data;
+    $("ticket-meta").textContent = `${t.data.channel} · ${t.data.state} · ${S("due")} ${when(t.data.due_at)}`;
+    const timeline = $("ticket-timeline");
+    const fresh = m.data.items.filter((x) => !timeline.querySelector(`li[data-id="${x.id}"]`));
+    if (fresh.length && !timeline.querySelector("li[data-id]")) timeline.textContent = "";  // the empty state
+    for (const msg of fresh) timeline.append(messageItem(msg));
+    if (fresh.some((x) => x.kind === "voicemail")) addVoicePlayers(id);
+    root.dispatchEvent(new CustomEvent("desk:ticket-fresh", {detail: {ticket: t.data, added: fresh}}));
+  }
+  root.addEventListener("desk:ticket-news", (ev) => ticketNews(ev.detail.id));
+  root.addEventListener("desk:refresh-work", () => loadWork());
 
   // A voice message plays in its timeline entry (B8/B18); a mail that could not go out says why.
   async function addVoicePlayers(ticketId) {
@@ -312,6 +336,7 @@
     listOrEmpty($("my-tasks"), r.data.tasks, (t) => el("li", {class: t.overdue ? "overdue" : ""},
       t.customer_id ? el("button", {type: "button", class: "link open-customer", "data-id": String(t.customer_id)}, t.text)
                     : t.text, el("span", {class: "muted"}, ` · ${when(t.due_at)}`)), "Nothing waiting for you.");
+    root.dispatchEvent(new CustomEvent("desk:work", {detail: r.data}));  // desk-live.js: hints, queue count
     const alerts = $("alerts");
     alerts.textContent = "";
     for (const a of r.data.alerts) {
