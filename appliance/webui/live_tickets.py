@@ -14,6 +14,7 @@ from appliance.domain.worknext import NO_LIMITS, WorkLimits
 log = logging.getLogger(__name__)
 KINDS = (EventKind.TICKET_CREATED, EventKind.TICKET_UPDATED, EventKind.MESSAGE_RECEIVED)
 MAX_LISTED = 300  # ticket ids one page may name (its own list, the customer file's open tickets)
+MAX_QUEUED = 5000  # queue tickets remembered per tenant, to nudge the count when one leaves the queue
 # Data of the publishers passed on to the desks that may see the ticket; nothing else of an event leaves.
 PASSED = ("message_id", "channel", "reason", "escalation_level")
 
@@ -35,6 +36,12 @@ class Facts:
     owner_id: int | None
     mailbox_id: int | None
     sender: str
+    state: str = "open"
+
+    @property
+    def queued(self) -> bool:
+        """Whether the ticket waits in the universal queue (open, nobody's)."""
+        return self.owner_id is None and self.state == "open"
 
 
 class Hint:
@@ -53,7 +60,7 @@ class Hint:
 def ticket_facts(tenant_id: int, ticket_id: int, message_id: Any) -> Facts | None:
     """The ticket's owner and mailbox, and who wrote the message the event names (sync, database thread)."""
     from appliance.models import Message, Ticket
-    row = (Ticket.select(Ticket.owner, Ticket.mailbox)
+    row = (Ticket.select(Ticket.owner, Ticket.mailbox, Ticket.state)
            .where((Ticket.id == ticket_id) & (Ticket.tenant == tenant_id)).tuples().first())
     if row is None:
         return None
@@ -63,7 +70,7 @@ def ticket_facts(tenant_id: int, ticket_id: int, message_id: Any) -> Facts | Non
     else:
         q = q.where(Message.direction == "in").order_by(Message.id.desc())
     sender = q.scalar() or ""
-    return Facts(row[0], row[1], sender)
+    return Facts(row[0], row[1], sender, row[2])
 
 
 def desk_view(user_id: int, tenant_id: int, remote: str, ids: list[int]) -> tuple[WorkLimits, frozenset[int]]:
@@ -86,6 +93,7 @@ class TicketHints:
         self.bus, self.db, self.watching = bus, db, watching
         self.desks: dict[asyncio.Queue, Desk] = {}
         self.by_tenant: dict[int, set[asyncio.Queue]] = {}
+        self.queued: dict[int, dict[int, None]] = {}  # tenant -> queue tickets seen (insertion-ordered, bounded)
         self.task: asyncio.Task | None = None
         self.sent = 0
 
@@ -118,10 +126,27 @@ class TicketHints:
             if isinstance(ids, list) else []
         desk.limits, desk.listed = await self.db.call(desk_view, desk.user_id, desk.tenant_id, remote, clean)
 
+    def queue_changed(self, tenant_id: int, ticket_id: int, facts: Facts) -> bool:
+        """Whether the universal queue's count may have changed: the ticket waits in it, or waited in it when
+        last heard of (a ticket queued before this process started is missed: the page's poll catches that)."""
+        seen = self.queued.setdefault(tenant_id, {})
+        if facts.queued:
+            seen.pop(ticket_id, None)
+            seen[ticket_id] = None
+            if len(seen) > MAX_QUEUED:
+                del seen[next(iter(seen))]
+            return True
+        if ticket_id in seen:
+            del seen[ticket_id]
+            return True
+        return False
+
     def targets(self, event: Event, facts: Facts) -> dict[asyncio.Queue, str]:
         """Which sockets get which hint: the full one where the ticket is the user's, listed or shown; a bare
-        "the work queue changed" where only the queue count concerns them; nothing elsewhere."""
+        "the work queue changed" where only the queue count concerns them; nothing elsewhere (a colleague's
+        own ticket wakes no other desk)."""
         ticket_id = event.data.get("ticket_id")
+        in_queue = self.queue_changed(event.tenant_id, ticket_id, facts)
         base = {"kind": event.kind.value, "ticket_id": ticket_id}
         base.update({k: event.data[k] for k in PASSED if k in event.data})
         if "customer_id" in event.data:
@@ -133,7 +158,7 @@ class TicketHints:
                 if variant == "queue":
                     data: dict[str, Any] = {"kind": event.kind.value, "queue": True}
                 else:
-                    data = {**base, "mine": variant == "mine", "queue": facts.owner_id is None, "from": facts.sender}
+                    data = {**base, "mine": variant == "mine", "queue": in_queue, "from": facts.sender}
                 texts[variant] = json.dumps({"type": "ticket", "data": data}, ensure_ascii=False, default=str)
             return texts[variant]
 
@@ -145,7 +170,8 @@ class TicketHints:
                 out[queue] = text("mine")
             elif ticket_id in desk.listed or self.watching.get(queue) == key:
                 out[queue] = text("seen")
-            elif desk.limits.mailboxes is None or facts.mailbox_id is None or facts.mailbox_id in desk.limits.mailboxes:
+            elif in_queue and (desk.limits.mailboxes is None or facts.mailbox_id is None
+                               or facts.mailbox_id in desk.limits.mailboxes):
                 out[queue] = text("queue")
         return out
 
