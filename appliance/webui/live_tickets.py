@@ -153,12 +153,16 @@ class TicketHints:
             base["attached"] = event.data["customer_id"] is not None
         texts: dict[str, str] = {}
 
+        actor = event.data.get("by_user_id")
+
         def text(variant: str) -> str:
             if variant not in texts:
                 if variant == "queue":
                     data: dict[str, Any] = {"kind": event.kind.value, "queue": True}
                 else:
-                    data = {**base, "mine": variant == "mine", "queue": in_queue, "from": facts.sender}
+                    data = {**base, "mine": variant.startswith("mine"), "queue": in_queue, "from": facts.sender}
+                    if variant.endswith("-self"):
+                        data["own_doing"] = True  # the user's own action: their lists follow, no notice
                 texts[variant] = json.dumps({"type": "ticket", "data": data}, ensure_ascii=False, default=str)
             return texts[variant]
 
@@ -166,10 +170,11 @@ class TicketHints:
         key = (event.tenant_id, ticket_id)
         for queue in self.by_tenant.get(event.tenant_id, ()):
             desk = self.desks[queue]
+            own = "-self" if actor == desk.user_id else ""
             if facts.owner_id == desk.user_id:
-                out[queue] = text("mine")
+                out[queue] = text("mine" + own)
             elif ticket_id in desk.listed or self.watching.get(queue) == key:
-                out[queue] = text("seen")
+                out[queue] = text("seen" + own)
             elif in_queue and (desk.limits.mailboxes is None or facts.mailbox_id is None
                                or facts.mailbox_id in desk.limits.mailboxes):
                 out[queue] = text("queue")

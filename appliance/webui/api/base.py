@@ -141,5 +141,6 @@ def object_id(request: web.Request, name: str = "id") -> int:
 
 
 def publish(request: web.Request, kind: EventKind, tenant_id: int | None, **data: Any) -> None:
-    """Tell the rest of the appliance (desk, wallboard) after the transaction committed."""
-    request.app[BUS].publish(Event(kind, data, tenant_id))
+    """Tell the rest of the appliance (desk, wallboard) after the transaction committed; `by_user_id` names who
+    acted, so their own desk shows no notice of their own doing."""
+    request.app[BUS].publish(Event(kind, {**data, "by_user_id": request[USER].id}, tenant_id))

@@ -112,7 +112,7 @@
     if (ours || d.queue) refreshWork(ours);
     if (shown) root.dispatchEvent(new CustomEvent("desk:ticket-news", {detail: {id: d.ticket_id}}));
     if (shown && d.attached) attached(d.ticket_id);
-    if (d.mine && (d.kind === "message.received" || d.kind === "ticket.created")) notice(d);
+    if (d.mine && !d.own_doing && (d.kind === "message.received" || d.kind === "ticket.created")) notice(d);
     if (ours && (d.reason === "escalation" || d.reason === "resubmission")) alertFor(d);
   }
 

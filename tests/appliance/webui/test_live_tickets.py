@@ -69,3 +69,11 @@ def test_a_listed_or_shown_ticket_keeps_its_desk_informed_after_it_moved() -> No
     assert got["agnes"]["mine"] is False and got["agnes"]["reason"] == "escalation"
     assert got["agnes"]["escalation_level"] == 2 and "step" not in got["agnes"]
     assert got["dora"]["mine"] is True
+
+
+def test_the_actor_is_told_it_was_their_own_doing() -> None:
+    hints, queues = _hints()
+    hints.desks[queues["carl"]].listed = frozenset({8})
+    got = _sent(hints, queues, EventKind.TICKET_CREATED, 8, Facts(AGNES, SUPPORT, ""), by_user_id=AGNES)
+    assert got["agnes"]["own_doing"] is True and "own_doing" not in got["carl"]
+    assert "by_user_id" not in got["agnes"]  # who acted is not passed on
