@@ -55,7 +55,7 @@ JS_STRINGS = (
     N_("{n} open in the universal queue"), N_("Nothing open in the universal queue."), N_("Dismiss"),
     N_("New message from {name}"), N_("New ticket from {name}"), N_("New message on #{id}"),
     N_("SLA escalation {level} on #{id}"), N_("Resubmission due: #{id}"), N_("Customer"),
-    N_("Customer attached by the external lookup."), N_("Open the file"),
+    N_("Customer attached by the external lookup."), N_("Open the file"), N_("escalated"),
 )
 SHORTCUTS = (
     ("a", N_("Answer the ringing call")), ("h", N_("Hold or retrieve")), ("x", N_("Hang up")),
@@ -216,6 +216,9 @@ def my_work(scope: Scope) -> dict[str, Any]:
     late_tasks = sum(1 for t in tasks if t["overdue"])
     if late_tasks:
         alerts.append({"kind": "tasks_overdue", "count": late_tasks})
+    escalated = sum(1 for t in tickets if t.get("escalation_level"))
+    if escalated:  # an SLA escalation step was reached on them (F8); live, desk-live.js names each as it comes
+        alerts.append({"kind": "escalated", "count": escalated})
     return {"tickets": tickets, "tasks": tasks, "alerts": alerts, "queue_count": queue_count(scope),
             "now": now.isoformat() + "Z"}
 

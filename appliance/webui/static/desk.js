@@ -341,7 +341,7 @@
     alerts.textContent = "";
     for (const a of r.data.alerts) {
       alerts.append(el("p", {class: "alert", "data-kind": a.kind},
-                       `${a.count} × ${S(a.kind === "overdue" ? "overdue" : "task")}`));
+                       `${a.count} × ${S({overdue: "overdue", escalated: "escalated"}[a.kind] || "task")}`));
     }
   }
 

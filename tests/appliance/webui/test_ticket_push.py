@@ -90,3 +90,11 @@ async def test_ticket_hints_reach_only_desks_that_may_see_the_ticket(appliance, 
             # The count the nudge refreshes: open, nobody's, in a mailbox the agent's teams may take from.
             async with http.get("/desk/work") as r:
                 assert (await r.json())["queue_count"] == 1  # "Für alle"; not Billing's, not Beta's
+
+    # An SLA escalation reached on one of the agent's tickets stays an alert on the home page after a reload (G14).
+    from appliance.models import Ticket
+    agnes_id = office["agent"]["id"]
+    await appliance.db.call(lambda: Ticket.update(owner=agnes_id, escalation_level=1)
+                            .where(Ticket.id == private["id"]).execute())
+    async with http.get("/desk/work") as r:
+        assert {"kind": "escalated", "count": 1} in (await r.json())["alerts"]
