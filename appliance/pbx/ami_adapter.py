@@ -4,8 +4,8 @@ The dialplan contract (documented in docs/asterisk.md): an inbound call sets the
 ACD_QUEUE to a queue key and waits in `acd-wait` (music on hold). To offer it, we Redirect the caller to
 `acd-dial,<agent extension>,1`, whose Dial() rings the agent and, unanswered, returns to `acd-wait`.
 DialEnd tells us answered or not; Hangup of the caller ends the call. A script's prompts play in `acd-play`,
-which reports their end (ami_prompts.py); menus, digit entry and announcements stay in the dialplan and are
-skipped with a note. The voice message step goes a similar way: the caller goes to `acd-voicemail`, whose
+which reports their end (ami_prompts.py); menus and digit entry go through `acd-read`, position and wait
+announcements through `acd-announce` (ami_ivr.py). The voice message step goes a similar way: the caller goes to `acd-voicemail`, whose
 Record() reports the file (RECORDED_FILE) that we read from the shared voicemail directory; and so does the
 after-call survey: the caller continues in the dialplan when the agent hangs up and answers in `acd-survey`
 (ami_survey.py).
@@ -25,9 +25,10 @@ from hardware.ami import events as ev
 from hardware.ami.client import AmiClient, Reconciliation
 from hardware.ami.errors import AmiError
 
-from appliance.domain.queue_script import Action, Play, Survey, Voicemail
+from appliance.domain.queue_script import Action, Announce, Collect, Menu, Play, Survey, Voicemail
 from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
 from appliance.pbx.ami_calls import AmiCallControl, dtmf_digits
+from appliance.pbx.ami_ivr import ANNOUNCED_VARIABLE, DIGITS_VARIABLE, AmiIvr
 from appliance.pbx.ami_prompts import PLAYED_VARIABLE, AmiPrompts
 from appliance.pbx.ami_survey import SURVEY_ANSWER_VARIABLE, AmiSurvey
 from appliance.pbx.ami_verify import VERIFY_VARIABLE, AmiVerification
@@ -90,7 +91,7 @@ def parse_ami_url(url: str) -> tuple[str, int, str, str]:
     return parts.hostname, parts.port or 5038, parts.username, parts.password or ""
 
 
-class AmiPbx(AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter):
+class AmiPbx(AmiIvr, AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter):
     """Maps AMI events to the bridge and bridge commands to AMI actions."""
 
     name = "ami"
@@ -148,6 +149,9 @@ class AmiPbx(AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter)
         if event.variable == PLAYED_VARIABLE:
             self.played(event)
             return
+        if event.variable in (DIGITS_VARIABLE, ANNOUNCED_VARIABLE):
+            self.ivr_event(event)
+            return
         if event.variable.lstrip("_") != QUEUE_VARIABLE or not event.value:
             return
         ch = event.channel
@@ -201,6 +205,7 @@ class AmiPbx(AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter)
         self.counts["hung_up"] += 1
         self.survey_over(call_id)  # hung up on the agent (or while waiting): no survey
         self.stop_waiting_for_prompt(call_id)
+        self.stop_waiting_for_ivr(call_id)
         if call.verifying:
             self.verify_party_left(call, caller_left=True)
         waiting = self.recording.pop(call_id, None)
@@ -255,6 +260,7 @@ class AmiPbx(AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter)
         if call is None:
             return
         self.stop_waiting_for_prompt(call_id)  # the offer's Redirect takes the caller out of acd-play
+        self.stop_waiting_for_ivr(call_id)     # … and out of acd-read or acd-announce
         if extension.isdigit() and len(extension) <= 6:  # an extension (B20)
             call.ringing[agent_id] = extension
             await self._safely("offer", self.client.redirect(call.channel, DIAL_CONTEXT, extension, 1))
@@ -300,6 +306,10 @@ class AmiPbx(AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, PbxAdapter)
             return await self.take_survey(call_id, action)
         if isinstance(action, Play):
             return await self.play(call_id, action)
+        if isinstance(action, (Menu, Collect)):
+            return await self.read_digits(call_id, action)
+        if isinstance(action, Announce):
+            return await self.announce(call_id, action)
         if not isinstance(action, Voicemail):
             return await super().perform(call_id, action)
         call = self.calls.get(call_id)

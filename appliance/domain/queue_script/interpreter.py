@@ -51,6 +51,8 @@ class Announce:
 
     position: bool
     ewt: bool
+    position_now: int | None = None  # filled in by the bridge from the live queue (a PBX says the numbers)
+    wait_s: float | None = None
 
 
 @dataclass(frozen=True)

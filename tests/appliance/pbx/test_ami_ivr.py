@@ -1,0 +1,123 @@
+"""A queue script's digit entry, menus and announcements with Asterisk against the fake AMI server: the caller is
+redirected to acd-read (Read() with the step's prompt, length, timeout and terminator as channel variables) or
+acd-announce (ACD_POSITION, ACD_WAIT_MIN), and the script goes on when ACD_DIGITS / ACD_ANNOUNCED arrive as
+VarSet events shaped like Asterisk 18's (main/stasis_channels.c)."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from hardware.ami.codec import make_packet
+from hardware.ami.fake_server import FakeAmiServer
+
+from appliance.bus import Bus
+from appliance.domain.acd import AcdEngine, Agent, Call, QueueConfig
+from appliance.domain.queue_script import parse
+from appliance.pbx.ami_adapter import AmiPbx
+from appliance.pbx.bridge import AcdBridge
+from tests.appliance.pbx.test_ami_adapter import CALLER, channel, hangup, var_set, wait_until
+
+TRANSCRIPTS = Path(__file__).parents[2] / "data" / "ami"
+
+COLLECT = """collect customer_number prompt=enter_customer_number digits=4..10 timeout=8
+when customer_number == "123456":
+    set skill=vip
+queue
+"""
+MENU = """menu choose_department timeout=5 retries=1:
+    1:
+        set skill=billing
+    #:
+        set skill=tech
+    invalid:
+        hangup
+queue
+"""
+ANNOUNCE = "queue\nwhile waiting every=1:\n    announce position ewt\n"
+
+
+def packet(variable: str, value: str):
+    """`Set(<variable>=<value>)` in the dialplan, as the VarSet Asterisk 18 sends for it."""
+    return make_packet([("Event", "VarSet"), ("Privilege", "dialplan,all"), *channel(*CALLER),
+                        ("Variable", variable), ("Value", value)])
+
+
+def transcript(name: str) -> bytes:
+    return (TRANSCRIPTS / name).read_bytes()
+
+
+async def start(server: FakeAmiServer, script: str, agent: bool = True):
+    engine = AcdEngine()
+    engine.add_queue(QueueConfig("support"))
+    engine.add_agent(Agent("u7", extension="201", skills={"vip": 1, "billing": 1, "tech": 1}))
+    pbx = AmiPbx(f"tcp://acd:s3cret@127.0.0.1:{server.port}", lambda a: None, {"201": "u7"}.get)
+    records: list[dict] = []
+
+    async def recorder(r: dict) -> None:
+        records.append(r)
+
+    bridge = AcdBridge(engine, pbx, Bus(), recorder=recorder, scripts={"support": parse(script)})
+    bridge.queue_tenants["support"] = 1
+    if agent:
+        bridge.login("u7")
+    task = asyncio.create_task(bridge.run())
+    await server.wait_for_login(1)
+    await wait_until(lambda: bridge.adapter_connected)
+    return engine, bridge, records, task
+
+
+def sent(server: FakeAmiServer) -> list[tuple[str, ...]]:
+    out = []
+    for p in server.received:
+        name = (p.action or "").lower()
+        if name == "setvar":
+            out.append(("setvar", p.get("Variable"), p.get("Value")))
+        elif name == "redirect":
+            out.append(("redirect", p.get("Context"), p.get("Exten")))
+    return out
+
+
+READ_COLLECT = [("setvar", "ACD_READ_PROMPT", "enter_customer_number"), ("setvar", "ACD_READ_MAX", "10"),
+                ("setvar", "ACD_READ_TIMEOUT", "8"), ("setvar", "ACD_READ_TERM", "#"), ("redirect", "acd-read", "s")]
+
+
+async def test_collected_digits_feed_the_call_like_the_simulators() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, COLLECT)
+        await server.play([var_set("support")])
+        await wait_until(lambda: ("redirect", "acd-read", "s") in sent(server))
+        assert sent(server) == READ_COLLECT
+        await asyncio.sleep(0.1)
+        assert ("redirect", "acd-dial", "201") not in sent(server), "the script waits for the digits"
+        await server.play(transcript("read_customer_number.ami"))
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        call = engine.call(CALLER[2])
+        assert call.entered_digits == "123456" and call.required_skill == "vip", "digits and conditions"
+        await server.play([hangup(CALLER)])
+        await wait_until(lambda: records)
+        task.cancel()
+    assert records[0]["digits"] == "123456"
+
+
+async def test_no_digits_entered_leaves_the_variable_empty() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, COLLECT)
+        await server.play([var_set("support")])
+        await wait_until(lambda: ("redirect", "acd-read", "s") in sent(server))
+        await server.play([packet("ACD_DIGITS", "")])  # Read() timed out: DIGITS empty
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        call = engine.call(CALLER[2])
+        assert call.entered_digits == "" and call.required_skill is None
+        task.cancel()
+
+
+async def test_a_caller_who_hangs_up_while_entering_digits_is_lost_in_the_ivr() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, COLLECT)
+        await server.play([var_set("support")])
+        await wait_until(lambda: ("redirect", "acd-read", "s") in sent(server))
+        await server.play(transcript("read_caller_hangs_up.ami"))
+        await wait_until(lambda: records)
+        task.cancel()
+    assert records[0]["outcome"] == "abandoned" and records[0]["loss"] == "abandoned_in_ivr"
+    assert ("redirect", "acd-dial", "201") not in sent(server)
