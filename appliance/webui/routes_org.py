@@ -24,6 +24,7 @@ from appliance.webui.api import transfer
 from appliance.webui.api.audit import list_audit
 from appliance.webui.api.base import MAX_JSON_BYTES
 from appliance.webui.api.crud import all_resources
+from appliance.webui.field_texts import CODES, code_label, field_message
 from appliance.webui.keys import DB, STORE, USER
 from appliance.webui.locale import N_, gettext
 from appliance.webui.security import csrf_token
@@ -96,7 +97,7 @@ async def _list_page(request: web.Request, status: int = 200, **extra: Any) -> w
     except (NotFound, Forbidden, Conflict) as exc:
         raise refusal(exc) from None
     rows = [{"id": item["id"], "active": item.get("active", True),
-             "cells": [_show(item.get(c)) for c in COLUMNS[res.name]]} for item in page.items]
+             "cells": [code_label(c, item.get(c)) if c in CODES else _show(item.get(c)) for c in COLUMNS[res.name]]} for item in page.items]
     ctx = await _ctx(request, res.name, columns=COLUMNS[res.name], rows=rows, next=page.next, q=params["q"],
                      cursor=params["cursor"], transfer=res.name in transfer.KINDS, **extra)
     return aiohttp_jinja2.render_template("admin/list.html", request, ctx, status=status)
@@ -136,7 +137,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
             except csv.Error as exc:
                 errors["file"] = gettext(N_("is not CSV: %(reason)s")) % {"reason": exc}
             except ValidationError as exc:
-                errors = exc.fields
+                errors = {where: field_message(problem) for where, problem in exc.fields.items()}
             except (NotFound, Forbidden) as exc:
                 raise refusal(exc) from None
     if errors:
@@ -172,11 +173,12 @@ def _fields(schema: Schema, request: web.Request, values: dict[str, Any], errors
                 "textarea" if spec.type in ("list", "ids", "object", "any") or spec.max_length > 500 else
                 "number" if spec.type in ("int", "id") else "password" if spec.name == "password" else "text")
         out.append({"name": spec.name, "label": spec.name.replace("_id", "").replace("_", " ").capitalize(),
-                    "kind": kind, "choices": spec.choices, "required": spec.required, "help": spec.help,
+                    "kind": kind, "choices": [(c, code_label(spec.name, c)) for c in spec.choices or ()],
+                    "required": spec.required, "help": spec.help,
                     "value": values.get(spec.name), "text": _form_value(spec, values.get(spec.name)),
-                    "error": errors.get(spec.name) or next((v for k, v in errors.items()
-                                                            if k.startswith(spec.name + "[")
-                                                            or k.startswith(spec.name + ".")), ""),
+                    "error": field_message(errors.get(spec.name) or next((v for k, v in errors.items()
+                                                                          if k.startswith(spec.name + "[")
+                                                                          or k.startswith(spec.name + ".")), "")),
                     "maxlength": spec.max_length if spec.type == "string" else None})
     return out
 
@@ -305,7 +307,7 @@ async def link_ticket(request: web.Request) -> web.StreamResponse:
         await _run(request, ticket_access.link, ticket_id, {"master_id": int(raw) if raw else None})
     except ValidationError as exc:
         return await _edit_page(request, all_resources()["tickets"], status=400,
-                                outage_error="; ".join(exc.fields.values()))
+                                outage_error="; ".join(map(field_message, exc.fields.values())))
     except (NotFound, Forbidden, Conflict) as exc:
         raise refusal(exc) from None
     raise web.HTTPFound(f"/admin/org/tickets/{ticket_id}?linked={1 if raw else 0}")
@@ -321,7 +323,7 @@ async def close_outage(request: web.Request) -> web.StreamResponse:
         await _run(request, ticket_access.apply_action, ticket_id, {"action": "done", "child_message": text})
     except ValidationError as exc:
         return await _edit_page(request, all_resources()["tickets"], status=400,
-                                outage_error="; ".join(exc.fields.values()))
+                                outage_error="; ".join(map(field_message, exc.fields.values())))
     except (NotFound, Forbidden, Conflict) as exc:
         raise refusal(exc) from None
     raise web.HTTPFound(f"/admin/org/tickets/{ticket_id}?closed={before['open_children']}")

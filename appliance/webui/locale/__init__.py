@@ -165,7 +165,7 @@ TEMPLATES = ("base.html", "login.html", "password.html", "wallboard.html", "desk
              "admin/update.html", "admin/ticket_outage.html")
 PYTHON_SOURCES = ("routes_desk.py", "routes_acd_media.py", "routes_snmp.py", "routes_smime.py", "routes_content.py",
                   "routes_diagnose.py", "../snmp/receivers.py", "routes_live.py", "routes_org.py", "org_texts.py",
-                  "routes_update.py", "routes_mail.py")
+                  "routes_update.py", "routes_mail.py", "field_texts.py")
 
 
 def missing(language: str) -> list[str]:

@@ -111,3 +111,100 @@ def test_generated_labels_and_hints_are_all_in_the_catalogue_list() -> None:
         labels.update(c.replace("_id", "").replace("_", " ").capitalize() for c in columns)
     assert labels - set(org_texts.LABELS) == set()
     assert hints - set(org_texts.HINTS) == set()
+
+
+async def _german_admin(appliance, first_boot, http) -> tuple[dict, str]:
+    office = await office_setup(appliance, first_boot, http)
+    http.cookie_jar.clear()
+    await login(http, "admin", ADMIN_PASSWORD)
+    token = await csrf_from(http, "/admin/org")
+    async with http.post("/account/language", data={"csrf_token": token, "language": "de", "next": "/"},
+                         allow_redirects=False) as r:
+        assert r.status == 302
+    return office, await csrf_from(http, "/admin/org/users/new")
+
+
+def _field_error(page: str, name: str) -> str:
+    start = page.index(f'<p class="field-error" id="e-{name}">') + len(f'<p class="field-error" id="e-{name}">')
+    return page[start:page.index("</p>", start)]
+
+
+async def test_german_admin_sees_field_messages_in_german(appliance, first_boot, http) -> None:
+    office, token = await _german_admin(appliance, first_boot, http)
+    tenant = str(office["tenant"]["id"])
+    async with http.post("/admin/org/users/new", data={"csrf_token": token, "tenant_id": tenant, "role": "agent",
+                                                       "display_name": "Ohne Namen"}) as r:
+        page = await r.text()
+        assert r.status == 400
+    assert _field_error(page, "username") == "ist erforderlich"
+    assert '<option value="agent" selected>Agent</option>' in page
+    team = await office["acme"].post("/teams", {"name": "Nord"})
+    async with http.post(f"/admin/org/teams/{team['id']}", data={"csrf_token": token,
+                                                                 "parent_id": str(team["id"])}) as r:
+        page = await r.text()
+        assert r.status == 400
+    assert _field_error(page, "parent_id") == "würde einen Kreis in der Hierarchie bilden"
+    parent, refused = "", None
+    for level in range(1, 13):  # the form itself builds the chain until the depth limit refuses a level
+        async with http.post("/admin/org/categories/new", data={"csrf_token": token, "tenant_id": tenant,
+                                                                "name": f"Ebene {level}", "parent_id": parent},
+                             allow_redirects=False) as r:
+            if r.status == 400:
+                refused = await r.text()
+                break
+            assert r.status == 302, await r.text()
+            parent = r.headers["Location"].split("/")[-1].split("?")[0]
+    assert refused is not None and level == 11
+    assert _field_error(refused, "parent_id") == "wäre tiefer als 10 Ebenen"
+    # The API keeps its English, machine-readable answer.
+    _, answer = await office["acme"].call("POST", "/categories", {"name": "Ebene 11", "parent_id": int(parent)},
+                                          expect=400)
+    assert answer["fields"]["parent_id"] == "would be deeper than 10 levels"
+
+
+async def test_german_choice_lists_show_labels_with_codes_as_values(appliance, first_boot, http) -> None:
+    office, _ = await _german_admin(appliance, first_boot, http)
+    async with http.get("/admin/org/users/new") as r:
+        users = await r.text()
+    for code, label in (("agent", "Agent"), ("team_lead", "Teamleitung"), ("it", "IT"),
+                        ("admin", "Administrator"), ("controlling", "Controlling")):
+        assert f'<option value="{code}" >{label}</option>' in users
+    async with http.get("/admin/org/tickets/new") as r:
+        tickets = await r.text()
+    for code, label in (("mail", "E-Mail"), ("phone", "Anruf"), ("letter", "Brief"), ("internal", "Intern")):
+        assert f'<option value="{code}" >{label}</option>' in tickets
+    async with http.get("/admin/org/tickets") as r:
+        listing = await r.text()
+    assert "<td>E-Mail</td>" in listing and "<td>offen</td>" in listing
+
+
+def test_every_org_choice_code_has_a_label() -> None:
+    """A new code in an organisation schema's choice list needs its label in field_texts.CODES."""
+    from appliance.webui.api.crud import all_resources
+    from appliance.webui.field_texts import CODES
+    lacking = {(spec.name, code) for res in all_resources().values()
+               for schema in (res.create_schema, res.update_schema) for spec in schema.fields
+               for code in spec.choices or () if code not in CODES.get(spec.name, {})}
+    assert lacking == set()
+
+
+def test_schema_messages_translate_with_their_numbers() -> None:
+    """Messages made by the schemas themselves come out German with the numbers kept; unknown ones unchanged."""
+    from appliance.domain.errors import ValidationError
+    from appliance.domain.schema import Field, Schema
+    from appliance.webui.field_texts import field_message
+    schema = Schema("probe", (Field("name", required=True, max_length=5), Field("n", "int", minimum=2, maximum=9),
+                              Field("kind", choices=("a", "b"))))
+    try:
+        schema.validate({"name": "sechsz", "n": 1, "kind": "c", "extra": 1})
+    except ValidationError as exc:
+        fields = exc.fields
+    locale.use_language("de")
+    try:
+        german = {k: field_message(v) for k, v in fields.items()}
+        assert german == {"name": "darf höchstens 5 Zeichen lang sein", "n": "muss mindestens 2 sein",
+                          "kind": "muss einer dieser Werte sein: a, b", "extra": "unbekanntes Feld"}
+        assert field_message("no pattern knows this") == "no pattern knows this"
+    finally:
+        locale.use_language("en")
+    assert field_message(fields["name"]) == fields["name"]
