@@ -318,7 +318,8 @@ class AcdBridge(CallControl, CallVerification, ScriptSteps):
         meta = self.meta.get(call_id)
         call = self._call_or_none(call_id)
         if call is None:
-            if meta is not None:  # gone during the script, before queueing: lost in the IVR
+            if meta is not None and meta.outcome is None:  # gone during the script, before queueing: lost in the IVR
+                # (an outcome already set is the script's own hangup or overflow, whose step records the call)
                 meta.outcome = "abandoned"
                 self._finish(meta, loss="abandoned_in_ivr")
             return

@@ -57,12 +57,21 @@ class _Line:
 
 def _split(raw: str, number: int, problems: list[ScriptProblem]) -> _Line | None:
     stripped = raw.rstrip()
-    if not stripped.strip() or stripped.strip().startswith("#"):
+    if not stripped.strip() or (stripped.strip().startswith("#") and not stripped.strip().startswith("#:")):
         return None
     if "\t" in raw[: len(raw) - len(raw.lstrip())]:
         problems.append(ScriptProblem(number, "indent with spaces, not tabs"))
         return None
     indent = len(stripped) - len(stripped.lstrip(" "))
+    text = stripped.strip()
+    if text == "#:" or text.startswith(("#: ", "#:#")):
+        # A menu's `#` key: not a comment (the lexer below would swallow the whole line and, with it, the
+        # branch); whatever follows the ':' may only be a comment.
+        rest = text[2:].strip()
+        if rest and not rest.startswith("#"):
+            problems.append(ScriptProblem(number, "a menu option is one key and ':', its steps go below it"))
+            return None
+        return _Line(number, indent, ["#"], True, text)
     try:
         lexer = shlex.shlex(stripped.strip(), posix=True, punctuation_chars=False)
         lexer.whitespace_split = True

@@ -121,3 +121,51 @@ async def test_a_caller_who_hangs_up_while_entering_digits_is_lost_in_the_ivr() 
         task.cancel()
     assert records[0]["outcome"] == "abandoned" and records[0]["loss"] == "abandoned_in_ivr"
     assert ("redirect", "acd-dial", "201") not in sent(server)
+
+
+def reads(server: FakeAmiServer) -> int:
+    return sent(server).count(("redirect", "acd-read", "s"))
+
+
+async def test_a_menu_reads_one_key_and_hash_is_a_choice() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, MENU)
+        await server.play([var_set("support")])
+        await wait_until(lambda: reads(server) == 1)
+        assert sent(server) == [("setvar", "ACD_READ_PROMPT", "choose_department"), ("setvar", "ACD_READ_MAX", "1"),
+                                ("setvar", "ACD_READ_TIMEOUT", "5"), ("setvar", "ACD_READ_TERM", ""),
+                                ("redirect", "acd-read", "s")]
+        await server.play([packet("ACD_DIGITS", "#")])
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        call = engine.call(CALLER[2])
+        assert call.required_skill == "tech" and call.entered_digits == "", "a menu key is no entered number"
+        task.cancel()
+
+
+async def test_a_menu_asks_again_after_a_timeout() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, MENU)
+        await server.play([var_set("support")])
+        await wait_until(lambda: reads(server) == 1)
+        await server.play([packet("ACD_DIGITS", "")])  # Read() timed out
+        await wait_until(lambda: reads(server) == 2)
+        await server.play([packet("ACD_DIGITS", "1")])
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        assert engine.call(CALLER[2]).required_skill == "billing"
+        task.cancel()
+
+
+async def test_invalid_choices_past_the_retries_take_the_invalid_branch() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, MENU)
+        await server.play([var_set("support")])
+        await wait_until(lambda: reads(server) == 1)
+        await server.play([packet("ACD_DIGITS", "7")])
+        await wait_until(lambda: reads(server) == 2)
+        await server.play([packet("ACD_DIGITS", "7")])
+        await wait_until(lambda: any((p.action or "").lower() == "hangup" for p in server.received))
+        await server.play([hangup(CALLER)])
+        await wait_until(lambda: records)
+        task.cancel()
+    assert reads(server) == 2 and ("redirect", "acd-dial", "201") not in sent(server)
+    assert records[0]["outcome"] == "script_hangup"

@@ -139,3 +139,11 @@ def test_garbage_is_refused_with_line_numbers_or_accepted_never_crashes(text: st
     for _ in range(50):
         if run.next("1") is None:
             break
+
+
+def test_hash_is_a_menu_key_not_a_comment() -> None:
+    run = ScriptRun(parse("menu m:\n    1:\n        set skill=a\n    #:  # the hash key\n        set skill=b\nqueue\n"))
+    assert run.next(None) == Menu("m", ("1", "#"), 5.0)
+    assert run.next("#") == SetVar("skill", "b")
+    with pytest.raises(ScriptError):
+        parse("menu m:\n    #: set skill=b\n    1:\n        queue\n")
