@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -31,12 +32,32 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(routes)
 
 
+# The installer (running as root, without the web app's languages) writes its report in English, in one of
+# these forms (update/staging.py); the page shows it in its own language, the technical reason as it is.
+_REPORTS = (
+    (re.compile(r"updated (?P<previous>\S+) -> (?P<version>\S+); data backed up first to (?P<backup>.+)\Z"),
+     N_("updated %(previous)s -> %(version)s; data backed up first to %(backup)s")),
+    (re.compile(r"update refused or rolled back: (?P<reason>.+)\Z", re.DOTALL),
+     N_("update refused or rolled back: %(reason)s")),
+)
+
+
+def report_text(message: str) -> str:
+    """The installer's report of the last update in the page's language (an unknown form as it is)."""
+    for pattern, msgid in _REPORTS:
+        found = pattern.match(message)
+        if found:
+            return gettext(msgid) % found.groupdict()
+    return message
+
+
 def _context(request: web.Request, **extra) -> dict:
     cfg = request.app[CONFIG]
     folder = updates_dir(cfg.data_dir)
     try:
         last = json.loads((folder / LAST_RESULT).read_text())
-    except (OSError, ValueError):
+        last["message"] = report_text(str(last.get("message", "")))
+    except (OSError, ValueError, TypeError, AttributeError):
         last = None
     return {"user": request[USER], "section": "update", "message": "", "error": "", "last": last,
             "version": installed_version(Path(cfg.get("update", "root"))),

@@ -208,3 +208,23 @@ def test_schema_messages_translate_with_their_numbers() -> None:
     finally:
         locale.use_language("en")
     assert field_message(fields["name"]) == fields["name"]
+
+
+async def test_last_update_report_in_german(appliance, first_boot, http) -> None:
+    """The installer writes its report in English; the German update page shows it in German."""
+    import json
+    updates = first_boot.root / "updates"
+    updates.mkdir(exist_ok=True)
+    (updates / "last-result.json").write_text(json.dumps(
+        {"ok": True, "at": "2026-11-23T20:00:00",
+         "message": "updated 1.4.0 -> 1.5.0; data backed up first to pre-update-1.5.0.tar.gz"}))
+    await _german_admin(appliance, first_boot, http)
+    async with http.get("/admin/update") as r:
+        page = await r.text()
+    assert ("aktualisiert von 1.4.0 auf 1.5.0; die Daten wurden vorher in pre-update-1.5.0.tar.gz gesichert"
+            in page)
+    (updates / "last-result.json").write_text(json.dumps(
+        {"ok": False, "at": "2026-11-23T20:05:00", "message": "update refused or rolled back: bad signature"}))
+    async with http.get("/admin/update") as r:
+        page = await r.text()
+    assert "Aktualisierung abgelehnt oder zurückgenommen: bad signature" in page
