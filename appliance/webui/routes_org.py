@@ -97,7 +97,8 @@ async def _list_page(request: web.Request, status: int = 200, **extra: Any) -> w
     except (NotFound, Forbidden, Conflict) as exc:
         raise refusal(exc) from None
     rows = [{"id": item["id"], "active": item.get("active", True),
-             "cells": [code_label(c, item.get(c)) if c in CODES else _show(item.get(c)) for c in COLUMNS[res.name]]} for item in page.items]
+             "cells": [code_label(c, item.get(c)) if c in CODES else _show(item.get(c)) for c in COLUMNS[res.name]]}
+            for item in page.items]
     ctx = await _ctx(request, res.name, columns=COLUMNS[res.name], rows=rows, next=page.next, q=params["q"],
                      cursor=params["cursor"], transfer=res.name in transfer.KINDS, **extra)
     return aiohttp_jinja2.render_template("admin/list.html", request, ctx, status=status)
