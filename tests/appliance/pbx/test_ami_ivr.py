@@ -11,8 +11,9 @@ from hardware.ami.codec import make_packet
 from hardware.ami.fake_server import FakeAmiServer
 
 from appliance.bus import Bus
-from appliance.domain.acd import AcdEngine, Agent, Call, QueueConfig
-from appliance.domain.queue_script import parse
+from appliance.domain.acd import AcdEngine, AcdError, Agent, Call, QueueConfig
+from appliance.domain.acd.views import position
+from appliance.domain.queue_script import Announce, parse
 from appliance.pbx.ami_adapter import AmiPbx
 from appliance.pbx.bridge import AcdBridge
 from tests.appliance.pbx.test_ami_adapter import CALLER, channel, hangup, var_set, wait_until
@@ -169,3 +170,65 @@ async def test_invalid_choices_past_the_retries_take_the_invalid_branch() -> Non
         task.cancel()
     assert reads(server) == 2 and ("redirect", "acd-dial", "201") not in sent(server)
     assert records[0]["outcome"] == "script_hangup"
+
+
+def queued(engine: AcdEngine, call_id: str) -> bool:
+    try:
+        return engine.call(call_id) is not None
+    except AcdError:
+        return False
+
+
+def announced(server: FakeAmiServer) -> int:
+    return sent(server).count(("redirect", "acd-announce", "s"))
+
+
+async def test_a_waiting_caller_hears_position_and_wait_and_keeps_the_place() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, "queue\n", agent=False)
+        await server.play([var_set("support")])
+        await wait_until(lambda: queued(engine, CALLER[2]))
+        for i in range(2):  # two callers who came later
+            engine.enqueue(Call(f"c{i}", caller="1"), "support", bridge.clock())
+        announcing = asyncio.create_task(bridge.adapter.perform(
+            CALLER[2], Announce(True, True, position_now=3, wait_s=150.0)))
+        await wait_until(lambda: announced(server) == 1)
+        assert sent(server)[-3:] == [("setvar", "ACD_POSITION", "3"), ("setvar", "ACD_WAIT_MIN", "3"),
+                                     ("redirect", "acd-announce", "s")]
+        await asyncio.sleep(0.05)
+        assert not announcing.done(), "the step lasts until the dialplan reports its end"
+        await server.play(transcript("announce_position_wait.ami"))
+        await asyncio.wait_for(announcing, 5)
+        assert position(engine, CALLER[2]) == 1, "the caller kept the place in line"
+        bridge.login("u7")
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        task.cancel()
+
+
+async def test_the_script_announces_the_live_position_while_the_caller_waits() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, "queue\nwhile waiting every=5:\n    announce position ewt\n",
+                                                    agent=False)
+        bridge.time_scale = 0.01
+        await server.play([var_set("support")])
+        await wait_until(lambda: announced(server) == 1)
+        assert ("setvar", "ACD_POSITION", "1") in sent(server)
+        assert ("setvar", "ACD_WAIT_MIN", "") in sent(server), "nobody working: no estimate to say"
+        await server.play([packet("ACD_ANNOUNCED", "1")])
+        await wait_until(lambda: announced(server) == 2)  # the next round of the waiting loop
+        await server.play([hangup(CALLER)])
+        await wait_until(lambda: records)
+        task.cancel()
+    assert records[0]["outcome"] == "abandoned" and records[0]["loss"] == "abandoned_in_queue"
+
+
+async def test_an_announcement_before_the_queue_is_skipped_with_a_note() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, "announce position ewt\nqueue\n")
+        await server.play([var_set("support")])
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        await server.play([hangup(CALLER)])
+        await wait_until(lambda: records)
+        task.cancel()
+    assert announced(server) == 0
+    assert any("not waiting in a queue" in n for n in records[0]["notes"])
