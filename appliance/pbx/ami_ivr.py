@@ -31,7 +31,7 @@ class AmiIvr:
     def _ivr_waiting(self) -> dict[str, asyncio.Future]:
         return self.__dict__.setdefault("_ivr_futures", {})
 
-    async def read_digits(self, call_id: str, action: Menu | Collect, language: str | None = None) -> str | None:
+    async def read_digits(self, call_id: str, action: Menu | Collect) -> str | None:
         """The caller in acd-read: the digits (a menu: the key) from ACD_DIGITS; None when nothing was entered,
         an offer took the caller away or the caller hung up."""
         if isinstance(action, Menu):
@@ -42,7 +42,9 @@ class AmiIvr:
             settings = {"ACD_READ_PROMPT": action.prompt or "", "ACD_READ_MAX": str(action.max_digits),
                         "ACD_READ_TIMEOUT": _seconds(action.timeout_s), "ACD_READ_TERM": "#"}
             wait_s = action.timeout_s * (action.max_digits + 1) + IVR_GRACE_S
-        value = await self._ivr_visit(call_id, READ_CONTEXT, settings, wait_s, f"{type(action).__name__.lower()}")
+        if action.language:  # Read() plays the prompt from that language's sounds, as Playback() does
+            settings = {"CHANNEL(language)": action.language, **settings}
+        value = await self._ivr_visit(call_id, READ_CONTEXT, settings, wait_s, type(action).__name__.lower())
         return value.strip() or None if value is not None else None
 
     async def announce(self, call_id: str, action: Announce) -> None:

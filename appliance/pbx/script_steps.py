@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from appliance.domain.acd import AcdError, Call, CallState
 from appliance.domain.acd.calls import WAITING_STATES
 from appliance.domain.acd.views import call_estimated_wait, position
-from appliance.domain.queue_script import (Announce, Enqueue, Hangup, Lookup, OfferCallback, Overflow, Play, ScriptRun,
-                                           SetVar, Survey, Voicemail)
+from appliance.domain.queue_script import (Announce, Collect, Enqueue, Hangup, Lookup, Menu, OfferCallback, Overflow,
+                                           Play, ScriptRun, SetVar, Survey, Voicemail)
 from appliance.pbx.adapter import Recording, RecordingLost, UnsupportedAction
 
 if TYPE_CHECKING:
@@ -110,6 +110,8 @@ class ScriptSteps:
             return {"customer_known": bool(meta.customer), "customer_number": meta.customer.get("number")}
         if isinstance(action, Announce):  # the numbers as the queue has them now; the PBX says them
             action = replace(action, position_now=run.facts.get("position"), wait_s=run.facts.get("ewt"))
+        if isinstance(action, (Menu, Collect)):  # their prompts too, as a play step's
+            action = replace(action, language=self._caller_language(meta, run))
         if isinstance(action, Play):  # in the caller's language where the PBX has that recording
             action = replace(action, language=self._caller_language(meta, run))
         if isinstance(action, Play) and action.hot:

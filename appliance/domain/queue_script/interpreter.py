@@ -32,6 +32,7 @@ class Menu:
     prompt: str
     keys: tuple[str, ...]
     timeout_s: float
+    language: str | None = None  # the caller's, filled in by the bridge (the PBX picks that recording)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Collect:
     min_digits: int
     max_digits: int
     timeout_s: float
+    language: str | None = None
 
 
 @dataclass(frozen=True)

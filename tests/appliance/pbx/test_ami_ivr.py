@@ -232,3 +232,12 @@ async def test_an_announcement_before_the_queue_is_skipped_with_a_note() -> None
         task.cancel()
     assert announced(server) == 0
     assert any("not waiting in a queue" in n for n in records[0]["notes"])
+
+
+async def test_menu_prompts_play_in_the_callers_language() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, "set language=de\n" + MENU)
+        await server.play([var_set("support")])
+        await wait_until(lambda: reads(server) == 1)
+        assert sent(server)[0] == ("setvar", "CHANNEL(language)", "de")
+        task.cancel()
