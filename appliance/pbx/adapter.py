@@ -1,8 +1,8 @@
 """What every PBX adapter offers the bridge, and what it reports back.
 
 An adapter turns PBX traffic into calls to the bridge (`PbxSink`) and carries out the bridge's commands:
-ring an agent, redirect, hang up, and the queue script's media actions (prompts, menus, digits), which
-only some PBX interfaces can do (AMI alone cannot play a prompt and wait for it; it says so).
+ring an agent, redirect, hang up, and the queue script's media actions (prompts, menus, digits), which not
+every PBX interface can do (AMI does through the dialplan contexts of docs/asterisk.md; one that cannot says so).
 """
 from __future__ import annotations
 
