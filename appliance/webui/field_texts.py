@@ -68,6 +68,9 @@ _MESSAGES = (
     (r"(?P<address>.+) is listed twice", N_("%(address)s is listed twice")),
     (r"(?P<address>.+) is already served by a mailbox", N_("%(address)s is already served by a mailbox")),
     (r"the SQL hook needs a query", N_("the SQL hook needs a query")),
+    (r"needs at least (?P<n>\d+) characters", N_("needs at least %(n)s characters")),  # security/passwords.py
+    (r"must differ from the user name", N_("must differ from the user name")),
+    (r"too few different characters", N_("too few different characters")),
 )
 _COMPILED = tuple((re.compile(pattern + r"\Z", re.DOTALL), message) for pattern, message in _MESSAGES)
 

@@ -138,6 +138,12 @@ async def test_german_admin_sees_field_messages_in_german(appliance, first_boot,
         assert r.status == 400
     assert _field_error(page, "username") == "ist erforderlich"
     assert '<option value="agent" selected>Agent</option>' in page
+    async with http.post("/admin/org/users/new", data={"csrf_token": token, "tenant_id": tenant, "role": "agent",
+                                                       "username": "olga", "password": "kurz"}) as r:
+        page = await r.text()
+        assert r.status == 400
+    from appliance.security.passwords import MIN_PASSWORD_LENGTH
+    assert _field_error(page, "password") == f"braucht mindestens {MIN_PASSWORD_LENGTH} Zeichen"
     team = await office["acme"].post("/teams", {"name": "Nord"})
     async with http.post(f"/admin/org/teams/{team['id']}", data={"csrf_token": token,
                                                                  "parent_id": str(team["id"])}) as r:
