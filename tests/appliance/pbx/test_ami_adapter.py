@@ -3,15 +3,13 @@ dialplan's ACD_QUEUE variable, is offered by Redirect, answered (DialEnd ANSWER)
 a dropped link with a call gone meanwhile is reconciled into the history."""
 from __future__ import annotations
 
-import asyncio
 
 from hardware.ami.codec import make_packet
 from hardware.ami.fake_server import FakeAmiServer
 
-from appliance.bus import Bus
 from appliance.domain.acd import AcdEngine, Agent, QueueConfig
-from appliance.pbx.ami_adapter import AmiPbx, parse_ami_url
-from appliance.pbx.bridge import AcdBridge
+from appliance.pbx.ami_adapter import parse_ami_url
+from tests.appliance.pbx.ami_rig import redirects, start_bridge, wait_until
 
 
 def channel(name: str, uniqueid: str, linkedid: str, caller: str, exten: str, prefix: str = "") -> list:
@@ -42,38 +40,12 @@ def hangup(ch):
                         ("Cause-txt", "Normal Clearing")])
 
 
-async def wait_until(predicate, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
-
-
 async def setup(server: FakeAmiServer):
     engine = AcdEngine()
     engine.add_queue(QueueConfig("support", offer_timeout_s=30))
     engine.add_agent(Agent("u7", extension="201"))
-    by_ext = {"201": "u7"}
-    pbx = AmiPbx(f"tcp://acd:s3cret@127.0.0.1:{server.port}", lambda a: None, by_ext.get)
-    records: list[dict] = []
-
-    async def recorder(r: dict) -> None:
-        records.append(r)
-
-    bridge = AcdBridge(engine, pbx, Bus(), recorder=recorder)
-    bridge.login("u7")
-    task = asyncio.create_task(bridge.run())
-    await server.wait_for_login(1)
-    # The client lists live channels right after login; wait for that so our events do not interleave
-    # with the fake server's answer (a real Asterisk writes each packet whole).
-    await wait_until(lambda: bridge.adapter_connected)
+    pbx, bridge, records, task = await start_bridge(server, engine)
     return engine, pbx, bridge, records, task
-
-
-def redirects(server: FakeAmiServer) -> list[tuple[str, str, str]]:
-    return [(p.get("Channel"), p.get("Context"), p.get("Exten")) for p in server.received
-            if (p.action or "").lower() == "redirect"]
 
 
 async def test_call_offered_answered_and_recorded() -> None:

@@ -4,15 +4,12 @@ the trunk; the trunk channel's DialEnd (its Exten is the dialled number, app_dia
 Hangup ends the call."""
 from __future__ import annotations
 
-import asyncio
 
 from hardware.ami.codec import make_packet
 from hardware.ami.fake_server import FakeAmiServer
 
-from appliance.bus import Bus
 from appliance.domain.acd import AcdEngine, Agent, AgentState, QueueConfig
-from appliance.pbx.ami_adapter import AmiPbx
-from appliance.pbx.bridge import AcdBridge
+from tests.appliance.pbx.ami_rig import redirects, start_bridge
 from tests.appliance.pbx.test_ami_adapter import CALLER, channel, hangup, var_set, wait_until
 
 MOBILE = ("PJSIP/trunk-00000003", "1717430400.3", "1717430400.1", "0612345678", "00491701234567")
@@ -27,23 +24,8 @@ async def start(server: FakeAmiServer):
     engine = AcdEngine()
     engine.add_queue(QueueConfig("support", offer_timeout_s=30))
     engine.add_agent(Agent("u7", extension="201"))
-    pbx = AmiPbx(f"tcp://acd:s3cret@127.0.0.1:{server.port}", lambda a: None, {"201": "u7"}.get)
-    records: list[dict] = []
-
-    async def recorder(r: dict) -> None:
-        records.append(r)
-
-    bridge = AcdBridge(engine, pbx, Bus(), recorder=recorder)
-    bridge.login("u7", phone="+491701234567")
-    task = asyncio.create_task(bridge.run())
-    await server.wait_for_login(1)
-    await wait_until(lambda: bridge.adapter_connected)
+    pbx, bridge, records, task = await start_bridge(server, engine, phone="+491701234567")
     return engine, pbx, bridge, records, task
-
-
-def redirects(server: FakeAmiServer) -> list[tuple[str, str, str]]:
-    return [(p.get("Channel"), p.get("Context"), p.get("Exten")) for p in server.received
-            if (p.action or "").lower() == "redirect"]
 
 
 async def test_the_agents_mobile_is_dialled_answers_and_hangs_up() -> None:

@@ -10,12 +10,10 @@ from pathlib import Path
 from hardware.ami.codec import make_packet
 from hardware.ami.fake_server import FakeAmiServer
 
-from appliance.bus import Bus
 from appliance.domain.acd import AcdEngine, AcdError, Agent, Call, QueueConfig
 from appliance.domain.acd.views import position
 from appliance.domain.queue_script import Announce, parse
-from appliance.pbx.ami_adapter import AmiPbx
-from appliance.pbx.bridge import AcdBridge
+from tests.appliance.pbx.ami_rig import sent, start_bridge
 from tests.appliance.pbx.test_ami_adapter import CALLER, channel, hangup, var_set, wait_until
 
 TRANSCRIPTS = Path(__file__).parents[2] / "data" / "ami"
@@ -51,31 +49,10 @@ async def start(server: FakeAmiServer, script: str, agent: bool = True):
     engine = AcdEngine()
     engine.add_queue(QueueConfig("support"))
     engine.add_agent(Agent("u7", extension="201", skills={"vip": 1, "billing": 1, "tech": 1}))
-    pbx = AmiPbx(f"tcp://acd:s3cret@127.0.0.1:{server.port}", lambda a: None, {"201": "u7"}.get)
-    records: list[dict] = []
-
-    async def recorder(r: dict) -> None:
-        records.append(r)
-
-    bridge = AcdBridge(engine, pbx, Bus(), recorder=recorder, scripts={"support": parse(script)})
-    bridge.queue_tenants["support"] = 1
-    if agent:
-        bridge.login("u7")
-    task = asyncio.create_task(bridge.run())
-    await server.wait_for_login(1)
-    await wait_until(lambda: bridge.adapter_connected)
+    _pbx, bridge, records, task = await start_bridge(
+        server, engine, login=agent, before_run=lambda b: b.queue_tenants.update(support=1),
+        scripts={"support": parse(script)})
     return engine, bridge, records, task
-
-
-def sent(server: FakeAmiServer) -> list[tuple[str, ...]]:
-    out = []
-    for p in server.received:
-        name = (p.action or "").lower()
-        if name == "setvar":
-            out.append(("setvar", p.get("Variable"), p.get("Value")))
-        elif name == "redirect":
-            out.append(("redirect", p.get("Context"), p.get("Exten")))
-    return out
 
 
 READ_COLLECT = [("setvar", "ACD_READ_PROMPT", "enter_customer_number"), ("setvar", "ACD_READ_MAX", "10"),

@@ -9,11 +9,10 @@ import asyncio
 from hardware.ami.codec import make_packet
 from hardware.ami.fake_server import FakeAmiServer
 
-from appliance.bus import Bus
 from appliance.domain.acd import AcdEngine, Agent, QueueConfig
 from appliance.domain.queue_script import parse
-from appliance.pbx.ami_adapter import AmiPbx
 from appliance.pbx.bridge import AcdBridge
+from tests.appliance.pbx.ami_rig import sent, start_bridge
 from tests.appliance.pbx.test_ami_adapter import CALLER, channel, hangup, var_set, wait_until
 
 SCRIPT = "set language=de\nhotprompt outage_notice\nhotprompt storm_warning\nplay welcome\nqueue\n"
@@ -29,31 +28,13 @@ async def start(server: FakeAmiServer):
     engine = AcdEngine()
     engine.add_queue(QueueConfig("support"))
     engine.add_agent(Agent("u7", extension="201", languages=frozenset({"de"})))  # the script's caller speaks it
-    pbx = AmiPbx(f"tcp://acd:s3cret@127.0.0.1:{server.port}", lambda a: None, {"201": "u7"}.get)
-    records: list[dict] = []
+    def before_run(bridge: AcdBridge) -> None:
+        bridge.queue_tenants["support"] = 1
+        bridge.hot_prompts.update({(1, "outage_notice", "de"), (1, "storm_warning", "en")})
 
-    async def recorder(r: dict) -> None:
-        records.append(r)
-
-    bridge = AcdBridge(engine, pbx, Bus(), recorder=recorder, scripts={"support": parse(SCRIPT)})
-    bridge.queue_tenants["support"] = 1
-    bridge.hot_prompts.update({(1, "outage_notice", "de"), (1, "storm_warning", "en")})
-    bridge.login("u7")
-    task = asyncio.create_task(bridge.run())
-    await server.wait_for_login(1)
-    await wait_until(lambda: bridge.adapter_connected)
+    _pbx, _bridge, records, task = await start_bridge(server, engine, before_run=before_run,
+                                                      scripts={"support": parse(SCRIPT)})
     return engine, records, task
-
-
-def sent(server: FakeAmiServer) -> list[tuple[str, ...]]:
-    out = []
-    for p in server.received:
-        name = (p.action or "").lower()
-        if name == "setvar":
-            out.append(("setvar", p.get("Variable"), p.get("Value")))
-        elif name == "redirect":
-            out.append(("redirect", p.get("Context"), p.get("Exten")))
-    return out
 
 
 async def test_prompts_play_in_the_callers_language_one_after_the_other() -> None:

@@ -4,19 +4,16 @@ ACD_SURVEY_ANSWER variables arrive as VarSet events (tests/data/ami/survey_*.ami
 the answers land in the same survey store as the simulator's, and a caller who hangs up has not answered."""
 from __future__ import annotations
 
-import asyncio
 import datetime
 from pathlib import Path
 
 from hardware.ami.fake_server import FakeAmiServer
 
-from appliance.bus import Bus
 from appliance.db import Database
 from appliance.domain.acd import AcdEngine, Agent, AgentState, QueueConfig
 from appliance.domain.queue_script import parse
-from appliance.pbx.ami_adapter import AmiPbx
-from appliance.pbx.bridge import AcdBridge
 from appliance.services.pbx_bridge import save_record
+from tests.appliance.pbx.ami_rig import start_bridge
 from tests.appliance.pbx.test_ami_adapter import AGENT, CALLER, dial_end, hangup, var_set, wait_until
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "ami"
@@ -27,17 +24,7 @@ async def start(server: FakeAmiServer, script: str = SCRIPT):
     engine = AcdEngine()
     engine.add_queue(QueueConfig("support", offer_timeout_s=30, wrap_up_s=60))
     engine.add_agent(Agent("u7", extension="201"))
-    pbx = AmiPbx(f"tcp://acd:s3cret@127.0.0.1:{server.port}", lambda a: None, {"201": "u7"}.get)
-    records: list[dict] = []
-
-    async def recorder(r: dict) -> None:
-        records.append(r)
-
-    bridge = AcdBridge(engine, pbx, Bus(), recorder=recorder, scripts={"support": parse(script)})
-    bridge.login("u7")
-    task = asyncio.create_task(bridge.run())
-    await server.wait_for_login(1)
-    await wait_until(lambda: bridge.adapter_connected)
+    pbx, _bridge, records, task = await start_bridge(server, engine, scripts={"support": parse(script)})
     return engine, pbx, records, task
 
 

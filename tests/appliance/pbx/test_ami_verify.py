@@ -12,8 +12,7 @@ from hardware.ami.fake_server import FakeAmiServer, split_packets
 
 from appliance.bus import Bus, EventKind
 from appliance.domain.acd import AcdEngine, Agent, AgentState, QueueConfig
-from appliance.pbx.ami_adapter import AmiPbx
-from appliance.pbx.bridge import AcdBridge
+from tests.appliance.pbx.ami_rig import start_bridge
 from tests.appliance.pbx.test_ami_adapter import AGENT, CALLER, dial_end, hangup, var_set, wait_until
 
 REACTIONS = Path(__file__).resolve().parents[2] / "data" / "ami" / "reactions"
@@ -25,23 +24,13 @@ async def talking(server: FakeAmiServer):
     engine = AcdEngine()
     engine.add_queue(QueueConfig("support", offer_timeout_s=30, wrap_up_s=60))
     engine.add_agent(Agent("u7", extension="201"))
-    pbx = AmiPbx(f"tcp://acd:s3cret@127.0.0.1:{server.port}", lambda a: None, {"201": "u7"}.get)
-    records: list[dict] = []
-
-    async def recorder(r: dict) -> None:
-        records.append(r)
-
     async def identify(caller: str, digits: str, queue_id: str) -> dict:
         if digits == "100234" and not caller:
             return {"identity": "known", "id": 5, "name": "Olga Other", "number": "100234", "ambiguous": False}
         return {"identity": "unknown"}
 
     bus = Bus()
-    bridge = AcdBridge(engine, pbx, bus, recorder=recorder, identify=identify)
-    bridge.login("u7")
-    task = asyncio.create_task(bridge.run())
-    await server.wait_for_login(1)
-    await wait_until(lambda: bridge.adapter_connected)
+    pbx, bridge, records, task = await start_bridge(server, engine, bus, identify=identify)
     await server.play([var_set("support")])
     await wait_until(lambda: actions(server, "redirect"))
     await server.play([dial_end("ANSWER")])
