@@ -5,7 +5,8 @@ ACD_QUEUE to a queue key and waits in `acd-wait` (music on hold). To offer it, w
 `acd-dial,<agent extension>,1`, whose Dial() rings the agent and, unanswered, returns to `acd-wait`.
 DialEnd tells us answered or not; Hangup of the caller ends the call. A script's prompts play in `acd-play`,
 which reports their end (ami_prompts.py); menus and digit entry go through `acd-read`, position and wait
-announcements through `acd-announce` (ami_ivr.py). The voice message step goes a similar way: the caller goes to `acd-voicemail`, whose
+announcements through `acd-announce`, numbers and amounts through `acd-say` (ami_ivr.py). The voice message step
+goes a similar way: the caller goes to `acd-voicemail`, whose
 Record() reports the file (RECORDED_FILE) that we read from the shared voicemail directory; and so does the
 after-call survey: the caller continues in the dialplan when the agent hangs up and answers in `acd-survey`
 (ami_survey.py).
@@ -25,10 +26,10 @@ from hardware.ami import events as ev
 from hardware.ami.client import AmiClient, Reconciliation
 from hardware.ami.errors import AmiError
 
-from appliance.domain.queue_script import Action, Announce, Collect, Menu, Play, Survey, Voicemail
+from appliance.domain.queue_script import Action, Announce, Collect, Menu, Play, PlayValue, Survey, Voicemail
 from appliance.pbx.adapter import PbxAdapter, Recording, RecordingLost, UnsupportedAction
 from appliance.pbx.ami_calls import AmiCallControl, dtmf_digits
-from appliance.pbx.ami_ivr import ANNOUNCED_VARIABLE, DIGITS_VARIABLE, AmiIvr
+from appliance.pbx.ami_ivr import ANNOUNCED_VARIABLE, DIGITS_VARIABLE, SAID_VARIABLE, AmiIvr
 from appliance.pbx.ami_prompts import PLAYED_VARIABLE, AmiPrompts
 from appliance.pbx.ami_survey import SURVEY_ANSWER_VARIABLE, AmiSurvey
 from appliance.pbx.ami_verify import VERIFY_VARIABLE, AmiVerification
@@ -149,7 +150,7 @@ class AmiPbx(AmiIvr, AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, Pbx
         if event.variable == PLAYED_VARIABLE:
             self.played(event)
             return
-        if event.variable in (DIGITS_VARIABLE, ANNOUNCED_VARIABLE):
+        if event.variable in (DIGITS_VARIABLE, ANNOUNCED_VARIABLE, SAID_VARIABLE):
             self.ivr_event(event)
             return
         if event.variable.lstrip("_") != QUEUE_VARIABLE or not event.value:
@@ -260,7 +261,7 @@ class AmiPbx(AmiIvr, AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, Pbx
         if call is None:
             return
         self.stop_waiting_for_prompt(call_id)  # the offer's Redirect takes the caller out of acd-play
-        self.stop_waiting_for_ivr(call_id)     # … and out of acd-read or acd-announce
+        self.stop_waiting_for_ivr(call_id)     # … and out of acd-read, acd-announce or acd-say
         if extension.isdigit() and len(extension) <= 6:  # an extension (B20)
             call.ringing[agent_id] = extension
             await self._safely("offer", self.client.redirect(call.channel, DIAL_CONTEXT, extension, 1))
@@ -310,6 +311,8 @@ class AmiPbx(AmiIvr, AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, Pbx
             return await self.read_digits(call_id, action)
         if isinstance(action, Announce):
             return await self.announce(call_id, action)
+        if isinstance(action, PlayValue):
+            return await self.say_value(call_id, action)
         if not isinstance(action, Voicemail):
             return await super().perform(call_id, action)
         call = self.calls.get(call_id)

@@ -5,23 +5,28 @@ channel variable (a VarSet event), then goes back to `acd-wait`; the ACD keeps t
 `acd-read,s,1` Read()s digits (the step's prompt, longest length, timeout and terminator come as channel
 variables) and reports them as `ACD_DIGITS` (empty: nothing entered); a menu is the same with one key and no
 terminator (so `#` can be a choice). `acd-announce,s,1` says `ACD_POSITION` and `ACD_WAIT_MIN` with SayNumber()
-and reports `ACD_ANNOUNCED`. Retries and invalid choices stay the script interpreter's (language.md).
+and reports `ACD_ANNOUNCED`. `acd-say,s,1` speaks a script variable (`say_number`, `say_amount`) from
+`ACD_SAY_KIND`, `ACD_SAY_NUMBER`, `ACD_SAY_CENTS` and `ACD_SAY_CURRENCY` and reports `ACD_SAID`. Retries and invalid
+choices stay the script interpreter's (language.md).
 """
 from __future__ import annotations
 
 import asyncio
 import math
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hardware.ami import events as ev
 
-from appliance.domain.queue_script import Announce, Collect, Menu
+from appliance.domain.queue_script import Announce, Collect, Menu, PlayValue
 from appliance.pbx.adapter import UnsupportedAction
 
 READ_CONTEXT = "acd-read"
 ANNOUNCE_CONTEXT = "acd-announce"
 DIGITS_VARIABLE = "ACD_DIGITS"
 ANNOUNCED_VARIABLE = "ACD_ANNOUNCED"
+SAY_CONTEXT = "acd-say"
+SAID_VARIABLE = "ACD_SAID"
 IVR_GRACE_S = 60.0  # beyond Read()'s own timeouts: the prompt's length, before we stop waiting regardless
 
 
@@ -56,6 +61,13 @@ class AmiIvr:
         settings = {"ACD_POSITION": str(position or ""), "ACD_WAIT_MIN": str(wait_min or "")}
         await self._ivr_visit(call_id, ANNOUNCE_CONTEXT, settings, IVR_GRACE_S, "announcement")
 
+    async def say_value(self, call_id: str, action: PlayValue) -> None:
+        """The caller in acd-say hears a script variable as a number, a digit string or an amount, then waits on."""
+        settings = say_settings(action)
+        if settings is None:
+            raise UnsupportedAction(f"ami: say_{action.what} skipped: {action.value!r} is not a number")
+        await self._ivr_visit(call_id, SAY_CONTEXT, settings, IVR_GRACE_S, f"say_{action.what}")
+
     async def _ivr_visit(self, call_id: str, context: str, settings: dict[str, str], wait_s: float,
                          what: str) -> str | None:
         call = self.calls.get(call_id)  # type: ignore[attr-defined]
@@ -79,7 +91,7 @@ class AmiIvr:
             self._ivr_waiting().pop(call_id, None)
 
     def ivr_event(self, event: ev.VarSet) -> None:
-        """ACD_DIGITS from acd-read or ACD_ANNOUNCED from acd-announce: that visit is over."""
+        """ACD_DIGITS from acd-read, ACD_ANNOUNCED from acd-announce or ACD_SAID from acd-say: that visit is over."""
         call_id = self.by_uniqueid.get(event.channel.uniqueid)  # type: ignore[attr-defined]
         self.stop_waiting_for_ivr(call_id, event.value)
 
@@ -88,6 +100,33 @@ class AmiIvr:
         waiting = self._ivr_waiting().get(call_id) if call_id else None
         if waiting is not None and not waiting.done():
             waiting.set_result(value)
+
+
+def say_settings(action: PlayValue) -> dict[str, str] | None:
+    """The acd-say channel variables for a value, or None when it is no number.
+
+    A number with a leading zero (a customer or contract number) is said digit by digit, since SayNumber() would
+    drop the zero; an amount is whole units and cents (SayNumber() knows no decimals), the currency's sound file
+    named by its lower-case code (`acd/currency-sek`).
+    """
+    text = str(action.value).strip() if action.value is not None else ""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    if action.what == "amount":
+        cents_total = int((abs(number) * 100).to_integral_value())
+        units = cents_total // 100 * (-1 if number < 0 else 1)
+        return {"ACD_SAY_KIND": "amount", "ACD_SAY_NUMBER": str(units), "ACD_SAY_CENTS": str(cents_total % 100),
+                "ACD_SAY_CURRENCY": (action.currency or "").lower()}
+    if text.isdigit() and len(text) > 1 and text.startswith("0"):
+        return {"ACD_SAY_KIND": "digits", "ACD_SAY_NUMBER": text, "ACD_SAY_CENTS": "", "ACD_SAY_CURRENCY": ""}
+    if number != number.to_integral_value():
+        return None  # a number with decimals is said with say_amount; SayNumber() would say the integer only
+    return {"ACD_SAY_KIND": "number", "ACD_SAY_NUMBER": str(int(number)), "ACD_SAY_CENTS": "",
+            "ACD_SAY_CURRENCY": ""}
 
 
 def _seconds(timeout_s: float) -> str:

@@ -218,3 +218,72 @@ async def test_menu_prompts_play_in_the_callers_language() -> None:
         await wait_until(lambda: reads(server) == 1)
         assert sent(server)[0] == ("setvar", "CHANNEL(language)", "de")
         task.cancel()
+
+
+SAY = """collect customer_number prompt=enter_customer_number digits=4..10 timeout=8
+say_number customer_number
+set balance=1234.5
+say_amount balance currency=SEK
+queue
+"""
+
+
+def says(server: FakeAmiServer) -> list[dict[str, str]]:
+    """The acd-say visits: the ACD_SAY_* channel variables set before each redirect there."""
+    out, current = [], {}
+    for item in sent(server):
+        if item[0] == "setvar" and item[1].startswith("ACD_SAY_"):
+            current[item[1]] = item[2]
+        elif item == ("redirect", "acd-say", "s"):
+            out.append(current)
+            current = {}
+    return out
+
+
+async def test_say_number_and_say_amount_go_through_acd_say_one_after_the_other() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, SAY)
+        await server.play([var_set("support")])
+        await wait_until(lambda: ("redirect", "acd-read", "s") in sent(server))
+        await server.play([packet("ACD_DIGITS", "0421337")])
+        await wait_until(lambda: len(says(server)) == 1)
+        # A number with a leading zero is a customer number: said digit by digit, the zero kept.
+        assert says(server)[0] == {"ACD_SAY_KIND": "digits", "ACD_SAY_NUMBER": "0421337", "ACD_SAY_CENTS": "",
+                                   "ACD_SAY_CURRENCY": ""}
+        await asyncio.sleep(0.1)
+        assert len(says(server)) == 1, "the script waits until the number has been said"
+        await server.play([packet("ACD_SAID", "1")])
+        await wait_until(lambda: len(says(server)) == 2)
+        assert says(server)[1] == {"ACD_SAY_KIND": "amount", "ACD_SAY_NUMBER": "1234", "ACD_SAY_CENTS": "50",
+                                   "ACD_SAY_CURRENCY": "sek"}
+        assert ("redirect", "acd-dial", "201") not in sent(server)
+        await server.play([packet("ACD_SAID", "1")])
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        await server.play([hangup(CALLER)])
+        await wait_until(lambda: records)
+        task.cancel()
+    assert not any("say_" in n for n in records[0]["notes"])
+
+
+async def test_a_value_that_is_no_number_is_skipped_with_a_note() -> None:
+    async with FakeAmiServer() as server:
+        engine, bridge, records, task = await start(server, "set plan=gold\nsay_number plan\nqueue\n")
+        await server.play([var_set("support")])
+        await wait_until(lambda: ("redirect", "acd-dial", "201") in sent(server))
+        await server.play([hangup(CALLER)])
+        await wait_until(lambda: records)
+        task.cancel()
+    assert says(server) == []
+    assert any("say_number skipped" in n and "not a number" in n for n in records[0]["notes"])
+
+
+def test_say_settings_for_numbers_and_amounts() -> None:
+    from appliance.domain.queue_script import PlayValue
+    from appliance.pbx.ami_ivr import say_settings
+    assert say_settings(PlayValue("number", 42))["ACD_SAY_NUMBER"] == "42"
+    assert say_settings(PlayValue("number", "-7"))["ACD_SAY_KIND"] == "number"
+    assert say_settings(PlayValue("number", "12.5")) is None  # decimals are for say_amount
+    assert say_settings(PlayValue("number", None)) is None and say_settings(PlayValue("number", "NaN")) is None
+    negative = say_settings(PlayValue("amount", "-3.07", "EUR"))
+    assert (negative["ACD_SAY_NUMBER"], negative["ACD_SAY_CENTS"], negative["ACD_SAY_CURRENCY"]) == ("-3", "7", "eur")
+    assert say_settings(PlayValue("amount", "0.999"))["ACD_SAY_NUMBER"] == "1"  # rounded to whole cents
