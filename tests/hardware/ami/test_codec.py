@@ -149,7 +149,8 @@ def test_make_packet_keywords() -> None:
 def test_transcripts_parse_cleanly_and_round_trip(path: Path) -> None:
     data = path.read_bytes()
     items, errors = parse_all(data, expect_banner=False)
-    assert errors == [] and len(items) > 20
+    # Every packet of the capture, however short: one per blank line that ends a packet.
+    assert errors == [] and len(items) == data.count(b"\r\n\r\n") > 0
     assert all(p.event for p in items)
     assert b"".join(p.encode() for p in items) == data  # the files are exactly Asterisk's framing
 
