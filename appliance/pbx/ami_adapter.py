@@ -147,10 +147,7 @@ class AmiPbx(AmiIvr, AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, Pbx
         if event.variable == VERIFY_VARIABLE:
             self.verify_event(event)
             return
-        if event.variable == PLAYED_VARIABLE:
-            self.played(event)
-            return
-        if event.variable in (DIGITS_VARIABLE, ANNOUNCED_VARIABLE, SAID_VARIABLE):
+        if event.variable in (PLAYED_VARIABLE, DIGITS_VARIABLE, ANNOUNCED_VARIABLE, SAID_VARIABLE):
             self.ivr_event(event)
             return
         if event.variable.lstrip("_") != QUEUE_VARIABLE or not event.value:
@@ -205,7 +202,6 @@ class AmiPbx(AmiIvr, AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, Pbx
             return
         self.counts["hung_up"] += 1
         self.survey_over(call_id)  # hung up on the agent (or while waiting): no survey
-        self.stop_waiting_for_prompt(call_id)
         self.stop_waiting_for_ivr(call_id)
         if call.verifying:
             self.verify_party_left(call, caller_left=True)
@@ -260,8 +256,7 @@ class AmiPbx(AmiIvr, AmiPrompts, AmiSurvey, AmiVerification, AmiCallControl, Pbx
         call = self.calls.get(call_id)
         if call is None:
             return
-        self.stop_waiting_for_prompt(call_id)  # the offer's Redirect takes the caller out of acd-play
-        self.stop_waiting_for_ivr(call_id)     # … and out of acd-read, acd-announce or acd-say
+        self.stop_waiting_for_ivr(call_id)  # the offer's Redirect takes the caller out of acd-play, -read, -say …
         if extension.isdigit() and len(extension) <= 6:  # an extension (B20)
             call.ringing[agent_id] = extension
             await self._safely("offer", self.client.redirect(call.channel, DIAL_CONTEXT, extension, 1))

@@ -69,7 +69,9 @@ class AmiIvr:
         await self._ivr_visit(call_id, SAY_CONTEXT, settings, IVR_GRACE_S, f"say_{action.what}")
 
     async def _ivr_visit(self, call_id: str, context: str, settings: dict[str, str], wait_s: float,
-                         what: str) -> str | None:
+                         what: str, exten: str = "s") -> str | None:
+        """Set the channel variables, redirect the waiting caller to `context,exten,1` and wait for the visit's
+        report (a VarSet the dialplan sets at its end); None when it timed out, an offer or a hang-up ended it."""
         call = self.calls.get(call_id)  # type: ignore[attr-defined]
         if call is None:
             return None
@@ -80,7 +82,7 @@ class AmiIvr:
             for name, value in settings.items():
                 await self._safely("setvar", self.client.send_action(  # type: ignore[attr-defined]
                     "Setvar", {"Channel": call.channel, "Variable": name, "Value": value}))
-            sent = await self._safely(what, self.client.redirect(call.channel, context, "s", 1))  # type: ignore
+            sent = await self._safely(what, self.client.redirect(call.channel, context, exten, 1))  # type: ignore
             if sent is None:
                 raise UnsupportedAction(f"ami: {what} skipped (the PBX refused, see the log)")
             try:
@@ -91,7 +93,7 @@ class AmiIvr:
             self._ivr_waiting().pop(call_id, None)
 
     def ivr_event(self, event: ev.VarSet) -> None:
-        """ACD_DIGITS from acd-read, ACD_ANNOUNCED from acd-announce or ACD_SAID from acd-say: that visit is over."""
+        """ACD_PLAYED, ACD_DIGITS, ACD_ANNOUNCED or ACD_SAID from its context: that visit is over."""
         call_id = self.by_uniqueid.get(event.channel.uniqueid)  # type: ignore[attr-defined]
         self.stop_waiting_for_ivr(call_id, event.value)
 

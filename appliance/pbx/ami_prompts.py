@@ -8,13 +8,9 @@ the recording under that language's sounds and falls back to the default one (ma
 """
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from hardware.ami import events as ev
-
 from appliance.domain.queue_script import Play
-from appliance.pbx.adapter import UnsupportedAction
 
 PLAY_CONTEXT = "acd-play"
 PLAYED_VARIABLE = "ACD_PLAYED"
@@ -22,43 +18,13 @@ PLAY_WAIT_S = 120.0  # the longest announcement we wait for before the script go
 
 
 class AmiPrompts:
-    """Play one prompt and wait for its end; expects `AmiPbx`'s client, calls, by_uniqueid and `_safely`."""
-
-    def _playing(self) -> dict[str, asyncio.Future]:
-        return self.__dict__.setdefault("_play_futures", {})
+    """Play one prompt and wait for its end: a dialplan visit like the IVR's (ami_ivr.py `_ivr_visit`), whose
+    report is ACD_PLAYED."""
 
     async def play(self, call_id: str, action: Play) -> Any:
         """Redirect the waiting caller to acd-play; returns when ACD_PLAYED arrives, an offer takes the caller
         away, the caller hangs up, or PLAY_WAIT_S passes."""
-        call = self.calls.get(call_id)  # type: ignore[attr-defined]
-        if call is None:
-            return None
-        if call.ringing or call.answered_by:
-            raise UnsupportedAction(f"ami: prompt {action.prompt} not played: the caller is with an agent")
-        waiting = self._playing()[call_id] = asyncio.get_running_loop().create_future()
-        try:
-            if action.language:
-                await self._safely("language", self.client.send_action(  # type: ignore[attr-defined]
-                    "Setvar", {"Channel": call.channel, "Variable": "CHANNEL(language)", "Value": action.language}))
-            sent = await self._safely("play", self.client.redirect(  # type: ignore[attr-defined]
-                call.channel, PLAY_CONTEXT, action.prompt, 1))
-            if sent is None:
-                raise UnsupportedAction(f"ami: prompt {action.prompt} not played (the PBX refused, see the log)")
-            try:
-                await asyncio.wait_for(waiting, PLAY_WAIT_S)
-            except asyncio.TimeoutError:
-                pass
-        finally:
-            self._playing().pop(call_id, None)
+        settings = {"CHANNEL(language)": action.language} if action.language else {}
+        await self._ivr_visit(call_id, PLAY_CONTEXT, settings, PLAY_WAIT_S,  # type: ignore[attr-defined]
+                              f"prompt {action.prompt}", exten=action.prompt)
         return None
-
-    def played(self, event: ev.VarSet) -> None:
-        """ACD_PLAYED=<prompt>: the Playback() in acd-play is over."""
-        call_id = self.by_uniqueid.get(event.channel.uniqueid)  # type: ignore[attr-defined]
-        self.stop_waiting_for_prompt(call_id)
-
-    def stop_waiting_for_prompt(self, call_id: str | None) -> None:
-        """The prompt is over for this call (played, offered away, or the caller left)."""
-        waiting = self._playing().get(call_id) if call_id else None
-        if waiting is not None and not waiting.done():
-            waiting.set_result(None)
