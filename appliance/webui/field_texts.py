@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from appliance.webui.locale import N_, gettext
+from appliance.webui.locale import N_, by_pattern, gettext
 
 # Display label per choice code, by field name (a code the table lacks is shown as it is).
 CODES: dict[str, dict[str, str]] = {
@@ -84,8 +84,4 @@ def code_label(field: str, code: object) -> str:
 
 def field_message(message: str) -> str:
     """An API field message in the page's language; one no pattern knows stays as the API said it."""
-    for pattern, msgid in _COMPILED:
-        found = pattern.match(message)
-        if found:
-            return gettext(msgid) % found.groupdict()
-    return message
+    return by_pattern(message, _COMPILED)

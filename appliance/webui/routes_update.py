@@ -20,7 +20,7 @@ from appliance.update.errors import BundleRejected, UpdateError
 from appliance.update.install import check_bundle, installed_version
 from appliance.update.staging import LAST_RESULT, STAGED, updates_dir
 from appliance.webui.keys import CONFIG, USER
-from appliance.webui.locale import N_, gettext
+from appliance.webui.locale import N_, by_pattern, gettext
 from appliance.webui.security import csrf_token, require_role
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,7 @@ _REPORTS = (
 
 def report_text(message: str) -> str:
     """The installer's report of the last update in the page's language (an unknown form as it is)."""
-    for pattern, msgid in _REPORTS:
-        found = pattern.match(message)
-        if found:
-            return gettext(msgid) % found.groupdict()
-    return message
+    return by_pattern(message, _REPORTS)
 
 
 def _context(request: web.Request, **extra) -> dict:

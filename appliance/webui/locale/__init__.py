@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Iterator
@@ -76,6 +77,16 @@ def pick_language(chosen: str | None, accept_language: str = "") -> str:
 def gettext(message: str) -> str:
     """Translate into the current request's language."""
     return _current.get().ugettext(message)
+
+
+def by_pattern(message: str, patterns: Iterable[tuple[re.Pattern[str], str]]) -> str:
+    """An English message built elsewhere (the API, the installer) in the current language: the first pattern
+    matching it names the catalogue message, filled with the pattern's named groups; none matching, as it is."""
+    for pattern, msgid in patterns:
+        found = pattern.match(message)
+        if found:
+            return gettext(msgid) % found.groupdict()
+    return message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
