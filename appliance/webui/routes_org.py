@@ -302,15 +302,12 @@ async def link_ticket(request: web.Request) -> web.StreamResponse:
     """Link the ticket to an outage (master) ticket by its number, or unlink it with an empty one (D13)."""
     ticket_id = int(request.match_info["id"])
     raw = str((await request.post()).get("master_id", "")).strip().lstrip("#")
+    if raw and not raw.isdigit():
+        return await _outage_refused(request, ValidationError({"master_id": gettext(N_("must be a ticket number"))}))
     try:
-        if raw and not raw.isdigit():
-            raise ValidationError({"master_id": gettext(N_("must be a ticket number"))})
         await _run(request, ticket_access.link, ticket_id, {"master_id": int(raw) if raw else None})
-    except ValidationError as exc:
-        return await _edit_page(request, all_resources()["tickets"], status=400,
-                                outage_error="; ".join(map(field_message, exc.fields.values())))
-    except (NotFound, Forbidden, Conflict) as exc:
-        raise refusal(exc) from None
+    except (ValidationError, NotFound, Forbidden, Conflict) as exc:
+        return await _outage_refused(request, exc)
     raise web.HTTPFound(f"/admin/org/tickets/{ticket_id}?linked={1 if raw else 0}")
 
 
@@ -322,12 +319,17 @@ async def close_outage(request: web.Request) -> web.StreamResponse:
     try:
         before = await _run(request, outage_access.outage_view, ticket_id)
         await _run(request, ticket_access.apply_action, ticket_id, {"action": "done", "child_message": text})
-    except ValidationError as exc:
-        return await _edit_page(request, all_resources()["tickets"], status=400,
-                                outage_error="; ".join(map(field_message, exc.fields.values())))
-    except (NotFound, Forbidden, Conflict) as exc:
-        raise refusal(exc) from None
+    except (ValidationError, NotFound, Forbidden, Conflict) as exc:
+        return await _outage_refused(request, exc)
     raise web.HTTPFound(f"/admin/org/tickets/{ticket_id}?closed={before['open_children']}")
+
+
+async def _outage_refused(request: web.Request, exc: Exception) -> web.StreamResponse:
+    """The ticket page again with the outage form's error beside it; a missing or foreign ticket is refused."""
+    if not isinstance(exc, ValidationError):
+        raise refusal(exc) from None
+    return await _edit_page(request, all_resources()["tickets"], status=400,
+                            outage_error="; ".join(map(field_message, exc.fields.values())))
 
 @routes.post(r"/admin/org/tenants/{id:\d+}/lookup-test")
 async def lookup_test(request: web.Request) -> web.Response:
