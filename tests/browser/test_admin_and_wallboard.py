@@ -1,6 +1,10 @@
 """In Chromium: first login, the services page, and the wallboard's colours following agents' states."""
 from __future__ import annotations
 
+import dataclasses
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
 from tests.browser.conftest import browser_login_admin, eventually, screenshot
 
 
@@ -23,13 +27,23 @@ async def test_wallboard_shows_queues_and_agent_colours_change(appliance, first_
     service = appliance.supervisor.service("pbx_bridge")
     pbx = service.bridge.adapter
     pbx.answer_delay_s = (0.0, 0.1)
-    for _ in range(3):
-        call = pbx.arrive(pbx.traffic[0])
-        pbx.calls[call].traffic = pbx.traffic[0]
     # Callers go through the demo script (menu, digits) and are answered by simulated agents: yellow tiles.
+    # The script sends some callers to voicemail or a callback, and a talk time drawn from the demo's mean
+    # (150 s, scaled to 1.5 s) can end between two snapshots. So these callers talk for a simulated hour, and one more
+    # dials in every few seconds until a tile turns yellow: the colour is what is tested, not the dice.
+    long_talk = dataclasses.replace(pbx.traffic[0], handle_mean_s=3600.0, patience_mean_s=None)
     pbx.time_scale = 0.01
     service.bridge.time_scale = 0.01
-    await page.wait_for_selector(".agent.busy", timeout=20000)
+
+    for _ in range(20):
+        pbx.arrive(long_talk)
+        try:
+            await page.wait_for_selector(".agent.busy", timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        raise AssertionError("no agent tile turned busy after 20 callers")
     await screenshot(page, "wallboard")
     assert await page.locator("#link").inner_text() == "live"
     paused = await page.locator(".agent.paused").count()
