@@ -4,16 +4,15 @@ mail into the SMS channel, not the mail one; each mail becomes one SMS on the se
 The fetch loop (appliance.mail.fetcher) writes the raw mail into the SMS spool (fsync) before it flags
 or deletes it at the server; the SMS intake (appliance.sms.intake) reads it here: the sender's number
 from the From local part (491701234567@sms.example.net) or from a configured regular expression over
-Subject and From, the text from the plain body in its charset. The key is the Message-ID plus the
-content digest, as for mail, so a mail fetched twice after a crash is one SMS.
+Subject and From, the text from the plain body as the mail channel's parser (appliance.mail.parse) reads
+it. The key is the Message-ID plus the content digest, as for mail, so a mail fetched twice after a crash
+is one SMS.
 """
 from __future__ import annotations
 
 import asyncio
 import re
 from dataclasses import dataclass
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
@@ -21,6 +20,8 @@ from appliance.domain.identifiers import normalise_phone
 from appliance.intake.errors import RejectedInput
 from appliance.intake.idempotency import mail_key
 from appliance.intake.spool import Spool, SpoolEntry
+from appliance.mail.errors import MailParseError
+from appliance.mail.parse import ParsedMail, parse_mail
 from appliance.sms.inbound_http import TEXT_MAX, InboundSms
 
 VIA = "mail"                      # meta["via"] of a spool entry from a gateway's mail
@@ -106,16 +107,11 @@ def find_sender(subject: str, sender_header: str, regex: str) -> str:
                         f"{sender_header[:120]!r} of this SMS-gateway mail")
 
 
-def _text(msg: EmailMessage) -> str:
-    body = msg.get_body(("plain",))
-    if body is None:
+def _text(mail: ParsedMail) -> str:
+    # Only a bare text/plain mail with an empty body is an empty SMS; without a plain body there is no SMS.
+    if not mail.text and (mail.content_type != "text/plain" or mail.attachments):
         raise RejectedInput("this SMS-gateway mail has no text/plain part to read the SMS from")
-    try:
-        text = body.get_content()
-    except (LookupError, UnicodeError):  # an unknown or lying charset: keep what can be read
-        payload = body.get_payload(decode=True) or b""
-        text = payload.decode("utf-8", "replace")
-    text = text.replace("\r\n", "\n").strip()
+    text = mail.text.replace("\r\n", "\n").strip()
     if len(text) > TEXT_MAX:
         raise RejectedInput(f"the SMS text of this mail has {len(text)} characters, more than {TEXT_MAX}")
     return text
@@ -127,15 +123,14 @@ def from_entry(entry: SpoolEntry) -> MailSms:
     if not number:
         raise RejectedInput(f"mail account {entry.meta.get('account', '?')} is an SMS gateway without a service "
                             "number; set it on the account, then re-process")
-    try:
-        msg = message_from_bytes(entry.raw, policy=policy.default)
-        subject, sender_header = str(msg.get("Subject", "") or ""), str(msg.get("From", "") or "")
-        text = _text(msg)  # type: ignore[arg-type]
-        message_id = str(msg.get("Message-ID", "") or "")
-    except RejectedInput:
-        raise
-    except Exception as exc:  # a header the parser cannot read: quarantine, never a crash
-        raise RejectedInput(f"unreadable SMS-gateway mail: {type(exc).__name__}: {exc}") from None
+    try:  # the mail channel's parser: one charset rule (declared, else UTF-8, else Latin-1) for every mail
+        mail = parse_mail(entry.raw)
+    except MailParseError as exc:
+        raise RejectedInput(f"unreadable SMS-gateway mail: {exc}") from None
+    subject, sender_header = mail.headers.get("subject", ""), mail.headers.get("from", "")
+    text = _text(mail)
+    # The key hashes the Message-ID header as written (mail_key strips <> and spaces), as it always did.
+    message_id = mail.headers.get("message-id", "")
     key = mail_key(message_id, entry.raw)
     return MailSms("", number, text, message_id.strip("<> ")[:100] or key[-16:], mail_key=key,
                    tenant_id=int(entry.meta.get("tenant_id") or 0), account_id=int(entry.meta.get("account_id") or 0),

@@ -38,8 +38,23 @@ def test_text_is_decoded_from_its_charset_and_the_key_is_message_id_plus_digest(
 
 
 def test_unknown_or_lying_charsets_keep_what_can_be_read() -> None:
-    assert inbound_mail.from_entry(entry(raw_mail(b"caf\xe9", "text/plain; charset=x-unknown"))).text == "caf\ufffd"
-    assert inbound_mail.from_entry(entry(raw_mail(b"caf\xe9"))).text == "caf\ufffd"
+    # The mail channel's rule for every mail: the declared charset, else UTF-8, else Latin-1.
+    assert inbound_mail.from_entry(entry(raw_mail(b"caf\xe9", "text/plain; charset=x-unknown"))).text == "caf\xe9"
+    assert inbound_mail.from_entry(entry(raw_mail(b"caf\xe9"))).text == "caf\xe9"
+    assert inbound_mail.from_entry(entry(raw_mail("café".encode(), "text/plain; charset=x-unknown"))).text == "café"
+
+
+def test_an_empty_plain_mail_is_an_empty_sms_and_a_plain_attachment_is_no_text() -> None:
+    assert inbound_mail.from_entry(entry(raw_mail(b""))).text == ""
+    attached = raw_mail(b"x").replace(b"Content-Transfer-Encoding",
+                                      b"Content-Disposition: attachment\r\nContent-Transfer-Encoding")
+    with pytest.raises(RejectedInput, match="no text/plain part"):
+        inbound_mail.from_entry(entry(attached))
+
+
+def test_a_mail_that_is_no_mail_is_refused_with_the_parsers_reason() -> None:
+    with pytest.raises(RejectedInput, match="unreadable SMS-gateway mail: empty input"):
+        inbound_mail.from_entry(entry(b"  \r\n"))
 
 
 def test_the_plain_part_of_a_multipart_mail_is_the_text_and_html_only_is_refused() -> None:
