@@ -61,7 +61,7 @@ class SmsService(Service):
         self.mail_gateway_from = str(cfg.get("mail_gateway_from", "") or "")
         self._tasks: list[asyncio.Task] = []
         self._in_flight: dict[int, asyncio.Task] = {}  # outbox row id -> its gateway request
-        self._gateway_slots = asyncio.Semaphore(int(cfg.get("gateway_parallel", 4)))
+        self.gateway_parallel = int(cfg.get("gateway_parallel", 4))  # gateway requests (tasks) at once
         self.gateway_without_id = 0
         self.gateway_failures = 0
         self.gateway_error, self.gateway_error_at = "", ""
@@ -322,12 +322,23 @@ class SmsService(Service):
         # Taken before the query: a request that ends while it runs has marked its row sent, but the query
         # may have read it still queued.
         busy = set(self._in_flight)
-        rows = await self.ctx.db.call(outbox.due)
+        later = self.gateway is not None and (self.gateway_always or not modems_up)
+        if later:
+            # Only as many rows as there are free slots (a backlog stays in the database, not in idle tasks);
+            # the rows under way are still queued there and come first, hence the extra len(busy).
+            free = self.gateway_parallel - len(busy)
+            if free <= 0:
+                return 0  # a request that ends wakes the loop for the next row
+            rows = await self.ctx.db.call(outbox.due, None, free + len(busy))
+        else:
+            rows = await self.ctx.db.call(outbox.due)
         done = 0
         for row in rows:
             if row.id in busy or row.id in self._in_flight:
                 continue  # its gateway request is (or was just) under way
-            if self.gateway is not None and (self.gateway_always or not modems_up):
+            if later:
+                if len(self._in_flight) >= self.gateway_parallel:
+                    break  # every slot is taken; the rest keep their order in the database
                 self._gateway_later(row.id, row.to_number, row.from_number, row.text)
             elif gateway and (self.gateway_always or not modems_up):
                 done += await self._send_gateway(row.id, row.to_number, row.from_number, row.text)
@@ -336,12 +347,11 @@ class SmsService(Service):
         return done
 
     def _gateway_later(self, row_id: int, to: str, sender: str, text: str) -> None:
-        """Hand a row to the HTTP gateway in a task of its own: at most gateway_parallel requests at once, so
+        """Hand a row to the HTTP gateway in a task of its own (send_due starts at most gateway_parallel), so
         one slow answer (up to its 30 s timeout) holds up neither the others nor the modems' rows."""
         async def one() -> None:
             try:
-                async with self._gateway_slots:
-                    await self._send_gateway(row_id, to, sender, text)
+                await self._send_gateway(row_id, to, sender, text)
             except Exception as exc:  # database away after the send: the row stays queued and is tried again
                 log.warning("sms outbox %s: gateway send not recorded: %r", row_id, exc)
             finally:

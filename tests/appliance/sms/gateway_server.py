@@ -6,7 +6,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -26,6 +26,7 @@ class FakeGateway:
     release: asyncio.Event = field(default_factory=asyncio.Event)
     active: int = 0                # requests being answered now
     peak: int = 0                  # the most at once
+    on_request: Callable[[], None] | None = None  # called as each request arrives (a test's probe)
 
     async def handle(self, request: web.Request) -> web.Response:
         """Record the request, answer with `status` and an id gw-<n> (n counts the requests)."""
@@ -33,6 +34,8 @@ class FakeGateway:
         self.requests.append({"method": request.method, "path": request.path, "headers": dict(request.headers),
                               "body": body})
         number = len(self.requests)
+        if self.on_request is not None:
+            self.on_request()
         self.active += 1
         self.peak = max(self.peak, self.active)
         try:
