@@ -37,6 +37,18 @@ def mailbox_address(mailbox_id: int) -> str:
     return row.value if row else ""
 
 
+def sending_address(tenant_id: int, mailbox_id: int | None) -> str:
+    """The address system mail goes out from: the mailbox's own, else the tenant's first one ("" if none)."""
+    if mailbox_id is not None:
+        own = mailbox_address(mailbox_id)
+        if own:
+            return own
+    row = (ServiceAddress.select(ServiceAddress.value)
+           .where((ServiceAddress.tenant == tenant_id) & (ServiceAddress.kind == "email"))
+           .order_by(ServiceAddress.id).first())
+    return row.value if row else ""
+
+
 def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str,
                      settings: dict[str, Any] | None = None, box: Any = None, store: Any = None) -> bool:
     """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none.

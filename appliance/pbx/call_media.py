@@ -10,23 +10,11 @@ from appliance.mail import autoreply, conversation, outbox
 from appliance.mail.compose import build_reply
 from appliance.mail.models import MailOutbox
 from appliance.mail.parse import Attachment
-from appliance.models import Message, ServiceAddress, Ticket
+from appliance.models import Message, Ticket
 from appliance.models.acd_media import SurveyAnswer, VoiceMessage
 from appliance.models.auth import utcnow
 
 EXTENSIONS = {"audio/wav": "wav", "audio/mpeg": "mp3", "audio/ogg": "ogg"}
-
-
-def _sending_address(tenant_id: int, mailbox_id: int | None) -> str:
-    """The queue mailbox's own e-mail address, else the tenant's first one ("" if the tenant has none)."""
-    if mailbox_id is not None:
-        own = autoreply.mailbox_address(mailbox_id)
-        if own:
-            return own
-    row = (ServiceAddress.select(ServiceAddress.value)
-           .where((ServiceAddress.tenant == tenant_id) & (ServiceAddress.kind == "email"))
-           .order_by(ServiceAddress.id).first())
-    return row.value if row else ""
 
 
 def file_voicemail(record: dict[str, Any], tenant_id: int | None, ticket_id: int | None,
@@ -53,7 +41,7 @@ def file_voicemail(record: dict[str, Any], tenant_id: int | None, ticket_id: int
                               caller=(record.get("caller") or "")[:40], to_address=vm["to"], digest=vm["digest"],
                               content_type=vm.get("content_type") or "audio/wav", duration_s=duration,
                               size=int(vm.get("size") or 0), ticket_id=ticket.id, message_id=message.id)
-    sender = _sending_address(tenant_id, ticket.mailbox_id)
+    sender = autoreply.sending_address(tenant_id, ticket.mailbox_id)
     if not sender:
         row.mail_error = "not mailed: the mailbox has no e-mail address to send from"
     else:

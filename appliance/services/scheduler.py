@@ -63,7 +63,7 @@ class SchedulerService(Service):
     async def _ticket_jobs(self) -> None:
         # A failing job is logged and shown in health(); it must not stop backups or the next minute's run.
         try:
-            escalated = await self.ctx.db.call(escalate_due)
+            escalated = await self.ctx.db.call(escalate_due, None, await self._secret_box())
             self.escalated += len(escalated)
             woken = await self.ctx.db.call(wake_resubmissions)
             self.woken += len(woken)
