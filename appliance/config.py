@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from appliance.errors import ConfigError
 
@@ -43,6 +44,16 @@ def _host_port(v: str) -> bool:
     return bool(sep and host.strip("[]") and port.isdigit() and 0 < int(port) <= 65535)
 
 
+def _public_url(v: str) -> bool:
+    if not v.strip():
+        return True
+    try:
+        parts = urlsplit(v.strip())
+    except ValueError:  # e.g. an unclosed [IPv6 literal
+        return False
+    return parts.scheme in ("https", "http") and bool(parts.hostname) and not parts.query and not parts.fragment
+
+
 PORT = "an integer port 0–65535 (0 picks a free port)"
 SCHEMA: dict[str, dict[str, Key]] = {
     "database": {
@@ -54,6 +65,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "host": Key(str, "0.0.0.0", "Address the HTTPS server listens on."),
         "port": Key(int, 8443, "HTTPS port. Plain HTTP is never served.", _port, PORT),
         "session_hours": Key(int, 12, "How long a login lasts.", lambda v: 1 <= v <= 168, "1–168"),
+        "public_url": Key(str, "", "How people reach the web UI, e.g. https://desk.example.com; links in mails "
+                          "(SLA escalation) start with it. Empty: those mails carry the path only.",
+                          _public_url, "empty or https://host[:port][/path]"),
     },
     "security": {
         "login_max_failures": Key(int, 5, "Failed logins before an account is locked.",

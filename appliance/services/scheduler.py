@@ -63,7 +63,7 @@ class SchedulerService(Service):
     async def _ticket_jobs(self) -> None:
         # A failing job is logged and shown in health(); it must not stop backups or the next minute's run.
         try:
-            escalated = await self.ctx.db.call(escalate_due, None, await self._secret_box())
+            escalated = await self.ctx.db.call(escalate_due, None, await self._secret_box(), self._public_url())
             self.escalated += len(escalated)
             woken = await self.ctx.db.call(wake_resubmissions)
             self.woken += len(woken)
@@ -87,6 +87,11 @@ class SchedulerService(Service):
         for ticket_id in woken:
             self.ctx.bus.publish(Event(EventKind.TICKET_UPDATED, {"ticket_id": ticket_id, "reason": "resubmission"},
                                        tenants.get(ticket_id)))
+
+    def _public_url(self) -> str:
+        """Where people reach the web UI ([web] public_url), for the desk links in escalation mails; "" if unset."""
+        config = self.ctx.shared.get("config")
+        return config.get("web", "public_url") if config is not None else ""
 
     async def _secret_box(self) -> Any:
         """The box that opens mailboxes' sealed S/MIME keys, for interim replies of signing mailboxes."""

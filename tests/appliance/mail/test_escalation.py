@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from email import message_from_bytes, policy
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +20,23 @@ from appliance.models.access.ticket_jobs import escalate_due
 from appliance.models.auth import utcnow
 from tests.appliance.mail.servers import SmtpSink
 from tests.appliance.sms.conftest import until, until_true
+
+PUBLIC_URL = "https://desk.esc.example:8443/"
+
+
+@pytest.fixture
+async def app(first_boot, app_env, smtp_sink: SmtpSink) -> AsyncIterator:
+    """The appliance relaying to the SMTP sink, with a public URL for the links in its mails."""
+    from appliance import config
+    from appliance.runtime import Appliance
+    env = {**app_env, "APPLIANCE_MAIL_SMTP_PORT": "0", "APPLIANCE_MAIL_SMTP_HOST": "127.0.0.1",
+           "APPLIANCE_MAIL_RELAY_URL": f"starttls://relay:relay-pw@localhost:{smtp_sink.port}",
+           "APPLIANCE_MAIL_RELAY_CA_FILE": str(smtp_sink.cert), "APPLIANCE_WEB_PUBLIC_URL": PUBLIC_URL}
+    appliance = Appliance(config.load(first_boot.root, env))
+    await appliance.start()
+    yield appliance
+    await appliance.stop()
+
 
 STEPS = json.dumps([{"at_percent": 50, "action": "notify_lead"}, {"at_percent": 80, "action": "notify_owner"}])
 
@@ -88,7 +105,8 @@ async def test_notify_steps_mail_the_lead_and_the_owner_once(app, smtp_sink: Smt
     for mail in (lead, owner):
         assert mail["From"] == "support@esc.example"
         assert mail["Auto-Submitted"] == "auto-generated"
-        assert f"/desk/tickets/{ticket_id}" in text(mail)
+        link = f"https://desk.esc.example:8443/desk/tickets/{ticket_id}"
+        assert any(line.endswith(f": {link}") for line in text(mail).splitlines())
     assert "Ihres Teams Billing" in text(lead) and "A ticket you own" in text(owner)
 
     # Both rows sent; a second pass, now and later, queues nothing more.
@@ -150,3 +168,12 @@ def test_the_mail_is_written_with_the_step_or_not_at_all(db) -> None:
     with db.peewee.atomic():
         assert escalate_due() == []
     assert len(escalation_rows(org["ticket_id"])) == 2
+
+
+def test_public_url_must_be_a_web_address(first_boot, app_env) -> None:
+    from appliance import config
+    from appliance.errors import ConfigError
+    for bad in ("desk.example.com", "ftp://desk.example.com", "https://", "https://[::1", "https://d.example/?x=1"):
+        with pytest.raises(ConfigError, match="(?i)public_url"):
+            config.load(first_boot.root, {**app_env, "APPLIANCE_WEB_PUBLIC_URL": bad})
+    assert config.load(first_boot.root, app_env).get("web", "public_url") == ""
