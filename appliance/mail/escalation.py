@@ -50,7 +50,8 @@ def recipients(ticket: Ticket, action: str) -> tuple[list[tuple[User, str]], str
     if action == "notify_owner":
         owner = User.get_or_none((User.id == ticket.owner_id) & (User.tenant == ticket.tenant_id)
                                  & (User.active == True))  # noqa: E712
-        people, nobody = ([owner], "") if owner is not None else ([], "the ticket has no owner")
+        people = [owner] if owner is not None else []
+        nobody = "" if people else ("the ticket's owner is disabled" if ticket.owner_id else "the ticket has no owner")
     else:
         people = _leads(ticket)
         nobody = "" if people else "the team has no lead and the tenant no supervisor"

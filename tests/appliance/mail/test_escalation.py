@@ -177,3 +177,18 @@ def test_public_url_must_be_a_web_address(first_boot, app_env) -> None:
         with pytest.raises(ConfigError, match="(?i)public_url"):
             config.load(first_boot.root, {**app_env, "APPLIANCE_WEB_PUBLIC_URL": bad})
     assert config.load(first_boot.root, app_env).get("web", "public_url") == ""
+
+
+def test_no_owner_and_a_disabled_owner_are_named(db) -> None:
+    org = make_org("Gone")
+    ticket = Ticket.get_by_id(org["ticket_id"])
+    User.update(active=False).where(User.id == ticket.owner_id).execute()
+    other = make_org("Nobody")
+    Ticket.update(owner=None).where(Ticket.id == other["ticket_id"]).execute()
+    with db.peewee.atomic():
+        escalate_due()
+    reasons = {e.object_id: json.loads(e.detail)["reason"] for e in AuditEntry.select().where(
+        AuditEntry.action == "sla.escalation.unmailed")}
+    assert reasons == {org["ticket_id"]: "the ticket's owner is disabled",
+                       other["ticket_id"]: "the ticket has no owner"}
+    assert [json.loads(r.rcpt_to) for r in escalation_rows(org["ticket_id"])] == [["lena@esc.example"]]
