@@ -2,12 +2,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping, Protocol
 
 from appliance.mail import conversation, outbox
-from appliance.mail.compose import Quoted, build_reply
+from appliance.mail.compose import InlineImage, Quoted, build_reply
 from appliance.mail.parse import ParsedMail
 from appliance.models import Mailbox, ServiceAddress
+
+
+class ReplyContent(Protocol):
+    """What an automatic mail takes from the layers above mail, supplied by its caller (models.access.mail_content):
+    a tenant's reply template rendered for a ticket (E3) and the tenant's pictures an HTML text shows (E4)."""
+
+    def render(self, tenant_id: int, template_id: Any, ticket_id: int) -> dict[str, str] | None:
+        """The template's texts for the ticket; None when it cannot be used (the plain text is sent instead)."""
+        ...
+
+    def pictures(self, tenant_id: int, html: str) -> Mapping[str, InlineImage]:
+        """The tenant's pictures `html` shows, by digest, with their bytes; the others are left out."""
+        ...
 
 
 def mailbox_settings(mailbox_id: int) -> dict[str, Any]:
@@ -50,11 +63,12 @@ def sending_address(tenant_id: int, mailbox_id: int | None) -> str:
 
 
 def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: ParsedMail, recipient: str,
-                     settings: dict[str, Any] | None = None, box: Any = None, store: Any = None) -> bool:
+                     settings: dict[str, Any] | None = None, box: Any = None,
+                     content: ReplyContent | None = None) -> bool:
     """Queue the mailbox's auto-reply to a new ticket's first mail; False when the mailbox has none.
 
     The mailbox setting `auto_reply` holds `enabled` and either `text` (with `{ticket}`) or `template_id`, a
-    tenant-wide reply template rendered with the ticket's variables.
+    tenant-wide reply template rendered with the ticket's variables by `content` (without it, the plain text).
     """
     settings = mailbox_settings(mailbox_id) if settings is None else settings
     conf = settings.get("auto_reply") or {}
@@ -69,13 +83,13 @@ def queue_auto_reply(tenant_id: int, mailbox_id: int, ticket_id: int, mail: Pars
     text = text.replace("{ticket}", str(ticket_id))
     salutation, signature, html = "", str(settings.get("signature", "")), None
     signature_html, inline = None, []
-    if conf.get("template_id") is not None:  # E3: the auto-reply written as a reply template with variables
-        from appliance.models.access.content import render_auto_reply  # the template store sits above mail
-        tpl = render_auto_reply(tenant_id, conf["template_id"], ticket_id)
+    if conf.get("template_id") is not None and content is not None:  # E3: a reply template with variables
+        tpl = content.render(tenant_id, conf["template_id"], ticket_id)
         if tpl is not None:
             from appliance.mail.replies import with_pictures  # replies builds on this module
             salutation, text = tpl["salutation"], tpl["text"]
-            html, signature_html, inline = with_pictures(tenant_id, tpl, store)  # E4: the template's pictures
+            shown = (tpl.get("html") or "") + (tpl.get("signature_html") or "")
+            html, signature_html, inline = with_pictures(tpl, content.pictures(tenant_id, shown))  # E4
             signature = tpl["signature"] or signature
     msg = build_reply(from_addr=sender, from_name=str(settings.get("from_name", "")), to=[to], subject=subject,
                       text=text, salutation=salutation, signature=signature, html=html,

@@ -129,8 +129,9 @@ class MailProcessor:
     """Intake processor of the mail channel (see appliance.intake.pipeline.Processor)."""
 
     def __init__(self, store: Any, sink: TicketSink, settings: MailSettings | None = None,
-                 smime: Any = None) -> None:
+                 smime: Any = None, content: Any = None) -> None:
         self.store, self.sink = store, sink
+        self.content = content    # autoreply.ReplyContent: templates and pictures for auto-replies (E3, E4)
         self.settings = settings or MailSettings()
         self.smime = smime        # appliance.mail.smime.SmimeInbound or None
         self.secrets: Any = None  # appliance.security.secrets.SecretBox: opens sealed signing keys
@@ -264,7 +265,7 @@ class MailProcessor:
                        filename=att["filename"][:255], mime=att["mime"], size=att["size"])
         if delivery.created_ticket and not block and within and not is_spam and mailbox_id:
             autoreply.queue_auto_reply(tenant_id, mailbox_id, delivery.ticket_id, mail, recipient,
-                                       self.mailbox_settings(mailbox_id), self.secrets, self.store)
+                                       self.mailbox_settings(mailbox_id), self.secrets, self.content)
         return MailDelivered(tenant_id, delivery.ticket_id, delivery.message_id, delivery.created_ticket, False,
                              ",".join(flags))
 

@@ -47,10 +47,11 @@ def _unanswered(mailbox_id: int, cutoff: datetime.datetime) -> list[Ticket]:
         & ~fn.EXISTS(answered) & ~fn.EXISTS(sent)).order_by(Ticket.id).limit(BATCH))
 
 
-def queue_due(now: datetime.datetime | None = None, box: Any = None, store: Any = None) -> list[int]:
+def queue_due(now: datetime.datetime | None = None, box: Any = None,
+              content: autoreply.ReplyContent | None = None) -> list[int]:
     """System job: queue the interim replies that have come due; returns their tickets.
 
-    `store` (the document store) lets a template's pictures go inline (E4); without it they give way to alt text.
+    `content` renders a mailbox's reply template and supplies its pictures (E3, E4); without it the text is sent.
     """
     now = now or utcnow()
     done: list[int] = []
@@ -60,12 +61,14 @@ def queue_due(now: datetime.datetime | None = None, box: Any = None, store: Any 
             continue
         for ticket in _unanswered(box_row.id, now - datetime.timedelta(hours=conf["after_hours"])):
             rendered = None
-            if conf.get("template_id") is not None:
-                from appliance.models.access.content import render_auto_reply  # the template store sits above mail
-                rendered = render_auto_reply(ticket.tenant_id, conf["template_id"], ticket.id)
+            if conf.get("template_id") is not None and content is not None:
+                rendered = content.render(ticket.tenant_id, conf["template_id"], ticket.id)
             text = str(conf.get("text") or DEFAULT_TEXT).replace("{ticket}", str(ticket.id))
-            html, signature_html, inline = replies.with_pictures(ticket.tenant_id, rendered, store) \
-                if rendered else (None, None, [])
+            html, signature_html, inline = None, None, []
+            if rendered:
+                shown = (rendered.get("html") or "") + (rendered.get("signature_html") or "")
+                html, signature_html, inline = replies.with_pictures(
+                    rendered, content.pictures(ticket.tenant_id, shown) if content else {})
             try:
                 replies.queue_reply(ticket.tenant_id, ticket.id, rendered["text"] if rendered else text,
                                     html=html, signature_html=signature_html, inline=inline,

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from appliance.domain import images
-from appliance.errors import StoreError
 from appliance.mail import autoreply, conversation, outbox
 from appliance.mail.compose import InlineImage, Quoted, build_reply
 from appliance.mail.errors import MailError
@@ -14,30 +13,30 @@ from appliance.mail.parse import Attachment, parse_mail
 from appliance.models import Message, Ticket
 
 
-def pictures_of(tenant_id: int, html: str, store: Any) -> tuple[list[InlineImage], list[str]]:
-    """The tenant's pictures an HTML mail shows, read from the store (E4); and the ones it cannot send
-    (another tenant's, unknown, or gone from the store)."""
-    from appliance.models.access.images import image_of_tenant  # the picture registry sits above mail
+Pictures = Mapping[str, InlineImage]
+"""The pictures a mail may carry, by digest: looked up and read by the caller, before its transaction (E4)."""
+
+
+def pictures_of(html: str, pictures: Pictures) -> tuple[list[InlineImage], list[str]]:
+    """The given pictures an HTML mail shows; and the digests it shows that are not among them (another tenant's,
+    unknown, or gone from the store)."""
     found, missing = [], []
     for digest in images.sources_in(html):
-        known = image_of_tenant(tenant_id, digest) if store is not None else None
-        try:
-            if known is None:
-                raise StoreError("not this tenant's")
-            found.append(InlineImage(digest, known[0], store.get(digest)))
-        except StoreError:
+        if digest in pictures:
+            found.append(pictures[digest])
+        else:
             missing.append(digest)
     return found, missing
 
 
-def with_pictures(tenant_id: int, rendered: dict[str, str], store: Any) -> tuple[str | None, str | None,
-                                                                                  list[InlineImage]]:
+def with_pictures(rendered: dict[str, str], pictures: Pictures) -> tuple[str | None, str | None,
+                                                                        list[InlineImage]]:
     """A template rendered for an automatic mail: its HTML and HTML signature with the pictures it can carry, and
     those pictures; a picture that cannot be sent gives way to its alt text rather than stopping the mail."""
     html, signature_html = rendered.get("html") or None, rendered.get("signature_html") or None
     if html is None:
         return None, None, []
-    found, missing = pictures_of(tenant_id, html + (signature_html or ""), store)
+    found, missing = pictures_of(html + (signature_html or ""), pictures)
     if missing:
         html = images.drop_sources(html, set(missing))
         signature_html = images.drop_sources(signature_html, set(missing)) if signature_html else None

@@ -30,6 +30,7 @@ from appliance.mail.smtp_out import RelayConfig, SendError, parse_relay_url, sen
 from appliance.mail.sources import ServerConfig
 from appliance.mail.virus import scanner_from_config
 from appliance.models import ServiceAddress
+from appliance.models.access.mail_content import MailContent
 from appliance.models.auth import utcnow
 from appliance.security.secrets import SecretBox, SecretError
 from appliance.sms import inbound_mail
@@ -97,7 +98,8 @@ class MailService(Service):
             log.info("mail: sealed %d password(s)/key(s) that were stored in plain text", sealed)
         processor = self.processor = MailProcessor(ctx.store, ModelTicketSink(), self.settings,
                                                    smime=SmimeInbound(await ctx.db.call(credentials.smime_keys,
-                                                                                        self.box)))
+                                                                                        self.box)),
+                                                   content=MailContent(ctx.store))
         processor.secrets = self.box
         self.pool = intake_pool()  # DESIGN.md: CPU-heavy work (MIME parsing of fetched batches) off the loop
         spool = channel_spool(ctx.shared, ctx.store.root, "mail")

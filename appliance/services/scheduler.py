@@ -11,6 +11,7 @@ from typing import Any
 from appliance.lookup.after_intake import IntakeLookup
 from appliance.mail import interim
 from appliance.bus import Event, EventKind
+from appliance.models.access.mail_content import MailContent
 from appliance.models.access.ticket_jobs import escalate_due, tenants_of, wake_resubmissions
 from appliance.supervisor import Service
 
@@ -33,6 +34,7 @@ class SchedulerService(Service):
         self.woken = 0
         self.interim_replies = 0
         self._box: Any = None
+        self._mail_content = MailContent(ctx.store)  # templates and pictures of interim replies (E3, E4)
         self.last_job_error = ""
         self.lookup = IntakeLookup(ctx.db, ctx.bus, ctx.metrics)
         self._lookup_task: asyncio.Task | None = None
@@ -69,7 +71,7 @@ class SchedulerService(Service):
             self.woken += len(woken)
             await self._announce(escalated, woken)
             self.interim_replies += len(await self.ctx.db.call(interim.queue_due, None, await self._secret_box(),
-                                                               self.ctx.store))
+                                                               self._mail_content))
             self.last_job_error = ""
         except Exception as exc:
             self.last_job_error = repr(exc)

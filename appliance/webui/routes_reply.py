@@ -26,6 +26,7 @@ from appliance.mail.models import MailRecord
 from appliance.mail.parse import Attachment
 from appliance.models import Document, Message, Ticket
 from appliance.models.access import Scope
+from appliance.models.access.mail_content import known_pictures, read_pictures
 from appliance.models.access.tickets import TicketResource, apply_action
 from appliance.webui.keys import STORE
 from appliance.webui.routes_acd import STAFF
@@ -121,18 +122,34 @@ async def upload(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------------------------------- the mail reply
-def _inline_images(tenant_id: int, html: str, store: Any) -> list[Any]:
-    """The tenant's images an HTML reply shows, read from the store; ValidationError for any other picture."""
-    found, missing = replies.pictures_of(tenant_id, html, store)
+def _inline_images(html: str, pictures: replies.Pictures) -> list[Any]:
+    """The pictures an HTML reply shows, from those read before the transaction; ValidationError for any other."""
+    found, missing = replies.pictures_of(html, pictures)
     if missing:
         raise ValidationError({"text": f"image {missing[0][:12]}… is not one of this tenant's images"})
     return found
 
 
-def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any = None) -> dict[str, Any]:
+def _shown_html(raw: Any) -> str:
+    """The sanitised HTML (text and HTML signature) a reply body asks to send; "" for a plain-text reply."""
+    if not isinstance(raw, dict) or not raw.get("html"):
+        return ""
+    parts = [raw.get("text"), raw.get("signature_html")]
+    return "".join(textvars.sanitise_html(p) for p in parts if isinstance(p, str) and p)
+
+
+def _known_pictures(scope: Scope, ticket_id: int, html: str) -> dict[str, tuple[str, str]]:
+    """(mime, alt) of the ticket tenant's pictures the reply shows: a short read before the reply's transaction."""
+    scope.require(Perm.TICKETS_WRITE)
+    return known_pictures(scope.get(Ticket, ticket_id).tenant_id, html)
+
+
+def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any = None,
+                    pictures: replies.Pictures | None = None) -> dict[str, Any]:
     """Queue an e-mail reply with the desk's salutation, signature and attachments; the ticket afterwards.
 
-    `box` opens the mailbox's sealed S/MIME key when the mailbox signs its mail (C4).
+    `box` opens the mailbox's sealed S/MIME key when the mailbox signs its mail (C4); `pictures` are the tenant's
+    images the HTML shows, read from the store before this transaction (E4).
     """
     scope.require(Perm.TICKETS_WRITE)
     ticket = scope.get(Ticket, ticket_id, for_update=True)
@@ -158,7 +175,7 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
     html = textvars.sanitise_html(data.get("text", "")) if data.get("html") else None
     signature_html = textvars.sanitise_html(data["signature_html"]) \
         if html is not None and data.get("signature_html") else None
-    inline = _inline_images(ticket.tenant_id, html + (signature_html or ""), store) if html is not None else []
+    inline = _inline_images(html + (signature_html or ""), pictures or {}) if html is not None else []
     text = textvars.html_to_text(html) if html is not None else data.get("text", "")
     if not text.strip() and not files:
         raise ValidationError({"text": "is required (or attach a file)"})
@@ -185,9 +202,14 @@ def send_mail_reply(scope: Scope, ticket_id: int, raw: Any, store: Any, box: Any
 
 async def mail_reply(request: web.Request, body: Any) -> web.Response:
     """The desk's reply on the mail channel (called by routes_desk.reply)."""
-    store = request.app[STORE]
-    box = await asyncio.get_running_loop().run_in_executor(None, secret_box, request)
-    item = await _run(request, send_mail_reply, int(request.match_info["id"]), body, store, box)
+    store, ticket_id, loop = request.app[STORE], int(request.match_info["id"]), asyncio.get_running_loop()
+    box = await loop.run_in_executor(None, secret_box, request)
+    pictures: dict[str, Any] = {}
+    shown = _shown_html(body)
+    if shown:  # the pictures: looked up, then read from the (encrypted, maybe slow) store outside the transaction
+        known = await _run(request, _known_pictures, ticket_id, shown)
+        pictures = await loop.run_in_executor(None, read_pictures, known, store)
+    item = await _run(request, send_mail_reply, ticket_id, body, store, box, pictures)
     return web.json_response(item, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str))
 
 

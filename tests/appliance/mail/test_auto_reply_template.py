@@ -11,6 +11,7 @@ from appliance.intake.spool import Spool, SpoolEntry
 from appliance.intake.tickets import ModelTicketSink
 from appliance.mail.intake import MailProcessor
 from appliance.mail.models import MailOutbox
+from appliance.models.access.mail_content import MailContent
 from appliance.models import Customer, CustomerIdentifier, Mailbox, Message
 from appliance.models.content import ReplyTemplate
 from tests.appliance.intake.helpers import make_org, make_store, open_db
@@ -43,7 +44,8 @@ def _in_db(db, fn):
 
 
 async def _first_auto_reply(db, store, tmp_path: Path):
-    pipeline = IntakePipeline(Spool(tmp_path / "spool", "mail"), db, store, MailProcessor(store, ModelTicketSink()))
+    pipeline = IntakePipeline(Spool(tmp_path / "spool", "mail"), db, store, MailProcessor(store, ModelTicketSink(),
+                                                                                     content=MailContent(store)))
     await pipeline.accept([SpoolEntry(mail(), "test", {"rcpt": ["support@acme.example"]})])
     await pipeline.drain()
     [queued] = await db.call(lambda: list(MailOutbox.select()))

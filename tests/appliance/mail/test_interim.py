@@ -16,6 +16,7 @@ from appliance.mail.intake import MailProcessor
 from appliance.mail.models import MailOutbox
 from appliance.mail.replies import queue_reply
 from appliance.models import Message, Mailbox
+from appliance.models.access.mail_content import MailContent
 from appliance.models.auth import utcnow
 from appliance.models.content import ReplyTemplate
 from tests.appliance.intake.helpers import make_org, make_store, open_db
@@ -75,8 +76,9 @@ def test_the_interim_reply_from_a_template(database_url: str, tmp_path: Path) ->
 
         async def run():
             await db.call(configure)
-            [ticket] = await _arrive(db, make_store(tmp_path), tmp_path, mail())
-            await db.call(interim.queue_due, utcnow() + 3 * HOUR)
+            store = make_store(tmp_path)
+            [ticket] = await _arrive(db, store, tmp_path, mail())
+            await db.call(interim.queue_due, utcnow() + 3 * HOUR, None, MailContent(store))
             [row] = await db.call(lambda: list(MailOutbox.select().where(MailOutbox.kind == "interim")))
             return ticket, row
         ticket, row = asyncio.run(run())
